@@ -1,0 +1,86 @@
+/** Errors carry an HTTP status and a stable code; they are turned into responses in one place (framework/http). */
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+  /** 4xx messages are safe to show the caller; 5xx messages are replaced by a generic one. */
+  get expose(): boolean {
+    return this.statusCode < 500;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(400, 'validation_error', message, options);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message: string) {
+    super(401, 'unauthorized', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super(404, 'not_found', message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string) {
+    super(409, code, message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string) {
+    super(413, 'payload_too_large', message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super(415, 'unsupported_media_type', message);
+  }
+}
+
+/** A dependency (Vobiz, S3, DynamoDB) failed in a way worth retrying later. */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.name = 'TransientError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  readonly retryAfterMs: number | undefined;
+}
+
+/** Vobiz answered 404: the recording is not (yet) available. Retried with backoff. */
+export class RecordingNotAvailableError extends TransientError {
+  constructor(message: string, readonly apiId: string | undefined) {
+    super(message);
+    this.name = 'RecordingNotAvailableError';
+  }
+}
+
+/** Vobiz refused our credentials (401/403): an operator must fix configuration; retried slowly. */
+export class VobizAuthError extends TransientError {
+  constructor(message: string, readonly apiId: string | undefined) {
+    super(message, { retryAfterMs: 15 * 60_000 });
+    this.name = 'VobizAuthError';
+  }
+}
+
+/** A response or download that can never succeed as is (bad schema, foreign origin, size mismatch). */
+export class IntegrityError extends TransientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IntegrityError';
+  }
+}

@@ -1,0 +1,180 @@
+import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
+
+export type RecordingStatus = 'pending' | 'stored' | 'failed';
+export const RECORDING_STATUSES: readonly RecordingStatus[] = ['pending', 'stored', 'failed'];
+
+export type RecordingFormat = 'mp3' | 'wav';
+export const CONTENT_TYPES: Record<RecordingFormat, string> = { mp3: 'audio/mpeg', wav: 'audio/wav' };
+
+/**
+ * Recording ids are used in a URL path, a DynamoDB key and an S3 key, so they are checked against this
+ * pattern before anything else happens: letters, digits, `_` and `-`, 1–128 characters, no dots or slashes.
+ */
+export const RECORDING_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export function isValidRecordingId(value: unknown): value is string {
+  return typeof value === 'string' && RECORDING_ID_PATTERN.test(value);
+}
+
+/** The Retrieve Recording response, typed: string decimals parsed, `add_time` normalised to UTC. */
+export interface VobizRecording {
+  recording_id: string;
+  api_id: string;
+  add_time: string; // ISO-8601 UTC with milliseconds
+  add_time_ms: number;
+  call_uuid: string;
+  conference_name: string | null;
+  from_number: string;
+  to_number: string;
+  monthly_recording_storage_amount: number;
+  recording_duration_ms: number;
+  recording_start_ms: number | null;
+  recording_end_ms: number | null;
+  recording_format: RecordingFormat;
+  recording_storage_duration: number;
+  recording_storage_rate: number;
+  recording_type: string;
+  recording_url: string;
+  resource_uri: string;
+  rounded_recording_duration: number;
+}
+
+export interface StoredAudio {
+  s3_bucket: string;
+  s3_key: string;
+  size_bytes: number;
+  sha256: string; // hex
+  content_type: string;
+  archived_at: string;
+}
+
+/** One archived (or to-be-archived) recording: what the table holds and what the API renders. */
+export interface RecordingRecord extends Partial<VobizRecording>, Partial<StoredAudio> {
+  recording_id: string;
+  account_id: string;
+  status: RecordingStatus;
+  attempts: number;
+  last_error?: string;
+  /** When the re-drive should try again (pending only). */
+  next_attempt_at?: string;
+  received_at: string;
+  updated_at: string;
+  /** Exclusive claim of one worker while it archives; absent when nobody works on the record. */
+  lease_owner?: string;
+  lease_until_ms?: number;
+}
+
+/** Phone numbers arrive as `+9180…` or `9180…`: the index and the filters use the digits only. */
+export function normalizePhoneNumber(value: string): string {
+  return value.replace(/\D/g, '');
+}
+
+/** `+919876543210` → `+91******3210`: enough to correlate, not enough to identify. */
+export function maskPhoneNumber(value: string | undefined | null): string | undefined {
+  if (!value) return undefined;
+  const digits = normalizePhoneNumber(value);
+  if (digits.length <= 4) return '*'.repeat(digits.length);
+  const prefix = value.startsWith('+') ? '+' : '';
+  const keep = digits.length > 8 ? 2 : 0;
+  return `${prefix}${digits.slice(0, keep)}${'*'.repeat(digits.length - keep - 4)}${digits.slice(-4)}`;
+}
+
+/** FNV-1a: a stable, cheap hash so a recording always lands in the same shard. */
+export function shardOf(recordingId: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < recordingId.length; i++) {
+    hash ^= recordingId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+const TIME_DIGITS = 15;
+
+/** Sort key that orders by time, then id: zero-padded epoch ms so string order equals numeric order. */
+export function timeSortKey(epochMs: number, recordingId: string): string {
+  return `${String(Math.max(0, Math.trunc(epochMs))).padStart(TIME_DIGITS, '0')}#${recordingId}`;
+}
+
+/** The lowest and highest sort keys of a time window, for `BETWEEN` conditions (inclusive bounds). */
+export function timeSortKeyBounds(sinceMs: number | undefined, untilMs: number | undefined): { low: string; high: string } {
+  const low = `${String(Math.max(0, Math.trunc(sinceMs ?? 0))).padStart(TIME_DIGITS, '0')}#`;
+  const high = `${String(Math.trunc(untilMs ?? 10 ** TIME_DIGITS - 1)).padStart(TIME_DIGITS, '0')}#~`;
+  return { low, high };
+}
+
+export const keys = {
+  recording: (recordingId: string) => ({ [TABLE_KEYS.partitionKey]: `REC#${recordingId}`, [TABLE_KEYS.sortKey]: 'REC' }),
+  nonce: (nonce: string) => ({ [TABLE_KEYS.partitionKey]: `NONCE#${nonce}`, [TABLE_KEYS.sortKey]: 'NONCE' }),
+  callPartition: (callUuid: string) => `CALL#${callUuid}`,
+  fromPartition: (phone: string) => `FROM#${normalizePhoneNumber(phone)}`,
+  toPartition: (phone: string) => `TO#${normalizePhoneNumber(phone)}`,
+  timePartition: (shard: number) => `TIME#${shard}`,
+  statusPartition: (status: RecordingStatus, shard: number) => `STATUS#${status}#${shard}`,
+  duePartition: (shard: number) => `DUE#${shard}`,
+};
+
+/** The time a record is listed under: Vobiz's `add_time` once known, else when we heard of it. */
+export function listingTimeMs(record: RecordingRecord): number {
+  return record.add_time_ms ?? Date.parse(record.received_at);
+}
+
+/**
+ * Index attributes derived from the record. Absent attributes keep an item out of a (sparse) index:
+ * only pending records are in `due`, only records with metadata are in the call/number indexes.
+ */
+export function indexAttributes(record: RecordingRecord): Record<string, string> {
+  const id = record.recording_id;
+  const attrs: Record<string, string> = {
+    [INDEXES.byTime.sortKey]: timeSortKey(listingTimeMs(record), id),
+    [INDEXES.byTime.partitionKey]: keys.timePartition(shardOf(id, TIME_SHARDS)),
+    [INDEXES.byStatus.partitionKey]: keys.statusPartition(record.status, shardOf(id, TIME_SHARDS)),
+  };
+  if (record.call_uuid) attrs[INDEXES.byCall.partitionKey] = keys.callPartition(record.call_uuid);
+  if (record.from_number) attrs[INDEXES.byFrom.partitionKey] = keys.fromPartition(record.from_number);
+  if (record.to_number) attrs[INDEXES.byTo.partitionKey] = keys.toPartition(record.to_number);
+  if (record.status === 'pending' && record.next_attempt_at) {
+    attrs[INDEXES.due.partitionKey] = keys.duePartition(shardOf(id, DUE_SHARDS));
+    attrs[INDEXES.due.sortKey] = timeSortKey(Date.parse(record.next_attempt_at), id);
+  }
+  return attrs;
+}
+
+const INTERNAL_ATTRIBUTES = new Set<string>([
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  ...Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
+]);
+
+export function toItem(record: RecordingRecord): Record<string, unknown> {
+  return { ...record, ...keys.recording(record.recording_id), ...indexAttributes(record) };
+}
+
+export function fromItem(item: Record<string, unknown>): RecordingRecord {
+  const record: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!INTERNAL_ATTRIBUTES.has(name)) record[name] = value;
+  }
+  return record as unknown as RecordingRecord;
+}
+
+/** Fields never shown to API callers: worker bookkeeping, and the temporary Vobiz media URL. */
+const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms', 'version']);
+
+/** The public JSON shape of a record, shared by every route (and tool) that renders one. */
+export function renderRecording(record: RecordingRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(record)) {
+    if (!HIDDEN_FIELDS.has(name) && value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** `recordings/{account_id}/{yyyy}/{mm}/{dd}/{recording_id}.{ext}` with the UTC date of `add_time`. */
+export function audioObjectKey(accountId: string, recordingId: string, addTimeMs: number, format: RecordingFormat): string {
+  const date = new Date(addTimeMs);
+  const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
+  const mm = String(date.getUTCMonth() + 1).padStart(2, '0');
+  const dd = String(date.getUTCDate()).padStart(2, '0');
+  return `recordings/${accountId}/${yyyy}/${mm}/${dd}/${recordingId}.${format}`;
+}

@@ -1,0 +1,52 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { MiddlewareObj } from '@middy/core';
+import { AppError } from '../domain/errors.js';
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(statusCode: number, code: string, message: string): HttpResult {
+  return jsonResponse(statusCode, { error: { code, message } });
+}
+
+/**
+ * The one place where errors become responses: `AppError`s show their code and message (4xx) and
+ * anything else is a generic 500 that reveals nothing internal. Registered first so it wraps the rest.
+ */
+export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (error instanceof AppError && error.expose) {
+        logger.info('request rejected', { status: error.statusCode, code: error.code, reason: error.message });
+        request.response = errorResponse(error.statusCode, error.code, error.message);
+        return;
+      }
+      logger.error('request failed', { error: error as Error });
+      const status = error instanceof AppError ? error.statusCode : 500;
+      request.response = errorResponse(status, 'internal_error', 'Internal error; the request can be retried.');
+    },
+  };
+}
+
+/** Lower-cased header lookup (API Gateway v2 already lower-cases; the local gateway does the same). */
+export function header(event: HttpEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  return headers[name.toLowerCase()] ?? undefined;
+}
+
+export function rawBody(event: HttpEvent): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}

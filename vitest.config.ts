@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+const silentEnv = {
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  AWS_REGION: 'us-east-1',
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: silentEnv },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          env: silentEnv,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], env: silentEnv, testTimeout: 120_000 },
+      },
+    ],
+  },
+});
