@@ -12,3 +12,22 @@ export function createObservability(functionName: string): { logger: Logger; met
 }
 
 export { MetricUnit };
+
+/**
+ * Business metrics (namespace METRICS_NAMESPACE, dimension `service`). The stack alarms on some of
+ * them, so their names are part of the contract between functions/ and infra/.
+ */
+export const METRIC = {
+  /** A recording's audio and metadata were archived. */
+  stored: 'RecordingStored',
+  /** An attempt did not finish; the record stays `pending` and will be retried. */
+  deferred: 'RecordingDeferred',
+  /** A record ran out of attempts and is now `failed` (alarmed). */
+  failed: 'RecordingFailed',
+  /** A callback was refused: missing/invalid signature or replayed nonce. */
+  signatureRejected: 'SignatureRejected',
+  /** Vobiz refused our credentials (401/403): configuration must be fixed (alarmed). */
+  vobizAuthFailed: 'VobizAuthFailed',
+  /** Re-drive: pending records whose next attempt is overdue by more than a few minutes (alarmed). */
+  overduePending: 'OverduePendingRecordings',
+} as const;
