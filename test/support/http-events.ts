@@ -21,7 +21,9 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
     typeof input.query === 'string'
       ? input.query
       : new URLSearchParams(
-          Object.entries(input.query ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
+          Object.entries(input.query ?? {}).flatMap(([k, v]): [string, string][] =>
+            Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]],
+          ),
         ).toString();
   const queryStringParameters: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(rawQueryString)) {
