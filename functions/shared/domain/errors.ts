@@ -39,6 +39,12 @@ export class ConflictError extends AppError {
   }
 }
 
+export class MethodNotAllowedError extends AppError {
+  constructor(message: string) {
+    super(405, 'method_not_allowed', message);
+  }
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(message: string) {
     super(413, 'payload_too_large', message);

@@ -7,7 +7,14 @@ export const METRICS_NAMESPACE = 'VobizRecordingArchive';
 /** One logger and one metrics instance per function container, created at cold start. */
 export function createObservability(functionName: string): { logger: Logger; metrics: Metrics } {
   const logger = new Logger({ serviceName: SERVICE_NAME, persistentKeys: { function: functionName } });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  // Powertools warns on every invocation that adds no metric (e.g. a rejected request): that is normal here.
+  const metricsLogger = {
+    debug: (...args: unknown[]) => logger.debug(String(args[0])),
+    info: (...args: unknown[]) => logger.info(String(args[0])),
+    warn: (...args: unknown[]) => logger.debug(String(args[0])),
+    error: (...args: unknown[]) => logger.error(String(args[0])),
+  };
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: metricsLogger });
   return { logger, metrics };
 }
 

@@ -1,0 +1,80 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { isAllowedOrigin, type OriginPattern } from '../config.js';
+import { IntegrityError, RecordingNotAvailableError, TransientError } from '../domain/errors.js';
+
+export interface MediaDownload {
+  body: Readable;
+  /** From `Content-Length`; undefined when the server streams without one. */
+  contentLength: number | undefined;
+  contentType: string | undefined;
+}
+
+export interface MediaSource {
+  open(url: string, options?: { signal?: AbortSignal }): Promise<MediaDownload>;
+}
+
+const MAX_REDIRECTS = 3;
+
+/**
+ * Downloads audio only from allowed origins (checked again on every redirect hop), streaming the body.
+ * The URL always comes from Vobiz's Retrieve Recording response, never from a callback.
+ */
+export class HttpMediaSource implements MediaSource {
+  constructor(
+    private readonly options: {
+      allowedOrigins: readonly OriginPattern[];
+      headers?: () => Record<string, string>;
+      fetch?: typeof fetch;
+      /** Time allowed until the response headers arrive; the body streams under the caller's signal. */
+      connectTimeoutMs?: number;
+    },
+  ) {}
+
+  async open(url: string, options: { signal?: AbortSignal } = {}): Promise<MediaDownload> {
+    const doFetch = this.options.fetch ?? globalThis.fetch;
+    let current = url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      if (!isAllowedOrigin(current, this.options.allowedOrigins)) {
+        throw new IntegrityError(`recording_url origin is not in ALLOWED_MEDIA_ORIGINS: ${safeOrigin(current)}`);
+      }
+      const headersTimeout = new AbortController();
+      const timer = setTimeout(() => headersTimeout.abort(new Error('media response headers timed out')), this.options.connectTimeoutMs ?? 10_000);
+      const signal = options.signal ? AbortSignal.any([options.signal, headersTimeout.signal]) : headersTimeout.signal;
+      let response: Response;
+      try {
+        response = await doFetch(current, { headers: this.options.headers?.() ?? {}, redirect: 'manual', signal });
+      } catch (error) {
+        throw new TransientError(`audio download failed: ${(error as Error).message}`, { cause: error });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+        await response.body?.cancel();
+        current = new URL(response.headers.get('location')!, current).toString();
+        continue;
+      }
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        if (response.status === 404) throw new RecordingNotAvailableError('audio file not found (yet)', undefined);
+        throw new TransientError(`audio download answered HTTP ${response.status}`);
+      }
+      const lengthHeader = response.headers.get('content-length');
+      const contentLength = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+      return {
+        body: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+        contentLength,
+        contentType: response.headers.get('content-type') ?? undefined,
+      };
+    }
+    throw new IntegrityError('audio download redirected too many times');
+  }
+}
+
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid URL)';
+  }
+}

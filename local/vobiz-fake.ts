@@ -1,0 +1,355 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { computeSignature, type SignatureScheme } from '../functions/shared/domain/signature.js';
+
+/**
+ * A Vobiz API fake that speaks HTTP as shared/vobiz/retrieve-recording.md documents it: Retrieve a
+ * Recording (flat body, decimal strings, nullable fields, `add_time` with microseconds and offset), List
+ * All Recordings (`meta` + `objects[]`), the audio files, and signed callbacks. Fault knobs let tests and
+ * the local simulator reproduce what goes wrong in real life.
+ */
+export interface FakeRecordingInput {
+  recording_id?: string;
+  format?: 'mp3' | 'wav';
+  sizeBytes?: number;
+  /** Epoch ms; rendered as Vobiz does (`YYYY-MM-DD HH:MM:SS.ffffff+05:30` when `utcOffsetMinutes` is 330). */
+  addTimeMs?: number;
+  utcOffsetMinutes?: number;
+  call_uuid?: string;
+  from_number?: string;
+  to_number?: string;
+  recording_type?: 'call' | 'conference' | 'trunk';
+  durationMs?: number;
+}
+
+export interface FakeFaults {
+  /** Answer Retrieve Recording with this status for the first `times` calls. */
+  retrieveFailures?: { status: number; times: number };
+  /** Delay before answering Retrieve Recording. */
+  retrieveDelayMs?: number;
+  /** Answer the audio download with this status for the first `times` calls. */
+  mediaFailures?: { status: number; times: number };
+  /** Send the full Content-Length but cut the connection after this many bytes. */
+  truncateAudioAt?: number;
+  /** Delay between audio chunks (slow download). */
+  mediaChunkDelayMs?: number;
+  /** Return this `recording_url` instead of our own (e.g. a foreign origin). */
+  recordingUrl?: string;
+  /** Answer the audio download with a redirect to this URL. */
+  mediaRedirectTo?: string;
+}
+
+export interface FakeRecording {
+  metadata: Record<string, unknown>;
+  sizeBytes: number;
+  format: 'mp3' | 'wav';
+  faults: FakeFaults;
+  retrieveCalls: number;
+  mediaCalls: number;
+}
+
+const BLOCK_BYTES = 256 * 1024;
+
+/** Deterministic audio: a header that looks like the format, then a repeated pseudo-random block. */
+export function audioHeader(format: 'mp3' | 'wav', sizeBytes: number): Buffer {
+  if (format === 'wav') {
+    const header = Buffer.alloc(44);
+    header.write('RIFF', 0, 'ascii');
+    header.writeUInt32LE(Math.max(0, sizeBytes - 8), 4);
+    header.write('WAVEfmt ', 8, 'ascii');
+    header.writeUInt32LE(16, 16);
+    header.writeUInt16LE(1, 20); // PCM
+    header.writeUInt16LE(1, 22); // mono
+    header.writeUInt32LE(8000, 24);
+    header.writeUInt32LE(16000, 28);
+    header.writeUInt16LE(2, 32);
+    header.writeUInt16LE(16, 34);
+    header.write('data', 36, 'ascii');
+    header.writeUInt32LE(Math.max(0, sizeBytes - 44), 40);
+    return header.subarray(0, Math.min(44, sizeBytes));
+  }
+  const header = Buffer.from([0x49, 0x44, 0x33, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xfb, 0x90, 0x64]);
+  return header.subarray(0, Math.min(header.length, sizeBytes));
+}
+
+function block(recordingId: string): Buffer {
+  const seed = createHash('sha256').update(recordingId).digest();
+  const out = Buffer.alloc(BLOCK_BYTES);
+  for (let offset = 0; offset < BLOCK_BYTES; offset += 32) {
+    createHash('sha256').update(seed).update(String(offset)).digest().copy(out, offset);
+  }
+  return out;
+}
+
+/** The exact bytes of a fake recording, as chunks (never the whole file in memory). */
+export function* audioChunks(recordingId: string, format: 'mp3' | 'wav', sizeBytes: number): Generator<Buffer> {
+  const header = audioHeader(format, sizeBytes);
+  yield header;
+  const body = block(recordingId);
+  let remaining = sizeBytes - header.length;
+  while (remaining > 0) {
+    const chunk = remaining >= body.length ? body : body.subarray(0, remaining);
+    remaining -= chunk.length;
+    yield chunk;
+  }
+}
+
+export function audioSha256(recordingId: string, format: 'mp3' | 'wav', sizeBytes: number): string {
+  const hash = createHash('sha256');
+  for (const chunk of audioChunks(recordingId, format, sizeBytes)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `2025-11-06 13:49:10.751756+00:00`, as Vobiz renders `add_time`. */
+export function vobizTimestamp(epochMs: number, offsetMinutes = 0): string {
+  const local = new Date(epochMs + offsetMinutes * 60_000);
+  const micros = `${String(local.getUTCMilliseconds()).padStart(3, '0')}${String(Math.abs(epochMs * 7) % 1000).padStart(3, '0')}`;
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return (
+    `${local.getUTCFullYear()}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())} ` +
+    `${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}.${micros}` +
+    `${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`
+  );
+}
+
+export interface VobizFakeOptions {
+  authId?: string;
+  authToken?: string;
+  port?: number;
+  /** Require X-Auth-ID/X-Auth-Token on audio downloads too (the real media host's behaviour is uncertain). */
+  mediaRequiresAuth?: boolean;
+}
+
+export class VobizFake {
+  readonly authId: string;
+  readonly authToken: string;
+  private readonly recordings = new Map<string, FakeRecording>();
+  private server: Server | undefined;
+  private origin = '';
+  /** Every request's method and path, for assertions. */
+  readonly requests: { method: string; path: string }[] = [];
+  /** Faults for every recording (merged under per-recording faults). */
+  globalFaults: FakeFaults = {};
+
+  constructor(private readonly options: VobizFakeOptions = {}) {
+    this.authId = options.authId ?? 'MA_FAKE0001';
+    this.authToken = options.authToken ?? 'fake-auth-token-0123456789';
+  }
+
+  get baseUrl(): string {
+    if (!this.origin) throw new Error('VobizFake is not started');
+    return this.origin;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ api_id: randomUUID(), error: String(error) }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  /** Adds a recording to the account and returns its Retrieve Recording body. */
+  addRecording(input: FakeRecordingInput = {}, faults: FakeFaults = {}): FakeRecording {
+    const id = input.recording_id ?? randomUUID();
+    const format = input.format ?? 'mp3';
+    const sizeBytes = input.sizeBytes ?? 32 * 1024;
+    const addTimeMs = input.addTimeMs ?? Date.now();
+    const durationMs = input.durationMs ?? 10_080;
+    const start = addTimeMs - durationMs - 330;
+    const metadata: Record<string, unknown> = {
+      add_time: vobizTimestamp(addTimeMs, input.utcOffsetMinutes ?? 0),
+      api_id: randomUUID(),
+      call_uuid: input.call_uuid ?? randomUUID(),
+      conference_name: input.recording_type === 'conference' ? 'conf-1' : null,
+      from_number: input.from_number ?? '+918071387423',
+      monthly_recording_storage_amount: 0,
+      recording_duration_ms: `${durationMs}.00000`,
+      recording_end_ms: input.recording_type === 'trunk' ? null : `${start + durationMs}.00000`,
+      recording_format: format,
+      recording_id: id,
+      recording_start_ms: input.recording_type === 'trunk' ? null : `${start}.00000`,
+      recording_storage_duration: 1,
+      recording_storage_rate: 0.005,
+      recording_type: input.recording_type ?? 'call',
+      recording_url: '', // filled per request: depends on the server's origin
+      resource_uri: `/v1/Account/${this.authId}/Recording/${id}/`,
+      rounded_recording_duration: Math.ceil(durationMs / 60_000) * 60,
+      to_number: input.to_number ?? '919624705678',
+    };
+    const recording: FakeRecording = { metadata, sizeBytes, format, faults, retrieveCalls: 0, mediaCalls: 0 };
+    this.recordings.set(id, recording);
+    return recording;
+  }
+
+  recording(id: string): FakeRecording | undefined {
+    return this.recordings.get(id);
+  }
+
+  mediaUrl(id: string, format: 'mp3' | 'wav'): string {
+    return `${this.baseUrl}/api/v1/Account/${this.authId}/Recording/${id}.${format}`;
+  }
+
+  /** The Retrieve Recording body as it would be served now. */
+  retrieveBody(recording: FakeRecording): Record<string, unknown> {
+    const id = recording.metadata.recording_id as string;
+    const faults = { ...this.globalFaults, ...recording.faults };
+    return { ...recording.metadata, recording_url: faults.recordingUrl ?? this.mediaUrl(id, recording.format) };
+  }
+
+  /** Signature headers for a callback to `url`, as Vobiz would send them. */
+  sign(url: string, options: { schemes?: SignatureScheme[]; token?: string; parentToken?: string; nonce?: string } = {}): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const baseUrl = url.split(/[?#]/)[0]!;
+    for (const scheme of options.schemes ?? ['V3', 'V2']) {
+      const nonce = options.nonce ?? randomNonce();
+      const token = scheme.startsWith('MA') ? (options.parentToken ?? this.authToken) : (options.token ?? this.authToken);
+      const name = `x-vobiz-signature-${scheme.toLowerCase()}`;
+      headers[name] = computeSignature(scheme, token, baseUrl, nonce);
+      headers[`${name}-nonce`] = nonce;
+    }
+    return headers;
+  }
+
+  /** The form fields of a Record callback for a recording (informative fields included). */
+  callbackFields(recording: FakeRecording): Record<string, string> {
+    const m = recording.metadata;
+    return {
+      RecordingID: m.recording_id as string,
+      RecordUrl: this.mediaUrl(m.recording_id as string, recording.format),
+      RecordingDuration: String(Math.round(Number(m.recording_duration_ms) / 1000)),
+      RecordingDurationMs: String(Number(m.recording_duration_ms)),
+      CallUUID: m.call_uuid as string,
+      From: m.from_number as string,
+      To: m.to_number as string,
+      Direction: 'inbound',
+      Event: 'RecordStop',
+      CallStatus: 'in-progress',
+    };
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    return req.headers['x-auth-id'] === this.authId && req.headers['x-auth-token'] === this.authToken;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname });
+    const prefix = `/api/v1/Account/${this.authId}/Recording/`;
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET') return json(405, { api_id: randomUUID(), error: 'Method not allowed' });
+
+    const media = /^\/api\/v1\/Account\/([^/]+)\/Recording\/([^/]+)\.(mp3|wav)$/.exec(url.pathname);
+    if (media) return this.serveMedia(req, res, media[2]!, media[3] as 'mp3' | 'wav');
+
+    if (!url.pathname.startsWith('/api/v1/Account/')) return json(404, { api_id: randomUUID(), error: 'Not found' });
+    if (!this.authorized(req) || !url.pathname.startsWith(prefix)) {
+      return json(401, { api_id: randomUUID(), error: 'Authentication credentials were not provided or are invalid' });
+    }
+    const rest = url.pathname.slice(prefix.length);
+    if (rest === '') return this.serveList(url, json);
+    const match = /^([^/]+)\/$/.exec(rest);
+    if (!match) return json(404, { api_id: randomUUID(), error: 'Not found' });
+
+    const recording = this.recordings.get(decodeURIComponent(match[1]!));
+    if (!recording) return json(404, { api_id: randomUUID(), error: 'Recording not found' });
+    recording.retrieveCalls++;
+    const faults = { ...this.globalFaults, ...recording.faults };
+    if (faults.retrieveDelayMs) await sleep(faults.retrieveDelayMs);
+    if (faults.retrieveFailures && recording.retrieveCalls <= faults.retrieveFailures.times) {
+      const status = faults.retrieveFailures.status;
+      return json(status, { api_id: randomUUID(), error: status === 404 ? 'Recording not found' : 'Internal server error' });
+    }
+    return json(200, { ...this.retrieveBody(recording), api_id: randomUUID() });
+  }
+
+  private serveList(url: URL, json: (status: number, body: unknown) => void): void {
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
+    const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+    const callUuid = url.searchParams.get('call_uuid');
+    const type = url.searchParams.get('recording_type');
+    // Newest first, as Vobiz lists.
+    const all = [...this.recordings.values()]
+      .filter((r) => (!callUuid || r.metadata.call_uuid === callUuid) && (!type || r.metadata.recording_type === type))
+      .sort((a, b) => (String(b.metadata.add_time) < String(a.metadata.add_time) ? -1 : 1));
+    const page = all.slice(offset, offset + limit);
+    const base = `/api/v1/Account/${this.authId}/Recording/`;
+    json(200, {
+      api_id: randomUUID(),
+      meta: {
+        limit,
+        offset,
+        total_count: all.length,
+        next: offset + limit < all.length ? `${base}?limit=${limit}&offset=${offset + limit}` : null,
+        previous: offset > 0 ? `${base}?limit=${limit}&offset=${Math.max(0, offset - limit)}` : null,
+      },
+      objects: page.map((r) => this.retrieveBody(r)),
+    });
+  }
+
+  private async serveMedia(req: IncomingMessage, res: ServerResponse, id: string, format: 'mp3' | 'wav'): Promise<void> {
+    const recording = this.recordings.get(id);
+    if (!recording || recording.format !== format || (this.options.mediaRequiresAuth && !this.authorized(req))) {
+      res.writeHead(recording ? 403 : 404, { 'content-type': 'text/plain' });
+      res.end('not available');
+      return;
+    }
+    recording.mediaCalls++;
+    const faults = { ...this.globalFaults, ...recording.faults };
+    if (faults.mediaRedirectTo) {
+      res.writeHead(302, { location: faults.mediaRedirectTo });
+      res.end();
+      return;
+    }
+    if (faults.mediaFailures && recording.mediaCalls <= faults.mediaFailures.times) {
+      res.writeHead(faults.mediaFailures.status, { 'content-type': 'text/plain' });
+      res.end('media error');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+      'content-length': String(recording.sizeBytes),
+    });
+    let sent = 0;
+    for (const chunk of audioChunks(id, format, recording.sizeBytes)) {
+      if (faults.truncateAudioAt !== undefined && sent + chunk.length > faults.truncateAudioAt) {
+        const part = chunk.subarray(0, faults.truncateAudioAt - sent);
+        await new Promise<void>((resolve) => res.write(part, () => resolve()));
+        res.socket?.destroy();
+        return;
+      }
+      sent += chunk.length;
+      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
+      if (res.destroyed) return;
+      if (faults.mediaChunkDelayMs) await sleep(faults.mediaChunkDelayMs);
+    }
+    res.end();
+  }
+}
+
+/** A random 20-digit nonce, as Vobiz sends. */
+export function randomNonce(): string {
+  const digits = [...randomBytes(20)].map((b) => String(b % 10)).join('');
+  return digits.replace(/^0/, '1');
+}
