@@ -1,0 +1,86 @@
+import { Validations, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/framework/observability.js';
+import { nodejsBundling } from './bundling.js';
+
+export interface ArchiveFunctionProps {
+  /** Absolute path of the handler module (exports `handler`). */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+  readonly logLevel: string;
+  readonly tracing: boolean;
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A function with the house defaults: Node 22 on arm64, an ESM bundle with the SDK inside and source
+ * maps, its own log group with retention, its own role (no AWS-managed policies), and the Powertools
+ * settings every function shares. Permissions are added only through `bind`.
+ */
+export class ArchiveFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: ArchiveFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    // An explicit role instead of the default one with AWSLambdaBasicExecutionRole (logs:* on every log group).
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (execution role)`,
+    });
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role,
+      logGroup,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      bundling: nodejsBundling(),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        POWERTOOLS_TRACE_ENABLED: String(props.tracing),
+      },
+    });
+    logGroup.grantWrite(role);
+
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is deliberate: the code is tested on Node 20/22 and the pinned AWS SDK line supports 22. Move to nodejs24.x once the test matrix covers it.',
+    });
+    if (props.tracing) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (added by tracing: ACTIVE).',
+      });
+    }
+  }
+
+  /**
+   * Sets an environment variable and grants what the value is used for, in one call, so that the
+   * configuration a function reads and the permissions it holds cannot drift apart.
+   */
+  bind(name: string, value: string, grant?: (grantee: IGrantable) => void): this {
+    this.addEnvironment(name, value);
+    grant?.(this);
+    return this;
+  }
+}

@@ -1,0 +1,98 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { Alarms } from './alarms.js';
+import { DataStore } from './data-store.js';
+import { LookupApi } from './lookup-api.js';
+import type { StageSettings } from './settings.js';
+import { Webhook, WEBHOOK_PATH } from './webhook.js';
+
+export interface ArchiveStackProps extends StackProps {
+  readonly settings: StageSettings;
+}
+
+/** One JSON line per request; the README's Logs Insights queries rely on these field names. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    time: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    caller: '$context.identity.userArn',
+    method: '$context.httpMethod',
+    route: '$context.routeKey',
+    path: '$context.path',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    latencyMs: '$context.responseLatency',
+    integrationLatencyMs: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    authError: '$context.authorizer.error',
+  }),
+);
+
+/**
+ * The archive: data store, public webhook, IAM-authorized lookup API, alarms. A re-drive construct
+ * (scheduled every minute, finishing `pending` records) joins here as one more `new …(this, …)`
+ * with `store.grantTable/grantAudio(fn, 'ingest')` and an entry in `Alarms.functions`.
+ */
+export class ArchiveStack extends Stack {
+  readonly store: DataStore;
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly webhook: Webhook;
+  readonly lookup: LookupApi;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: ArchiveStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    this.store = new DataStore(this, 'Data', { settings });
+
+    this.api = new HttpApi(this, 'Api', {
+      description: `vobiz-recording-archive (${settings.stageName})`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: settings.apiThrottle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+
+    this.webhook = new Webhook(this, 'Webhook', { settings, store: this.store, api: this.api });
+    this.lookup = new LookupApi(this, 'Lookup', { settings, store: this.store, api: this.api });
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      settings,
+      api: this.api,
+      functions: { Webhook: this.webhook.function, Lookup: this.lookup.function },
+    });
+
+    // The `$default` stage is served at the API's root, so the endpoint is the base URL.
+    const apiUrl = this.api.apiEndpoint;
+    new CfnOutput(this, 'ApiUrl', {
+      value: apiUrl,
+      description: 'Base URL of the HTTP API (the /recordings routes need SigV4)',
+    });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: settings.webhookPublicUrl ?? `${apiUrl}${WEBHOOK_PATH}`,
+      description:
+        "Vobiz recording callback URL (set it as the recording callback / 'recording_callback_url')",
+    });
+    new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
+    new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
+    new CfnOutput(this, 'VobizSecretArn', {
+      value: this.webhook.vobizSecret.secretArn,
+      description: 'Put {"auth_id","auth_token"} here',
+    });
+    if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+}

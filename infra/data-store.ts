@@ -1,0 +1,206 @@
+import { Duration, RemovalPolicy, Validations, type Acknowledgment, type CfnResource } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectOwnership,
+  StorageClass,
+  type LifecycleRule,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
+import type { LifecycleSettings, StageSettings } from './settings.js';
+
+/** Every object the functions write lives under this prefix (design.md: `recordings/{account}/…`). */
+export const AUDIO_PREFIX = 'recordings/';
+
+/**
+ * Logical ids of the stateful resources, pinned so that refactoring the construct tree can never make
+ * CloudFormation replace (and lose) the archive. A test asserts them.
+ */
+export const STATEFUL_LOGICAL_IDS = {
+  table: 'RecordingsTable',
+  bucket: 'RecordingsBucket',
+  accessLogsBucket: 'AccessLogsBucket',
+  key: 'ArchiveKey',
+} as const;
+
+/**
+ * Exactly what each function may do with the data. `ingest` records and stores but cannot read audio
+ * back or delete anything; `lookup` reads but cannot write; nobody may Scan.
+ */
+export const ACCESS = {
+  ingest: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    audio: ['s3:PutObject', 's3:AbortMultipartUpload'],
+  },
+  lookup: {
+    table: ['dynamodb:GetItem', 'dynamodb:Query'],
+    audio: ['s3:GetObject'],
+  },
+} as const;
+
+export type AccessLevel = keyof typeof ACCESS;
+
+export interface DataStoreProps {
+  readonly settings: StageSettings;
+}
+
+/** The archive's state: the DynamoDB table (index and idempotency), the S3 bucket (audio), an optional KMS key. */
+export class DataStore extends Construct {
+  readonly table: Table;
+  readonly bucket: Bucket;
+  readonly accessLogsBucket: Bucket;
+  /** Customer-managed key when `encryption: kms`; otherwise AWS-owned/S3-managed encryption. */
+  readonly key?: Key;
+
+  constructor(scope: Construct, id: string, props: DataStoreProps) {
+    super(scope, id);
+    const { settings } = props;
+    const removalPolicy = settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    if (settings.encryption === 'kms') {
+      this.key = new Key(this, 'Key', {
+        description: `vobiz-recording-archive ${settings.stageName}: audio, index and secrets`,
+        enableKeyRotation: true,
+        removalPolicy,
+        pendingWindow: Duration.days(settings.throwaway ? 7 : 30),
+      });
+      pin(this.key, STATEFUL_LOGICAL_IDS.key);
+    }
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: !settings.throwaway,
+      removalPolicy,
+      ...(this.key
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.key }
+        : { encryption: TableEncryption.AWS_MANAGED }),
+    });
+    for (const index of Object.values(INDEXES)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      });
+    }
+    pin(this.table, STATEFUL_LOGICAL_IDS.table);
+
+    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+      // Server access log delivery supports SSE-S3 only.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(settings.throwaway ? 7 : 365) }],
+      removalPolicy,
+      autoDeleteObjects: settings.throwaway,
+    });
+    pin(this.accessLogsBucket, STATEFUL_LOGICAL_IDS.accessLogsBucket);
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      ...(this.key
+        ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'recordings-bucket/',
+      lifecycleRules: lifecycleRules(settings.lifecycle),
+      removalPolicy,
+      autoDeleteObjects: settings.throwaway,
+    });
+    pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
+  }
+
+  /** Grants one function its access level to the table (and its indexes, for lookup). */
+  grantTable(grantee: IGrantable, level: AccessLevel): void {
+    const resourceArns =
+      level === 'lookup' ? [this.table.tableArn, `${this.table.tableArn}/index/*`] : [this.table.tableArn];
+    Grant.addToPrincipal({ grantee, actions: [...ACCESS[level].table], resourceArns });
+    if (level === 'lookup') {
+      acknowledgeOn(grantee, {
+        id: `AwsSolutions-IAM5[Resource::<${STATEFUL_LOGICAL_IDS.table}.Arn>/index/*]`,
+        reason:
+          "Query on the table's own secondary indexes (the list routes are served by them); the wildcard covers index names only.",
+      });
+    }
+    this.grantKey(grantee, level);
+  }
+
+  /** Grants one function its access level to the audio objects (under `recordings/` only). */
+  grantAudio(grantee: IGrantable, level: AccessLevel): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: [...ACCESS[level].audio],
+      resourceArns: [this.bucket.arnForObjects(`${AUDIO_PREFIX}*`)],
+    });
+    acknowledgeOn(grantee, {
+      id: `AwsSolutions-IAM5[Resource::<${STATEFUL_LOGICAL_IDS.bucket}.Arn>/${AUDIO_PREFIX}*]`,
+      reason:
+        'Object keys are per recording (recordings/{account}/{date}/{id}); the wildcard is limited to the audio prefix.',
+    });
+    this.grantKey(grantee, level);
+  }
+
+  /** Writers encrypt (and Decrypt: multipart uploads and DynamoDB need it); readers only decrypt. No wildcards. */
+  private grantKey(grantee: IGrantable, level: AccessLevel): void {
+    if (!this.key) return;
+    if (level === 'ingest') this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    else this.key.grant(grantee, 'kms:Decrypt');
+  }
+}
+
+function lifecycleRules(lifecycle: LifecycleSettings): LifecycleRule[] {
+  const transitions = [
+    ...(lifecycle.infrequentAccessAfterDays !== undefined
+      ? [
+          {
+            storageClass: StorageClass.INFREQUENT_ACCESS,
+            transitionAfter: Duration.days(lifecycle.infrequentAccessAfterDays),
+          },
+        ]
+      : []),
+    ...(lifecycle.glacierAfterDays !== undefined
+      ? [
+          {
+            storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
+            transitionAfter: Duration.days(lifecycle.glacierAfterDays),
+          },
+        ]
+      : []),
+  ];
+  return [
+    {
+      id: 'audio',
+      prefix: AUDIO_PREFIX,
+      transitions,
+      expiration:
+        lifecycle.expireAfterDays !== undefined ? Duration.days(lifecycle.expireAfterDays) : undefined,
+      noncurrentVersionExpiration: Duration.days(lifecycle.noncurrentVersionExpireAfterDays),
+    },
+    // An ingest cut off by its timeout leaves parts behind; the re-drive starts a new upload.
+    { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+  ];
+}
+
+export function pin(construct: Construct, logicalId: string): void {
+  (construct.node.defaultChild as CfnResource).overrideLogicalId(logicalId);
+}
+
+/** A finding caused by a grant is acknowledged on the principal (role) that received it. */
+function acknowledgeOn(grantee: IGrantable, acknowledgment: Acknowledgment): void {
+  const principal = grantee.grantPrincipal;
+  if (principal instanceof Construct) Validations.of(principal).acknowledge(acknowledgment);
+}

@@ -1,0 +1,283 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * Everything that differs between stages, in one typed object. `bin/app.ts` is the only place that
+ * reads context; it hands a raw record to `resolveStageSettings`, which validates it and fails with a
+ * message naming the setting.
+ */
+export interface StageSettings {
+  readonly stageName: string;
+  /** Throwaway stages (dev, CI previews) destroy their data on `cdk destroy`; all others retain it. */
+  readonly throwaway: boolean;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly lifecycle: LifecycleSettings;
+  /** Comma list, passed to the webhook as ALLOWED_MEDIA_ORIGINS. */
+  readonly allowedMediaOrigins: string;
+  readonly vobizApiBaseUrl: string;
+  /** The public URL Vobiz calls, when a custom domain sits in front of the API. */
+  readonly webhookPublicUrl?: string;
+  readonly webhookReservedConcurrency?: number;
+  /** Existing secret `{auth_id, auth_token, parent_auth_token?}`; otherwise the stack creates one. */
+  readonly vobizSecretArn?: string;
+  /** KMS key of an existing Vobiz secret, when it is not the AWS-managed `aws/secretsmanager` key. */
+  readonly vobizSecretKmsKeyArn?: string;
+  /** `s3-managed` (SSE-S3, no key cost) or `kms` (one customer-managed key for bucket, table and secrets). */
+  readonly encryption: 's3-managed' | 'kms';
+  readonly presignTtlSeconds: number;
+  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly alarmEmail?: string;
+  readonly alarmTopicArn?: string;
+  readonly tracing: boolean;
+}
+
+export interface LifecycleSettings {
+  /** Move audio to S3 Standard-IA after N days (≥ 30); undefined (setting `none`) keeps it in Standard. */
+  readonly infrequentAccessAfterDays?: number;
+  /** Move audio to Glacier Instant Retrieval after N days (presigned links keep working). */
+  readonly glacierAfterDays?: number;
+  /** Delete audio after N days; undefined keeps it forever. */
+  readonly expireAfterDays?: number;
+  /** Delete overwritten/deleted object versions after N days. */
+  readonly noncurrentVersionExpireAfterDays: number;
+}
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+const RETENTION_DAYS = new Map<number, RetentionDays>([
+  [1, RetentionDays.ONE_DAY],
+  [3, RetentionDays.THREE_DAYS],
+  [5, RetentionDays.FIVE_DAYS],
+  [7, RetentionDays.ONE_WEEK],
+  [14, RetentionDays.TWO_WEEKS],
+  [30, RetentionDays.ONE_MONTH],
+  [60, RetentionDays.TWO_MONTHS],
+  [90, RetentionDays.THREE_MONTHS],
+  [120, RetentionDays.FOUR_MONTHS],
+  [150, RetentionDays.FIVE_MONTHS],
+  [180, RetentionDays.SIX_MONTHS],
+  [365, RetentionDays.ONE_YEAR],
+  [400, RetentionDays.THIRTEEN_MONTHS],
+  [545, RetentionDays.EIGHTEEN_MONTHS],
+  [731, RetentionDays.TWO_YEARS],
+  [1827, RetentionDays.FIVE_YEARS],
+  [3653, RetentionDays.TEN_YEARS],
+]);
+
+/** Stage names whose data may be destroyed with the stack. Every other stage retains its data. */
+export const THROWAWAY_STAGES: readonly string[] = ['dev', 'test', 'ci'];
+
+function defaults(stageName: string): StageSettings {
+  const throwaway = THROWAWAY_STAGES.includes(stageName);
+  return {
+    stageName,
+    throwaway,
+    logRetention: throwaway ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
+    logLevel: 'INFO',
+    lifecycle: throwaway
+      ? { expireAfterDays: 30, noncurrentVersionExpireAfterDays: 1 }
+      : { infrequentAccessAfterDays: 30, glacierAfterDays: 90, noncurrentVersionExpireAfterDays: 30 },
+    allowedMediaOrigins: 'https://*.vobiz.ai',
+    vobizApiBaseUrl: 'https://api.vobiz.ai',
+    encryption: 's3-managed',
+    presignTtlSeconds: 900,
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    tracing: true,
+  };
+}
+
+export type RawSettings = Record<string, unknown>;
+
+/** The context keys `resolveStageSettings` understands (`cdk deploy -c key=value` or cdk.json). */
+export const SETTING_KEYS = [
+  'logRetentionDays',
+  'logLevel',
+  'infrequentAccessAfterDays',
+  'glacierAfterDays',
+  'expireAfterDays',
+  'noncurrentVersionExpireAfterDays',
+  'allowedMediaOrigins',
+  'vobizApiBaseUrl',
+  'webhookPublicUrl',
+  'webhookReservedConcurrency',
+  'vobizSecretArn',
+  'vobizSecretKmsKeyArn',
+  'encryption',
+  'presignTtlSeconds',
+  'apiRateLimit',
+  'apiBurstLimit',
+  'alarmEmail',
+  'alarmTopicArn',
+  'tracing',
+  'throwaway',
+] as const;
+
+export function resolveStageSettings(stageName: string, raw: RawSettings = {}): StageSettings {
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(stageName)) {
+    throw new SettingsError(
+      `stage must be lowercase letters, digits and dashes (max 20), got "${stageName}"`,
+    );
+  }
+  const unknown = Object.keys(raw).filter((key) => !(SETTING_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) throw new SettingsError(`unknown setting(s): ${unknown.join(', ')}`);
+
+  const base = defaults(stageName);
+  const throwaway = bool(raw, 'throwaway') ?? base.throwaway;
+  const lifecycleDefaults =
+    throwaway === base.throwaway ? base.lifecycle : defaults(throwaway ? 'dev' : 'prod').lifecycle;
+  const lifecycle: LifecycleSettings = {
+    infrequentAccessAfterDays: days(
+      raw,
+      'infrequentAccessAfterDays',
+      30,
+      lifecycleDefaults.infrequentAccessAfterDays,
+    ),
+    glacierAfterDays: days(raw, 'glacierAfterDays', 1, lifecycleDefaults.glacierAfterDays),
+    expireAfterDays: days(raw, 'expireAfterDays', 1, lifecycleDefaults.expireAfterDays),
+    noncurrentVersionExpireAfterDays:
+      int(raw, 'noncurrentVersionExpireAfterDays', 1, 36_500) ??
+      lifecycleDefaults.noncurrentVersionExpireAfterDays,
+  };
+  checkLifecycleOrder(lifecycle);
+
+  const retentionDays = int(raw, 'logRetentionDays', 1, 3653);
+  let logRetention = base.logRetention;
+  if (retentionDays !== undefined) {
+    const retention = RETENTION_DAYS.get(retentionDays);
+    if (!retention) {
+      throw new SettingsError(
+        `logRetentionDays must be one of ${[...RETENTION_DAYS.keys()].join(', ')}, got ${retentionDays}`,
+      );
+    }
+    logRetention = retention;
+  }
+
+  const settings: StageSettings = {
+    stageName,
+    throwaway,
+    logRetention,
+    logLevel: oneOf(raw, 'logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const) ?? base.logLevel,
+    lifecycle,
+    allowedMediaOrigins: str(raw, 'allowedMediaOrigins') ?? base.allowedMediaOrigins,
+    vobizApiBaseUrl: url(raw, 'vobizApiBaseUrl') ?? base.vobizApiBaseUrl,
+    webhookPublicUrl: url(raw, 'webhookPublicUrl'),
+    webhookReservedConcurrency: int(raw, 'webhookReservedConcurrency', 1, 1000),
+    vobizSecretArn: arn(raw, 'vobizSecretArn', 'secretsmanager'),
+    vobizSecretKmsKeyArn: arn(raw, 'vobizSecretKmsKeyArn', 'kms'),
+    encryption: oneOf(raw, 'encryption', ['s3-managed', 'kms'] as const) ?? base.encryption,
+    presignTtlSeconds: int(raw, 'presignTtlSeconds', 60, 43_200) ?? base.presignTtlSeconds,
+    apiThrottle: {
+      rateLimit: int(raw, 'apiRateLimit', 1, 10_000) ?? base.apiThrottle.rateLimit,
+      burstLimit: int(raw, 'apiBurstLimit', 1, 5_000) ?? base.apiThrottle.burstLimit,
+    },
+    alarmEmail: email(raw, 'alarmEmail'),
+    alarmTopicArn: arn(raw, 'alarmTopicArn', 'sns'),
+    tracing: bool(raw, 'tracing') ?? base.tracing,
+  };
+  if (settings.vobizSecretKmsKeyArn && !settings.vobizSecretArn) {
+    throw new SettingsError('vobizSecretKmsKeyArn only makes sense together with vobizSecretArn');
+  }
+  for (const origin of settings.allowedMediaOrigins.split(',')) {
+    if (!/^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?\/?$/i.test(origin.trim())) {
+      throw new SettingsError(
+        `allowedMediaOrigins entry "${origin.trim()}" is not an origin like https://*.vobiz.ai`,
+      );
+    }
+  }
+  return settings;
+}
+
+function checkLifecycleOrder(lifecycle: LifecycleSettings): void {
+  const { infrequentAccessAfterDays: ia, glacierAfterDays: glacier, expireAfterDays: expire } = lifecycle;
+  // S3 requires each transition to come later than the previous one, and expiry after all transitions.
+  if (ia !== undefined && glacier !== undefined && glacier < ia + 30) {
+    throw new SettingsError(
+      `glacierAfterDays (${glacier}) must be at least 30 days after infrequentAccessAfterDays (${ia})`,
+    );
+  }
+  const lastTransition = Math.max(ia ?? 0, glacier ?? 0);
+  if (expire !== undefined && expire <= lastTransition) {
+    throw new SettingsError(
+      `expireAfterDays (${expire}) must come after the last transition (${lastTransition} days)`,
+    );
+  }
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function present(raw: RawSettings, key: string): unknown {
+  const value = raw[key];
+  return value === undefined || value === null || value === '' ? undefined : value;
+}
+
+function str(raw: RawSettings, key: string): string | undefined {
+  const value = present(raw, key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new SettingsError(`${key} must be a string`);
+  return value.trim();
+}
+
+function int(raw: RawSettings, key: string, min: number, max: number): number | undefined {
+  const value = present(raw, key);
+  if (value === undefined) return undefined;
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new SettingsError(`${key} must be an integer between ${min} and ${max}, got "${show(value)}"`);
+  }
+  return number;
+}
+
+/** A lifecycle step: a number of days, `none` to switch the step off, or absent for the stage default. */
+function days(raw: RawSettings, key: string, min: number, fallback: number | undefined): number | undefined {
+  if (present(raw, key) === 'none') return undefined;
+  return int(raw, key, min, 36_500) ?? fallback;
+}
+
+function bool(raw: RawSettings, key: string): boolean | undefined {
+  const value = present(raw, key);
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingsError(`${key} must be true or false, got "${show(value)}"`);
+}
+
+function oneOf<T extends string>(raw: RawSettings, key: string, allowed: readonly T[]): T | undefined {
+  const value = str(raw, key);
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new SettingsError(`${key} must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+function url(raw: RawSettings, key: string): string | undefined {
+  const value = str(raw, key);
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^\s/]+/.test(value))
+    throw new SettingsError(`${key} must be an http(s) URL, got "${value}"`);
+  return value;
+}
+
+function arn(raw: RawSettings, key: string, service: string): string | undefined {
+  const value = str(raw, key);
+  if (value === undefined) return undefined;
+  if (!new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+`).test(value)) {
+    throw new SettingsError(`${key} must be an ARN of ${service}, got "${value}"`);
+  }
+  return value;
+}
+
+function email(raw: RawSettings, key: string): string | undefined {
+  const value = str(raw, key);
+  if (value === undefined) return undefined;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
+    throw new SettingsError(`${key} must be an e-mail address, got "${value}"`);
+  return value;
+}

@@ -1,0 +1,505 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../functions/shared/domain/table.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/framework/observability.js';
+import { buildStack } from './build.js';
+import { actionsOf, permissionsOf, resourcesFor, RESOURCE } from './iam.js';
+
+const prod = buildStack('prod');
+const dev = buildStack('dev');
+const kms = buildStack('prod', {
+  encryption: 'kms',
+  alarmEmail: 'ops@example.com',
+  webhookReservedConcurrency: '20',
+  webhookPublicUrl: 'https://archive.example.com/webhooks/vobiz/recording',
+});
+const external = buildStack('staging', {
+  vobizSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vobiz-AbCdEf',
+  vobizSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall',
+  tracing: 'false',
+});
+
+const webhookPermissions = permissionsOf(prod.template, prod.stack, prod.stack.webhook.function);
+const lookupPermissions = permissionsOf(prod.template, prod.stack, prod.stack.lookup.function);
+
+/** CloudFormation properties, loosely typed on purpose: the assertions below state their shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Props = Record<string, any>;
+
+function functionProps(built: typeof prod, which: 'webhook' | 'lookup'): Props {
+  const fn = which === 'webhook' ? built.stack.webhook.function : built.stack.lookup.function;
+  const id = built.stack.getLogicalId(fn.node.defaultChild as CfnElement);
+  return built.template.toJSON().Resources[id].Properties as Props;
+}
+
+describe('webhook role', () => {
+  it('may read, write and condition-check items on the table itself, not its indexes', () => {
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    ]) {
+      expect(resourcesFor(webhookPermissions, action), action).toEqual([RESOURCE.table]);
+    }
+  });
+
+  it('may put audio objects (and abort its multipart uploads) under recordings/ only', () => {
+    expect(resourcesFor(webhookPermissions, 's3:PutObject')).toEqual([RESOURCE.audio]);
+    expect(resourcesFor(webhookPermissions, 's3:AbortMultipartUpload')).toEqual([RESOURCE.audio]);
+  });
+
+  it('cannot read audio back, delete, scan, query or batch-write', () => {
+    const actions = actionsOf(webhookPermissions);
+    for (const forbidden of [
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+      's3:ListBucket',
+      's3:PutBucketPolicy',
+      'dynamodb:Scan',
+      'dynamodb:Query',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteTable',
+    ]) {
+      expect(actions.has(forbidden), forbidden).toBe(false);
+    }
+    expect([...actions].filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it('may read the Vobiz secret and no other secret', () => {
+    expect(resourcesFor(webhookPermissions, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify({ Ref: 'VobizSecret' }),
+    ]);
+    expect(actionsOf(webhookPermissions).has('secretsmanager:PutSecretValue')).toBe(false);
+  });
+
+  it('has no AWS-managed policies and writes logs only to its own log group', () => {
+    const logResources = resourcesFor(webhookPermissions, 'logs:PutLogEvents');
+    expect(logResources).toHaveLength(1);
+    expect(logResources[0]).toContain('WebhookFunctionLogs');
+  });
+});
+
+describe('lookup role', () => {
+  it('may get and query the table and its indexes', () => {
+    expect(resourcesFor(lookupPermissions, 'dynamodb:GetItem')).toEqual([
+      RESOURCE.table,
+      RESOURCE.tableIndexes,
+    ]);
+    expect(resourcesFor(lookupPermissions, 'dynamodb:Query')).toEqual([
+      RESOURCE.table,
+      RESOURCE.tableIndexes,
+    ]);
+  });
+
+  it('may get audio objects under recordings/ (to presign links) and read the cursor key', () => {
+    expect(resourcesFor(lookupPermissions, 's3:GetObject')).toEqual([RESOURCE.audio]);
+    const cursorSecret = prod.stack.resolve(prod.stack.lookup.cursorSecret.secretArn) as unknown;
+    expect(resourcesFor(lookupPermissions, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify(cursorSecret),
+    ]);
+  });
+
+  it('cannot write anything, scan, or read the Vobiz credentials', () => {
+    const actions = actionsOf(lookupPermissions);
+    for (const forbidden of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:Scan',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:ListBucket',
+      'secretsmanager:PutSecretValue',
+    ]) {
+      expect(actions.has(forbidden), forbidden).toBe(false);
+    }
+    expect([...actions].filter((action) => action.includes('*'))).toEqual([]);
+    expect(JSON.stringify(lookupPermissions)).not.toContain('VobizSecret');
+  });
+});
+
+describe('KMS mode', () => {
+  const webhook = permissionsOf(kms.template, kms.stack, kms.stack.webhook.function);
+  const lookup = permissionsOf(kms.template, kms.stack, kms.stack.lookup.function);
+  const key = JSON.stringify({ 'Fn::GetAtt': ['ArchiveKey', 'Arn'] });
+
+  it('encrypts the bucket, the table and both secrets with one rotating customer-managed key', () => {
+    kms.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    kms.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+    });
+    kms.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+    });
+    expect(
+      Object.values(kms.template.findResources('AWS::SecretsManager::Secret')).every(
+        (s) => s.Properties.KmsKeyId,
+      ),
+    ).toBe(true);
+  });
+
+  it('lets the webhook encrypt and the lookup only decrypt, without wildcards', () => {
+    expect(resourcesFor(webhook, 'kms:GenerateDataKey')).toContain(key);
+    expect(resourcesFor(webhook, 'kms:Decrypt')).toContain(key);
+    expect(resourcesFor(lookup, 'kms:Decrypt')).toContain(key);
+    expect(actionsOf(lookup).has('kms:Encrypt')).toBe(false);
+    expect(actionsOf(lookup).has('kms:GenerateDataKey')).toBe(false);
+    expect([...actionsOf(webhook), ...actionsOf(lookup)].filter((a) => a.includes('*'))).toEqual([]);
+  });
+});
+
+describe('an existing Vobiz secret', () => {
+  const webhook = permissionsOf(external.template, external.stack, external.stack.webhook.function);
+
+  it('is referenced by ARN, readable by the webhook, and decryptable only through Secrets Manager', () => {
+    expect(Object.keys(external.template.findResources('AWS::SecretsManager::Secret'))).not.toContain(
+      'VobizSecret',
+    );
+    expect(functionProps(external, 'webhook').Environment.Variables.VOBIZ_SECRET_ARN).toBe(
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vobiz-AbCdEf',
+    );
+    expect(resourcesFor(webhook, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify('arn:aws:secretsmanager:eu-west-1:123456789012:secret:vobiz-AbCdEf'),
+    ]);
+    external.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'kms:Decrypt',
+            Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+            Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  const routes = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Route')).map(
+    (r) => r.Properties as Props,
+  );
+  const authorizationOf = (routeKey: string) =>
+    routes.find((r) => r.RouteKey === routeKey)?.AuthorizationType as unknown;
+
+  it('serves exactly the webhook and the three lookup routes', () => {
+    expect(routes.map((r) => r.RouteKey as string).sort()).toEqual([
+      'GET /recordings',
+      'GET /recordings/{recording_id}',
+      'GET /recordings/{recording_id}/audio',
+      'GET /webhooks/vobiz/recording',
+      'POST /webhooks/vobiz/recording',
+    ]);
+  });
+
+  it('leaves the webhook public (the function checks the Vobiz signature)', () => {
+    expect(authorizationOf('POST /webhooks/vobiz/recording')).toBe('NONE');
+    expect(authorizationOf('GET /webhooks/vobiz/recording')).toBe('NONE');
+  });
+
+  it('requires IAM (SigV4) on every /recordings route', () => {
+    for (const route of routes.filter((r) => (r.RouteKey as string).includes('/recordings'))) {
+      expect(route.AuthorizationType, route.RouteKey as string).toBe('AWS_IAM');
+    }
+  });
+
+  it('throttles and access-logs the stage', () => {
+    prod.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"status":"\\$context.status"'),
+      },
+    });
+  });
+
+  it('reports the webhook URL, API URL, table, bucket and secret', () => {
+    const outputs = prod.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiUrl',
+      'BucketName',
+      'TableName',
+      'VobizSecretArn',
+      'WebhookUrl',
+    ]);
+    expect(JSON.stringify(outputs.WebhookUrl!.Value)).toContain('/webhooks/vobiz/recording');
+    expect(outputs.TableName!.Value).toEqual({ Ref: 'RecordingsTable' });
+    expect(outputs.BucketName!.Value).toEqual({ Ref: 'RecordingsBucket' });
+  });
+});
+
+describe('functions', () => {
+  it('run Node 22 on arm64 with tracing, their own log group and a timeout under the API limit', () => {
+    for (const which of ['webhook', 'lookup'] as const) {
+      const props = functionProps(prod, which);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(props.LoggingConfig.LogGroup.Ref).toMatch(
+        which === 'webhook' ? /^WebhookFunctionLogs/ : /^LookupFunctionLogs/,
+      );
+      expect(props.Timeout).toBeLessThanOrEqual(29);
+      expect(props.Environment.Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 3);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 3);
+  });
+
+  it('wire the webhook to the table, bucket, Vobiz secret and media origins, never to plain credentials', () => {
+    const env = functionProps(prod, 'webhook').Environment.Variables;
+    expect(env).toMatchObject({
+      TABLE_NAME: { Ref: 'RecordingsTable' },
+      BUCKET_NAME: { Ref: 'RecordingsBucket' },
+      VOBIZ_SECRET_ARN: { Ref: 'VobizSecret' },
+      VOBIZ_API_BASE_URL: 'https://api.vobiz.ai',
+      ALLOWED_MEDIA_ORIGINS: 'https://*.vobiz.ai',
+    });
+    expect(env.WEBHOOK_PUBLIC_URL).toBeUndefined();
+    for (const name of Object.keys(env)) expect(name).not.toMatch(/TOKEN|AUTH_ID|PASSWORD/);
+    expect(functionProps(kms, 'webhook').Environment.Variables.WEBHOOK_PUBLIC_URL).toBe(
+      'https://archive.example.com/webhooks/vobiz/recording',
+    );
+  });
+
+  it('wire the lookup to the table, bucket, cursor key and link lifetime', () => {
+    const env = functionProps(prod, 'lookup').Environment.Variables;
+    expect(env).toMatchObject({
+      TABLE_NAME: { Ref: 'RecordingsTable' },
+      BUCKET_NAME: { Ref: 'RecordingsBucket' },
+      CURSOR_SECRET_ARN: prod.stack.resolve(prod.stack.lookup.cursorSecret.secretArn),
+      PRESIGN_TTL_SECONDS: '900',
+    });
+    expect(env.VOBIZ_SECRET_ARN).toBeUndefined();
+  });
+
+  it('generate the cursor key in the stack: 64 characters, no punctuation', () => {
+    prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+  });
+
+  it('reserve webhook concurrency only when the stage asks for it', () => {
+    expect(functionProps(prod, 'webhook').ReservedConcurrentExecutions).toBeUndefined();
+    expect(functionProps(kms, 'webhook').ReservedConcurrentExecutions).toBe(20);
+  });
+
+  it('can switch tracing off per stage', () => {
+    expect(functionProps(external, 'webhook').TracingConfig?.Mode).not.toBe('Active');
+    const webhook = permissionsOf(external.template, external.stack, external.stack.webhook.function);
+    expect(actionsOf(webhook).has('xray:PutTraceSegments')).toBe(false);
+  });
+});
+
+describe('table', () => {
+  it('is built from the shared key and index description, on demand, with PITR and TTL', () => {
+    const table = prod.template.findResources('AWS::DynamoDB::Table').RecordingsTable!.Properties;
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.KeySchema).toEqual([
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+    expect(table.SSESpecification).toEqual({ SSEEnabled: true });
+    const indexes = (
+      table.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]
+    ).map((index) => [index.IndexName, index.KeySchema, index.Projection]);
+    expect(indexes).toEqual(
+      Object.values(INDEXES).map((index) => [
+        index.name,
+        [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'ALL' },
+      ]),
+    );
+  });
+});
+
+describe('bucket', () => {
+  const bucket = prod.template.findResources('AWS::S3::Bucket').RecordingsBucket!.Properties;
+
+  it('blocks public access, is versioned and encrypted (SSE-S3 by default), and logs access', () => {
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(bucket.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: 'AccessLogsBucket' },
+      LogFilePrefix: 'recordings-bucket/',
+    });
+  });
+
+  it('refuses every request without TLS (1.2 or newer)', () => {
+    prod.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: 'RecordingsBucket' },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('moves audio to colder classes, expires old versions and aborts stale uploads as configured', () => {
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      {
+        Id: 'audio',
+        Prefix: 'recordings/',
+        Status: 'Enabled',
+        Transitions: [
+          { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+          { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+        ],
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      },
+      {
+        Id: 'abort-incomplete-uploads',
+        Status: 'Enabled',
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      },
+    ]);
+    const custom = buildStack('prod', {
+      infrequentAccessAfterDays: '60',
+      glacierAfterDays: 'none',
+      expireAfterDays: '3650',
+    });
+    const rules =
+      custom.template.findResources('AWS::S3::Bucket').RecordingsBucket!.Properties.LifecycleConfiguration
+        .Rules;
+    expect(rules[0]).toMatchObject({
+      Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 60 }],
+      ExpirationInDays: 3650,
+    });
+  });
+});
+
+describe('stateful resources', () => {
+  it('keep stable logical ids', () => {
+    for (const built of [prod, dev, kms]) {
+      expect(Object.keys(built.template.findResources('AWS::DynamoDB::Table'))).toEqual(['RecordingsTable']);
+      expect(Object.keys(built.template.findResources('AWS::S3::Bucket')).sort()).toEqual([
+        'AccessLogsBucket',
+        'RecordingsBucket',
+      ]);
+    }
+    expect(Object.keys(kms.template.findResources('AWS::KMS::Key'))).toEqual(['ArchiveKey']);
+    expect(Object.keys(prod.template.findResources('AWS::SecretsManager::Secret'))).toContain('VobizSecret');
+  });
+
+  it('are retained and deletion-protected outside throwaway stages', () => {
+    for (const built of [prod, kms, external]) {
+      const resources = built.template.toJSON().Resources as Record<
+        string,
+        { DeletionPolicy?: string; Properties: Record<string, unknown> }
+      >;
+      for (const id of ['RecordingsTable', 'RecordingsBucket', 'AccessLogsBucket']) {
+        expect(resources[id]!.DeletionPolicy, `${built.stack.stackName} ${id}`).toBe('Retain');
+      }
+      expect(resources.RecordingsTable!.Properties.DeletionProtectionEnabled).toBe(true);
+    }
+    expect(prod.template.toJSON().Resources.VobizSecret.DeletionPolicy).toBe('Retain');
+    expect(kms.template.toJSON().Resources.ArchiveKey.DeletionPolicy).toBe('Retain');
+    expect(dev.template.findResources('AWS::CloudFormation::CustomResource')).toEqual({});
+  });
+
+  it('are destroyed with a throwaway stage, buckets emptied first', () => {
+    const resources = dev.template.toJSON().Resources as Record<
+      string,
+      { DeletionPolicy?: string; Properties: Record<string, unknown> }
+    >;
+    for (const id of ['RecordingsTable', 'RecordingsBucket', 'AccessLogsBucket', 'VobizSecret']) {
+      expect(resources[id]!.DeletionPolicy, id).toBe('Delete');
+    }
+    expect(resources.RecordingsTable!.Properties.DeletionProtectionEnabled).toBe(false);
+    dev.template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = Object.values(prod.template.findResources('AWS::CloudWatch::Alarm')).map(
+    (a) => a.Properties as Props,
+  );
+  const business = (name: string) => alarms.find((a) => a.MetricName === name);
+
+  it('watch errors and throttles of every function and 5xx of the API', () => {
+    const lambdaAlarms = alarms
+      .filter((a) => a.Namespace === 'AWS/Lambda')
+      .map((a) => a.MetricName as string);
+    expect(lambdaAlarms.sort()).toEqual(['Errors', 'Errors', 'Throttles', 'Throttles']);
+    expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
+  });
+
+  it('watch failed records, refused Vobiz credentials and overdue pending records', () => {
+    for (const name of [METRIC.failed, METRIC.vobizAuthFailed, METRIC.overduePending]) {
+      expect(business(name), name).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    expect(business(METRIC.overduePending)).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+  });
+
+  it('notify an e-mail or an existing topic when the stage names one, and nobody otherwise', () => {
+    expect(alarms.every((a) => a.AlarmActions === undefined)).toBe(true);
+    kms.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    const kmsAlarms = Object.values(kms.template.findResources('AWS::CloudWatch::Alarm'));
+    expect(
+      kmsAlarms.every((a) => a.Properties.AlarmActions?.length === 1 && a.Properties.OKActions?.length === 1),
+    ).toBe(true);
+    const externalAlarms = Object.values(external.template.findResources('AWS::CloudWatch::Alarm'));
+    expect(
+      externalAlarms.every(
+        (a) => a.Properties.AlarmActions?.[0] === 'arn:aws:sns:eu-west-1:123456789012:oncall',
+      ),
+    ).toBe(true);
+    external.template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+});

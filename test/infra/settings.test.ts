@@ -1,0 +1,90 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { resolveStageSettings, SettingsError } from '../../infra/settings.js';
+
+describe('stage settings', () => {
+  it('keep data and logs longer outside throwaway stages', () => {
+    const prod = resolveStageSettings('prod');
+    expect(prod).toMatchObject({
+      throwaway: false,
+      logRetention: RetentionDays.THREE_MONTHS,
+      encryption: 's3-managed',
+    });
+    expect(prod.lifecycle).toEqual({
+      infrequentAccessAfterDays: 30,
+      glacierAfterDays: 90,
+      noncurrentVersionExpireAfterDays: 30,
+    });
+    const dev = resolveStageSettings('dev');
+    expect(dev).toMatchObject({ throwaway: true, logRetention: RetentionDays.ONE_WEEK });
+    expect(dev.lifecycle.expireAfterDays).toBe(30);
+  });
+
+  it('default to the design defaults for Vobiz and links', () => {
+    expect(resolveStageSettings('prod')).toMatchObject({
+      vobizApiBaseUrl: 'https://api.vobiz.ai',
+      allowedMediaOrigins: 'https://*.vobiz.ai',
+      presignTtlSeconds: 900,
+      webhookPublicUrl: undefined,
+      vobizSecretArn: undefined,
+      webhookReservedConcurrency: undefined,
+    });
+  });
+
+  it('accept context strings (cdk -c key=value) and typed values (cdk.json)', () => {
+    const settings = resolveStageSettings('prod', {
+      logRetentionDays: '365',
+      webhookReservedConcurrency: 25,
+      throwaway: 'true',
+      tracing: false,
+      allowedMediaOrigins: 'https://*.vobiz.ai, https://media.example.com',
+      alarmEmail: 'ops@example.com',
+    });
+    expect(settings).toMatchObject({
+      logRetention: RetentionDays.ONE_YEAR,
+      webhookReservedConcurrency: 25,
+      throwaway: true,
+      tracing: false,
+      alarmEmail: 'ops@example.com',
+    });
+    expect(settings.lifecycle.expireAfterDays).toBe(30);
+  });
+
+  it.each([
+    [{ logRetentionDays: '42' }, /logRetentionDays must be one of/],
+    [{ webhookReservedConcurrency: '0' }, /webhookReservedConcurrency must be an integer between 1/],
+    [{ encryption: 'aes' }, /encryption must be one of s3-managed, kms/],
+    [{ vobizSecretArn: 'vobiz' }, /vobizSecretArn must be an ARN of secretsmanager/],
+    [
+      { vobizSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/x' },
+      /only makes sense together with vobizSecretArn/,
+    ],
+    [{ alarmEmail: 'ops' }, /alarmEmail must be an e-mail address/],
+    [{ allowedMediaOrigins: 'vobiz.ai' }, /allowedMediaOrigins entry "vobiz.ai"/],
+    [{ infrequentAccessAfterDays: '10' }, /infrequentAccessAfterDays must be an integer between 30/],
+    [
+      { infrequentAccessAfterDays: '60', glacierAfterDays: '70' },
+      /glacierAfterDays \(70\) must be at least 30 days after/,
+    ],
+    [{ expireAfterDays: '60' }, /expireAfterDays \(60\) must come after the last transition \(90 days\)/],
+    [{ tableName: 'x' }, /unknown setting\(s\): tableName/],
+  ])('refuse %j with a message naming the setting', (raw, message) => {
+    expect(() => resolveStageSettings('prod', raw)).toThrow(SettingsError);
+    expect(() => resolveStageSettings('prod', raw)).toThrow(message);
+  });
+
+  it('refuse stage names that cannot be part of a stack name', () => {
+    expect(() => resolveStageSettings('Prod_1')).toThrow(/stage must be lowercase/);
+  });
+
+  it('switch a lifecycle step off with none', () => {
+    expect(
+      resolveStageSettings('prod', { glacierAfterDays: 'none', expireAfterDays: '400' }).lifecycle,
+    ).toEqual({
+      infrequentAccessAfterDays: 30,
+      glacierAfterDays: undefined,
+      expireAfterDays: 400,
+      noncurrentVersionExpireAfterDays: 30,
+    });
+  });
+});
