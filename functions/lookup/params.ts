@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { ValidationError } from '../shared/domain/errors.js';
+import {
+  RECORDING_STATUSES,
+  normalizePhoneNumber,
+  type RecordingStatus,
+} from '../shared/domain/recording.js';
+import type { ListFilter, RecordingListQuery } from '../shared/ports/recording-queries.js';
+
+export const DEFAULT_LIMIT = 25;
+export const MAX_LIMIT = 100;
+/** The largest epoch ms the 15-digit time sort key can hold (year 33658). */
+const MAX_TIME_MS = 10 ** 15 - 1;
+
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+\- ])(\d{2})(?::?(\d{2}))?)$/;
+
+/**
+ * An instant given as ISO-8601 with `Z` or an offset, or as epoch milliseconds. Sub-millisecond digits
+ * round inwards (`since` up, `until` down), so inclusive bounds stay exact on millisecond timestamps.
+ * A space where the offset sign belongs is read as `+`: an unescaped `+` in a query string decodes to one.
+ */
+export function parseInstant(value: string, round: 'up' | 'down'): number | undefined {
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  const m = ISO_INSTANT.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(
+    Number,
+  ) as [number, number, number, number, number, number];
+  const fraction = (m[7] ?? '').padEnd(9, '0');
+  if (year < 1000 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.slice(0, 3)));
+  // Date.UTC rolls 30 February over into March; a real date survives the round trip.
+  if (new Date(local).getUTCDate() !== day) return undefined;
+  let offsetMinutes = 0;
+  if (!m[8]) {
+    const offsetHours = Number(m[10]);
+    const offsetMins = Number(m[11] ?? '0');
+    if (offsetHours > 23 || offsetMins > 59) return undefined;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  }
+  const subMillisecond = Number(fraction.slice(3)) > 0 && round === 'up' ? 1 : 0;
+  return local - offsetMinutes * 60_000 + subMillisecond;
+}
+
+function instant(round: 'up' | 'down') {
+  return z.string().transform((value, ctx) => {
+    const ms = parseInstant(value, round);
+    if (ms === undefined || ms < 0 || ms > MAX_TIME_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be an ISO-8601 date-time with Z or an offset (2025-01-15T10:30:00Z) or epoch milliseconds, not before 1970',
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+const phoneNumber = z
+  .string()
+  .regex(
+    /^[+ ]?\d{6,20}$/,
+    'must be a phone number in international form, like +919876543210 or 919876543210',
+  )
+  .transform(normalizePhoneNumber);
+
+const ListParamsSchema = z
+  .strictObject({
+    call_uuid: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+        'must be a call UUID (letters, digits, - and _, at most 128)',
+      )
+      .optional(),
+    from_number: phoneNumber.optional(),
+    to_number: phoneNumber.optional(),
+    since: instant('up').optional(),
+    until: instant('down').optional(),
+    status: z
+      .enum(RECORDING_STATUSES as [RecordingStatus, ...RecordingStatus[]], {
+        message: `must be one of ${RECORDING_STATUSES.join(', ')}`,
+      })
+      .optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, `must be an integer between 1 and ${MAX_LIMIT}`)
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= MAX_LIMIT, `must be an integer between 1 and ${MAX_LIMIT}`)
+      .optional(),
+    cursor: z.string().min(1, 'must not be empty').optional(),
+  })
+  .superRefine((params, ctx) => {
+    const filters = (['call_uuid', 'from_number', 'to_number'] as const).filter(
+      (name) => params[name] !== undefined,
+    );
+    if (filters.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `use at most one of call_uuid, from_number, to_number (got ${filters.join(' and ')})`,
+      });
+    }
+    if (params.since !== undefined && params.until !== undefined && params.since > params.until) {
+      ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be after until' });
+    }
+  });
+
+export interface ListParams {
+  query: RecordingListQuery;
+  limit: number;
+  cursor?: string;
+  /** A canonical form of the query (not of the page size): cursors are bound to it. */
+  binding: string;
+}
+
+/** Validates the query string of `GET /recordings`; every problem is reported in one 400 message. */
+export function parseListParams(raw: Record<string, string>): ListParams {
+  const parsed = ListParamsSchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues));
+  const p = parsed.data;
+  let filter: ListFilter | undefined;
+  if (p.call_uuid !== undefined) filter = { kind: 'call', callUuid: p.call_uuid };
+  else if (p.from_number !== undefined) filter = { kind: 'from', digits: p.from_number };
+  else if (p.to_number !== undefined) filter = { kind: 'to', digits: p.to_number };
+  const query: RecordingListQuery = { filter, status: p.status, sinceMs: p.since, untilMs: p.until };
+  const filterValue = filter?.kind === 'call' ? filter.callUuid : filter?.digits;
+  const binding = JSON.stringify([
+    filter?.kind ?? null,
+    filterValue ?? null,
+    p.status ?? null,
+    p.since ?? null,
+    p.until ?? null,
+  ]);
+  return { query, limit: p.limit ?? DEFAULT_LIMIT, cursor: p.cursor, binding };
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (allowed: call_uuid, from_number, to_number, since, until, status, limit, cursor)`;
+      }
+      const name = issue.path.map(String).join('.');
+      return name ? `${name} ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}

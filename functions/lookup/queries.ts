@@ -1,0 +1,67 @@
+import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import { isValidRecordingId, renderRecording, type RecordingRecord } from '../shared/domain/recording.js';
+import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
+import type { CursorCodec } from './cursor.js';
+import { parseListParams } from './params.js';
+
+export interface LookupDependencies {
+  recordings: RecordingQueries;
+  audio: AudioLinks;
+  /** Resolved lazily: only listings need the signing key. */
+  cursors: () => Promise<CursorCodec>;
+  presignTtlSeconds: number;
+}
+
+export interface RecordingList {
+  items: Record<string, unknown>[];
+  next_cursor: string | null;
+}
+
+export interface Lookup {
+  getRecording(recordingId: string): Promise<Record<string, unknown>>;
+  /** The URL to redirect to for the stored audio. */
+  audioUrl(recordingId: string): Promise<string>;
+  listRecordings(params: Record<string, string>): Promise<RecordingList>;
+}
+
+export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: LookupDependencies): Lookup {
+  async function find(recordingId: string): Promise<RecordingRecord> {
+    if (!isValidRecordingId(recordingId)) {
+      throw new ValidationError(
+        'recording_id must be 1–128 letters, digits, "-" or "_", starting with a letter or digit',
+      );
+    }
+    const record = await recordings.get(recordingId);
+    if (!record) throw new NotFoundError(`recording ${recordingId} is not in the archive`);
+    return record;
+  }
+
+  return {
+    async getRecording(recordingId) {
+      return renderRecording(await find(recordingId));
+    },
+
+    async audioUrl(recordingId) {
+      const record = await find(recordingId);
+      if (record.status !== 'stored') {
+        throw new ConflictError(
+          'not_stored',
+          `the audio of recording ${recordingId} is not stored yet (status ${record.status})`,
+        );
+      }
+      if (!record.s3_key) throw new Error(`stored recording ${recordingId} has no s3_key`);
+      return audio.downloadUrl(record.s3_key, presignTtlSeconds);
+    },
+
+    async listRecordings(rawParams) {
+      const params = parseListParams(rawParams);
+      const codec = await cursors();
+      const after = params.cursor === undefined ? undefined : codec.decode(params.cursor, params.binding);
+      const page = await recordings.list(params.query, { limit: params.limit, after });
+      return {
+        items: page.items.map(renderRecording),
+        next_cursor: page.next === undefined ? null : codec.encode(page.next, params.binding),
+      };
+    },
+  };
+}

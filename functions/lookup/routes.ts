@@ -1,0 +1,82 @@
+import { MethodNotAllowedError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import type { HttpEvent } from '../shared/framework/http.js';
+
+export type Route =
+  { name: 'list' } | { name: 'get'; recordingId: string } | { name: 'audio'; recordingId: string };
+
+const ROUTE_KEYS: Record<string, 'list' | 'get' | 'audio'> = {
+  '/recordings': 'list',
+  '/recordings/{recording_id}': 'get',
+  '/recordings/{recording_id}/audio': 'audio',
+};
+
+/**
+ * Which lookup route an event is for. API Gateway names the matched route in `routeKey` and gives the
+ * decoded path parameters; a catch-all (`$default`) route, like the local gateway's, gives only the
+ * method and raw path, which are matched here the same way.
+ */
+export function resolveRoute(event: HttpEvent): Route {
+  const method = event.requestContext?.http?.method?.toUpperCase() ?? '';
+  const routeKey = event.routeKey;
+  if (routeKey && routeKey !== '$default') {
+    const [keyMethod = '', template = ''] = routeKey.split(' ', 2);
+    const name = ROUTE_KEYS[template];
+    if (!name) throw new NotFoundError(`no route for ${routeKey}`);
+    const effectiveMethod = keyMethod === 'ANY' ? method : keyMethod.toUpperCase();
+    if (effectiveMethod !== 'GET') throw notAllowed(effectiveMethod, template);
+    return name === 'list' ? { name } : { name, recordingId: event.pathParameters?.recording_id ?? '' };
+  }
+  const path = stripStage(event.rawPath ?? '', event.requestContext?.stage);
+  const segments = path.split('/').slice(1);
+  let route: Route | undefined;
+  if (segments.length === 1 && segments[0] === 'recordings') route = { name: 'list' };
+  else if (
+    segments[0] === 'recordings' &&
+    segments[1] &&
+    (segments.length === 2 || (segments.length === 3 && segments[2] === 'audio'))
+  ) {
+    route = { name: segments.length === 2 ? 'get' : 'audio', recordingId: decodeSegment(segments[1]) };
+  }
+  if (!route) throw new NotFoundError(`no route for ${method} ${path}`);
+  if (method !== 'GET') throw notAllowed(method, path);
+  return route;
+}
+
+function notAllowed(method: string, path: string): MethodNotAllowedError {
+  return new MethodNotAllowedError(`${method} is not allowed on ${path}; use GET`);
+}
+
+function stripStage(path: string, stage: string | undefined): string {
+  if (!stage || stage === '$default') return path;
+  const prefix = `/${stage}`;
+  return path === prefix || path.startsWith(`${prefix}/`) ? path.slice(prefix.length) || '/' : path;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ValidationError('recording_id is not a valid URL path segment');
+  }
+}
+
+/**
+ * The query string as single values. It is read from `rawQueryString` when present, because
+ * `queryStringParameters` silently joins a repeated parameter with commas; a repeated one is a 400.
+ */
+export function queryParameters(event: HttpEvent): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (event.rawQueryString === undefined) {
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+      if (value !== undefined) params[name] = value;
+    return params;
+  }
+  const repeated = new Set<string>();
+  for (const [name, value] of new URLSearchParams(event.rawQueryString)) {
+    if (Object.hasOwn(params, name)) repeated.add(name);
+    params[name] = value;
+  }
+  if (repeated.size > 0)
+    throw new ValidationError(`query parameter given more than once: ${[...repeated].join(', ')}`);
+  return params;
+}

@@ -1,0 +1,30 @@
+import type { RecordingRecord, RecordingStatus } from '../domain/recording.js';
+
+/** At most one of these narrows a listing; phone numbers are already reduced to their digits. */
+export type ListFilter =
+  { kind: 'call'; callUuid: string } | { kind: 'from'; digits: string } | { kind: 'to'; digits: string };
+
+/** A listing, newest first; `sinceMs`/`untilMs` are inclusive bounds on the listing time (`add_time`). */
+export interface RecordingListQuery {
+  filter?: ListFilter;
+  status?: RecordingStatus;
+  sinceMs?: number;
+  untilMs?: number;
+}
+
+export interface RecordingPage {
+  items: RecordingRecord[];
+  /** Where the next page starts (exclusive), or undefined when the listing is complete. Not for callers' eyes: it is sealed into a cursor. */
+  next?: string;
+}
+
+/** Read-only access to archived recordings, every call served by a key or an index. */
+export interface RecordingQueries {
+  get(recordingId: string): Promise<RecordingRecord | undefined>;
+  list(query: RecordingListQuery, page: { limit: number; after?: string }): Promise<RecordingPage>;
+}
+
+/** Short-lived download links for archived audio. */
+export interface AudioLinks {
+  downloadUrl(s3Key: string, expiresInSeconds: number): Promise<string>;
+}
