@@ -1,0 +1,205 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoRecordingRepository } from '../../functions/shared/adapters/dynamo-recordings.js';
+import { VobizClient } from '../../functions/shared/adapters/vobiz-client.js';
+import { HttpMediaSource } from '../../functions/shared/adapters/media.js';
+import { LeaseLostError } from '../../functions/shared/ingest/ports.js';
+import { IntegrityError, RecordingNotAvailableError, TransientError, VobizAuthError } from '../../functions/shared/domain/errors.js';
+import { parseOriginPatterns } from '../../functions/shared/config.js';
+import type { RecordingRecord } from '../../functions/shared/domain/recording.js';
+
+const documents = mockClient(DynamoDBDocumentClient);
+const repo = new DynamoRecordingRepository(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'table');
+const record: RecordingRecord = {
+  recording_id: 'rec-1',
+  account_id: 'MA_1',
+  status: 'pending',
+  attempts: 0,
+  received_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+  next_attempt_at: '2026-01-01T00:02:00.000Z',
+};
+
+describe('DynamoRecordingRepository (SDK mocked)', () => {
+  beforeEach(() => documents.reset());
+
+  it('accepts with one transaction: conditional nonce puts and a create-if-absent update', async () => {
+    documents.on(TransactWriteCommand).resolves({});
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('accepted');
+    const input = documents.commandCalls(TransactWriteCommand)[0]!.args[0].input;
+    expect(input.TransactItems?.[0]?.Put).toMatchObject({
+      Item: { pk: 'NONCE#123456789', sk: 'NONCE', expires_at: 99 },
+      ConditionExpression: 'attribute_not_exists(#pk)',
+    });
+    const update = input.TransactItems?.[1]?.Update;
+    expect(update?.Key).toEqual({ pk: 'REC#rec-1', sk: 'REC' });
+    expect(update?.UpdateExpression).toMatch(/^SET #a0 = if_not_exists\(#a0, :v0\)/);
+    expect(Object.values(update?.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['status', 'gsi_due_pk', 'gsi_time_pk']));
+  });
+
+  it('reports a replay when the nonce condition cancels the transaction, and rethrows other cancellations', async () => {
+    documents
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+        }),
+      )
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        }),
+      );
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('replayed');
+    await expect(repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).rejects.toThrow(TransactionCanceledException);
+  });
+
+  it('uses a plain update when there is no nonce (backfill)', async () => {
+    documents.on(UpdateCommand).resolves({});
+    expect(await repo.accept({ record, nonces: [] })).toBe('accepted');
+    expect(documents.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('claim reports stored or busy from a consistent read when the condition fails', async () => {
+    documents.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    documents
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...record, status: 'stored', pk: 'REC#rec-1', sk: 'REC' } })
+      .resolvesOnce({ Item: { ...record, lease_owner: 'x', lease_until_ms: 5 } })
+      .resolvesOnce({});
+    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe('stored');
+    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe('busy');
+    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe('missing');
+    expect(documents.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+  });
+
+  it('replaceLeased is conditional on the owner and turns a failed condition into LeaseLostError', async () => {
+    documents.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    await expect(repo.replaceLeased(record, 'me')).rejects.toBeInstanceOf(LeaseLostError);
+    expect(documents.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
+      ConditionExpression: 'lease_owner = :owner',
+      ExpressionAttributeValues: { ':owner': 'me' },
+    });
+  });
+});
+
+type FetchCall = { url: string; init: RequestInit | undefined };
+
+function fakeFetch(responses: (() => Response | Promise<Response>)[]) {
+  const calls: FetchCall[] = [];
+  const fn = (url: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: url instanceof Request ? url.url : url.toString(), init });
+    const next = responses.shift();
+    if (!next) throw new Error('unexpected fetch');
+    return Promise.resolve(next());
+  };
+  return { fetch: fn, calls };
+}
+
+const body = {
+  add_time: '2025-11-06 13:49:10.751756+00:00',
+  api_id: 'a',
+  call_uuid: 'c',
+  conference_name: null,
+  from_number: '+91800',
+  to_number: '91900',
+  monthly_recording_storage_amount: 0,
+  recording_duration_ms: '10.00000',
+  recording_start_ms: null,
+  recording_end_ms: null,
+  recording_format: 'mp3',
+  recording_id: 'rec-1',
+  recording_storage_duration: 1,
+  recording_storage_rate: 0.005,
+  recording_type: 'call',
+  recording_url: 'https://media.vobiz.ai/x.mp3',
+  resource_uri: '/v1/x/',
+  rounded_recording_duration: 60,
+};
+const json = (status: number, value: unknown, headers: Record<string, string> = {}) => () =>
+  new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+describe('VobizClient (fetch stubbed)', () => {
+  const client = (f: typeof fetch) =>
+    new VobizClient({ baseUrl: 'https://api.vobiz.ai', credentials: { authId: 'MA_1', authToken: 'tok' }, fetch: f, baseDelayMs: 1, maxDelayMs: 2 });
+
+  it('calls the documented URL with the auth headers', async () => {
+    const { fetch, calls } = fakeFetch([json(200, body)]);
+    const recording = await client(fetch).getRecording('rec-1');
+    expect(recording.recording_duration_ms).toBe(10);
+    expect(calls[0]!.url).toBe('https://api.vobiz.ai/api/v1/Account/MA_1/Recording/rec-1/');
+    expect(calls[0]!.init?.headers).toMatchObject({ 'X-Auth-ID': 'MA_1', 'X-Auth-Token': 'tok' });
+  });
+
+  it('retries 429/5xx/network errors and then succeeds', async () => {
+    const { fetch, calls } = fakeFetch([json(503, {}), () => Promise.reject(new TypeError('fetch failed')), json(200, body)]);
+    await expect(client(fetch).getRecording('rec-1')).resolves.toMatchObject({ recording_id: 'rec-1' });
+    expect(calls).toHaveLength(3);
+  });
+
+  it('gives up after the last attempt with a transient error', async () => {
+    const { fetch } = fakeFetch([json(429, {}, { 'retry-after': '0' }), json(500, {}), json(502, { api_id: 'z' })]);
+    await expect(client(fetch).getRecording('rec-1')).rejects.toThrow(/HTTP 502 \(api_id z\)/);
+  });
+
+  it('treats 404 as not available (with api_id) and 401/403 as a configuration error, without retrying', async () => {
+    const notFound = fakeFetch([json(404, { api_id: 'p', error: 'Recording not found' })]);
+    const error = await client(notFound.fetch).getRecording('rec-1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordingNotAvailableError);
+    expect((error as RecordingNotAvailableError).apiId).toBe('p');
+    const refused = fakeFetch([json(403, { api_id: 'q' })]);
+    await expect(client(refused.fetch).getRecording('rec-1')).rejects.toBeInstanceOf(VobizAuthError);
+    expect(refused.calls).toHaveLength(1);
+  });
+
+  it('refuses a body for another recording or with a bad schema', async () => {
+    await expect(client(fakeFetch([json(200, { ...body, recording_id: 'rec-2' })]).fetch).getRecording('rec-1')).rejects.toBeInstanceOf(IntegrityError);
+    await expect(client(fakeFetch([json(200, { objects: [body] })]).fetch).getRecording('rec-1')).rejects.toBeInstanceOf(IntegrityError);
+  });
+});
+
+describe('HttpMediaSource origin policy', () => {
+  const origins = parseOriginPatterns('https://*.vobiz.ai,http://127.0.0.1:4010');
+
+  it.each([
+    'https://evil.example.com/a.mp3',
+    'https://vobiz.ai.evil.com/a.mp3',
+    'https://evilvobiz.ai/a.mp3',
+    'http://media.vobiz.ai/a.mp3',
+    'https://user:pw@media.vobiz.ai/a.mp3',
+    'http://127.0.0.1:4011/a.mp3',
+    'file:///etc/passwd',
+    'not a url',
+  ])('refuses %s without fetching it', async (url) => {
+    const { fetch, calls } = fakeFetch([]);
+    await expect(new HttpMediaSource({ allowedOrigins: origins, fetch }).open(url)).rejects.toBeInstanceOf(IntegrityError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('downloads from an allowed origin and follows redirects only within the allowed origins', async () => {
+    const { fetch, calls } = fakeFetch([
+      () => new Response(null, { status: 302, headers: { location: 'https://cdn.vobiz.ai/b.mp3' } }),
+      () => new Response('abc', { status: 200, headers: { 'content-length': '3', 'content-type': 'audio/mpeg' } }),
+    ]);
+    const download = await new HttpMediaSource({ allowedOrigins: origins, fetch }).open('https://media.vobiz.ai/a.mp3');
+    expect(download.contentLength).toBe(3);
+    expect(calls.map((c) => c.url)).toEqual(['https://media.vobiz.ai/a.mp3', 'https://cdn.vobiz.ai/b.mp3']);
+    const escaping = fakeFetch([() => new Response(null, { status: 302, headers: { location: 'https://evil.example.com/' } })]);
+    await expect(new HttpMediaSource({ allowedOrigins: origins, fetch: escaping.fetch }).open('https://media.vobiz.ai/a.mp3')).rejects.toThrow(
+      /ALLOWED_MEDIA_ORIGINS/,
+    );
+    expect(escaping.calls).toHaveLength(1);
+  });
+
+  it('maps 404 to not available and 5xx to a transient error', async () => {
+    const source = (status: number) => new HttpMediaSource({ allowedOrigins: origins, fetch: fakeFetch([() => new Response('x', { status })]).fetch });
+    await expect(source(404).open('https://media.vobiz.ai/a.mp3')).rejects.toBeInstanceOf(RecordingNotAvailableError);
+    await expect(source(500).open('https://media.vobiz.ai/a.mp3')).rejects.toBeInstanceOf(TransientError);
+  });
+});
