@@ -137,7 +137,8 @@ export function parseListParams(raw: Record<string, string>): ListParams {
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
+  return [...issues]
+    .sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))
     .map((issue) => {
       if (issue.code === 'unrecognized_keys') {
         return `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (allowed: call_uuid, from_number, to_number, since, until, status, limit, cursor)`;
