@@ -15,6 +15,8 @@ import {
 export class InMemoryRecordings implements RecordingRepository {
   readonly records = new Map<string, RecordingRecord>();
   readonly nonces = new Set<string>();
+  /** Makes `replaceLeased` slow, to exercise the overlap of the metadata write and the transfer. */
+  writeDelayMs = 0;
 
   accept({ record, nonces }: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<'accepted' | 'replayed'> {
     if (nonces.some((n) => this.nonces.has(n.value))) return Promise.resolve('replayed');
@@ -42,10 +44,10 @@ export class InMemoryRecordings implements RecordingRepository {
     return Promise.resolve({ kind: 'claimed', record: structuredClone(claimed) });
   }
 
-  replaceLeased(record: RecordingRecord, owner: string): Promise<void> {
-    if (this.records.get(record.recording_id)?.lease_owner !== owner) return Promise.reject(new LeaseLostError(record.recording_id));
+  async replaceLeased(record: RecordingRecord, owner: string): Promise<void> {
+    if (this.writeDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
+    if (this.records.get(record.recording_id)?.lease_owner !== owner) throw new LeaseLostError(record.recording_id);
     this.records.set(record.recording_id, structuredClone(record));
-    return Promise.resolve();
   }
 
   get(recordingId: string): Promise<RecordingRecord | undefined> {

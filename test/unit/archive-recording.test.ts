@@ -169,3 +169,33 @@ describe('accept notification use case', () => {
     expect(recordings.records.get('rec-1')!.status).toBe('stored');
   });
 });
+
+describe('archive recording: overlapping metadata write and transfer', () => {
+  it('a media failure that happens before the metadata write finishes is reported, not left unhandled', async () => {
+    const recordings = new InMemoryRecordings();
+    recordings.writeDelayMs = 20;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const archive = makeArchiveRecording({
+        recordings,
+        vobiz: new StubVobiz((id) => vobizRecording({ recording_id: id })),
+        media: new StubMedia(() => new TransientError('media down')),
+        archive: new InMemoryArchive(),
+        clock: { nowMs: () => T0 },
+        accountId: 'MA_1',
+        retryPolicy: DEFAULT_RETRY_POLICY,
+        newLeaseOwner: () => 'o1',
+      });
+      await makeAcceptNotification({ recordings, clock: { nowMs: () => T0 }, accountId: 'MA_1', nonceTtlSeconds: 60, firstDueAfterMs: 0 })('rec-9', []);
+      const result = await archive('rec-9', { leaseMs: 60_000 });
+      expect(result.outcome).toBe('pending');
+      expect(recordings.records.get('rec-9')!.last_error).toMatch(/media down/);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});

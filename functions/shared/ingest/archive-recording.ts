@@ -55,10 +55,22 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
       await deps.afterStep?.('claimed');
       const metadata = await deps.vobiz.getRecording(recordingId, { signal: options.signal });
       record = { ...record, ...metadata, updated_at: iso(deps.clock.nowMs()) };
-      await deps.recordings.replaceLeased(record, owner);
-      await deps.afterStep?.('metadata');
 
-      const stored = await storeAudio(deps, metadata, options.signal);
+      // The metadata write and the transfer overlap (one round trip less per recording); if the write
+      // fails, the transfer is aborted before it can complete, so no object outlives a lost lease.
+      const transfer = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, transfer.signal]) : transfer.signal;
+      const upload = storeAudio(deps, metadata, signal);
+      upload.catch(() => undefined); // observed below; this only keeps an early rejection from being "unhandled"
+      try {
+        await deps.recordings.replaceLeased(record, owner);
+        await deps.afterStep?.('metadata');
+      } catch (error) {
+        transfer.abort(error);
+        await upload.catch(() => undefined);
+        throw error;
+      }
+      const stored = await upload;
       await deps.afterStep?.('uploaded');
       const { lease_owner: _owner, lease_until_ms: _until, last_error: _error, next_attempt_at: _next, ...rest } = record;
       const final: RecordingRecord = { ...rest, ...stored, status: 'stored', updated_at: iso(deps.clock.nowMs()) };

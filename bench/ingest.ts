@@ -1,0 +1,191 @@
+/**
+ * Ingest benchmark: drives the real webhook handler against DynamoDB Local, s3rver and the Vobiz fake,
+ * for 1 MB, 50 MB and 500 MB recordings, and measures in the same run the floor: a plain streaming copy
+ * of the same bytes from the same fake into the same S3 server (same part size and concurrency, no
+ * hashing, no DynamoDB, no Vobiz API call). Prints a table, then one JSON line.
+ *
+ *   npm run bench:ingest [-- --quick]     (--quick: fewer runs and 200 MB instead of 500 MB)
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../local/emulators.js';
+import { VobizFake } from '../local/vobiz-fake.js';
+import { PART_SIZE, QUEUE_SIZE } from '../functions/shared/adapters/s3-archive.js';
+import { httpEvent, lambdaContext } from '../test/support/http-events.js';
+
+const quick = process.argv.includes('--quick');
+const MB = 1_000_000;
+const SIZES = [
+  { label: '1 MB', bytes: 1 * MB, runs: quick ? 5 : 15 },
+  { label: '50 MB', bytes: 50 * MB, runs: quick ? 2 : 3 },
+  { label: quick ? '200 MB' : '500 MB', bytes: (quick ? 200 : 500) * MB, runs: 2 },
+];
+const PUBLIC_URL = 'https://bench.example.com/webhooks/vobiz/recording';
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Runs `work` while sampling RSS every 5 ms; returns its duration and the peak RSS growth over the start. */
+async function measure(work: () => Promise<void>): Promise<{ ms: number; rssGrowthMb: number }> {
+  gc?.();
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+  const start = performance.now();
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  const ms = performance.now() - start;
+  peak = Math.max(peak, process.memoryUsage.rss());
+  return { ms, rssGrowthMb: (peak - baseline) / 2 ** 20 };
+}
+
+async function main() {
+  const ids = SIZES.flatMap((size, s) => Array.from({ length: size.runs + (s === 0 ? 1 : 0) }, (_, i) => `bench-${s}-${i}`));
+  const specs = SIZES.flatMap((size, s) => Array.from({ length: size.runs + (s === 0 ? 1 : 0) }, (_, i) => `bench-${s}-${i}:mp3:${size.bytes}`));
+  process.stderr.write(`starting DynamoDB Local, s3rver and the Vobiz fake (${ids.length} recordings)…\n`);
+
+  const servers = spawn(process.execPath, ['--import', 'tsx', 'bench/support/servers.ts', ...specs], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const endpoints = await new Promise<{ s3: string; vobiz: string; authId: string; authToken: string }>((resolve, reject) => {
+    servers.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+    createInterface({ input: servers.stdout }).once('line', (line) => resolve(JSON.parse(line) as never));
+  });
+  const dynamo = await startDynamoDbLocal();
+
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_REGION: LOCAL_REGION,
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    TABLE_NAME: 'bench-recordings',
+    BUCKET_NAME: 'bench-audio',
+    VOBIZ_AUTH_ID: endpoints.authId,
+    VOBIZ_AUTH_TOKEN: endpoints.authToken,
+    VOBIZ_API_BASE_URL: endpoints.vobiz,
+    ALLOWED_MEDIA_ORIGINS: endpoints.vobiz,
+    WEBHOOK_PUBLIC_URL: PUBLIC_URL,
+  });
+  await createTable(new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }), 'bench-recordings');
+  const { handler } = await import('../functions/webhook/handler.js');
+  const signer = new VobizFake({ authId: endpoints.authId, authToken: endpoints.authToken });
+  const s3 = new S3Client({ endpoint: endpoints.s3, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+
+  const ingest = async (id: string) => {
+    const event = httpEvent({
+      method: 'POST',
+      path: '/webhooks/vobiz/recording',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signer.sign(PUBLIC_URL) },
+      body: new URLSearchParams({ RecordingID: id }).toString(),
+    });
+    const result = (await handler(event, lambdaContext(900_000))) as APIGatewayProxyStructuredResultV2;
+    if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
+  };
+  const floorCopy = async (id: string) => {
+    const response = await fetch(`${endpoints.vobiz}/api/v1/Account/${endpoints.authId}/Recording/${id}.mp3`);
+    const upload = new Upload({
+      client: s3,
+      params: { Bucket: 'bench-audio', Key: `floor/${id}.mp3`, Body: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), ContentType: 'audio/mpeg' },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+    });
+    await upload.done();
+  };
+
+  // Warm-up: module loading, credentials, connections.
+  await ingest('bench-0-0');
+  await floorCopy('bench-0-0');
+
+  const rows: { label: string; runs: number; handlerMbps: number; floorMbps: number; ratio: number; p50: number; p99: number; rss: number; floorRss: number }[] = [];
+  for (const [s, size] of SIZES.entries()) {
+    const handlerMs: number[] = [];
+    const floorMs: number[] = [];
+    let rss = 0;
+    let floorRss = 0;
+    for (let i = 0; i < size.runs; i++) {
+      const id = `bench-${s}-${i + (s === 0 ? 1 : 0)}`;
+      process.stderr.write(`  ${size.label} run ${i + 1}/${size.runs}\r`);
+      // Alternate the order so that drift (disk cache, JIT) does not favour one side.
+      const runFloor = async () => {
+        const r = await measure(() => floorCopy(id));
+        floorMs.push(r.ms);
+        floorRss = Math.max(floorRss, r.rssGrowthMb);
+      };
+      const runHandler = async () => {
+        const r = await measure(() => ingest(id));
+        handlerMs.push(r.ms);
+        rss = Math.max(rss, r.rssGrowthMb);
+      };
+      if (i % 2 === 0) {
+        await runFloor();
+        await runHandler();
+      } else {
+        await runHandler();
+        await runFloor();
+      }
+    }
+    const throughput = (ms: number[]) => (size.bytes / MB) / (percentile(ms, 50) / 1000);
+    const handlerMbps = throughput(handlerMs);
+    const floorMbps = throughput(floorMs);
+    rows.push({
+      label: size.label,
+      runs: size.runs,
+      handlerMbps,
+      floorMbps,
+      ratio: handlerMbps / floorMbps,
+      p50: percentile(handlerMs, 50),
+      p99: percentile(handlerMs, 99),
+      rss,
+      floorRss,
+    });
+  }
+  process.stderr.write('\n');
+
+  const pad = (v: string, n: number) => v.padStart(n);
+  console.log('ingest benchmark: real webhook handler vs plain streaming copy (floor), same fake and S3 server');
+  console.log(`part size ${PART_SIZE / 2 ** 20} MiB, ${QUEUE_SIZE} parts in flight; throughput from median run; RSS growth = peak over pre-run baseline`);
+  console.log(['size', 'runs', 'handler MB/s', 'floor MB/s', 'ratio', 'p50 ms', 'p99 ms', 'RSS+ MB', 'floor RSS+ MB'].map((h, i) => pad(h, i === 0 ? 7 : 13)).join(''));
+  for (const r of rows) {
+    console.log(
+      [r.label, String(r.runs), r.handlerMbps.toFixed(1), r.floorMbps.toFixed(1), r.ratio.toFixed(2), r.p50.toFixed(0), r.p99.toFixed(0), r.rss.toFixed(1), r.floorRss.toFixed(1)]
+        .map((v, i) => pad(v, i === 0 ? 7 : 13))
+        .join(''),
+    );
+  }
+  const largest = rows[rows.length - 1]!;
+  const summary = {
+    bench: 'ingest',
+    throughput_ratio: Number(Math.min(...rows.map((r) => r.ratio)).toFixed(3)),
+    peak_rss_growth_mb: Number(largest.rss.toFixed(1)),
+    largest_size_mb: SIZES[SIZES.length - 1]!.bytes / MB,
+    sizes: Object.fromEntries(
+      rows.map((r) => [r.label, { handler_mbps: +r.handlerMbps.toFixed(1), floor_mbps: +r.floorMbps.toFixed(1), p50_ms: +r.p50.toFixed(0), p99_ms: +r.p99.toFixed(0), rss_growth_mb: +r.rss.toFixed(1) }]),
+    ),
+    targets: { throughput_ratio_min: 0.8, peak_rss_growth_mb_max: 64 },
+  };
+  servers.stdin?.end();
+  await dynamo.stop();
+  console.log(JSON.stringify(summary));
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
