@@ -51,7 +51,7 @@ export class DigestingStream extends Transform {
 }
 
 /** 8 MiB parts, two in flight: bounded memory (~3 parts) whatever the recording's size. */
-export const PART_SIZE = 8 * 1024 * 1024;
+export const PART_SIZE = 6 * 1024 * 1024;
 export const QUEUE_SIZE = 2;
 
 /**
