@@ -14,7 +14,10 @@ export interface ArchiveStackProps extends StackProps {
   readonly settings: StageSettings;
 }
 
-/** One JSON line per request; the README's Logs Insights queries rely on these field names. */
+/**
+ * One JSON line per request; the README's Logs Insights queries rely on these field names. Status and
+ * latency are always set, so they are written as numbers (comparable in queries); the rest are strings.
+ */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: '$context.requestId',
@@ -30,7 +33,9 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     integrationLatencyMs: '$context.integrationLatency',
     integrationError: '$context.integrationErrorMessage',
     authError: '$context.authorizer.error',
-  }),
+  })
+    .replace('"$context.status"', '$context.status')
+    .replace('"$context.responseLatency"', '$context.responseLatency'),
 );
 
 /**
@@ -93,6 +98,11 @@ export class ArchiveStack extends Stack {
       value: this.webhook.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',
     });
+    // For operators: where the logs are (README, Operations) and which function to recycle after a secret change.
+    new CfnOutput(this, 'WebhookFunctionName', { value: this.webhook.function.functionName });
+    new CfnOutput(this, 'WebhookLogGroup', { value: this.webhook.function.logGroup.logGroupName });
+    new CfnOutput(this, 'LookupLogGroup', { value: this.lookup.function.logGroup.logGroupName });
+    new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
     if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }
 }

@@ -226,18 +226,32 @@ describe('HTTP API', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: {
         DestinationArn: Match.anyValue(),
-        Format: Match.stringLikeRegexp('"status":"\\$context.status"'),
+        Format: Match.stringLikeRegexp('"status":\\$context.status,'),
       },
     });
+  });
+
+  it('writes access log lines that are JSON with numeric status and latency', () => {
+    const stage = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Stage'))[0]!
+      .Properties as Props;
+    const line = (stage.AccessLogSettings.Format as string)
+      .replace('$context.status', '502')
+      .replace('$context.responseLatency', '1234')
+      .replace(/\$context\.[a-zA-Z.]+/g, '-');
+    expect(JSON.parse(line)).toMatchObject({ status: 502, latencyMs: 1234, route: '-' });
   });
 
   it('reports the webhook URL, API URL, table, bucket and secret', () => {
     const outputs = prod.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual([
+      'ApiAccessLogGroup',
       'ApiUrl',
       'BucketName',
+      'LookupLogGroup',
       'TableName',
       'VobizSecretArn',
+      'WebhookFunctionName',
+      'WebhookLogGroup',
       'WebhookUrl',
     ]);
     expect(JSON.stringify(outputs.WebhookUrl!.Value)).toContain('/webhooks/vobiz/recording');
