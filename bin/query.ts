@@ -79,7 +79,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    // fetch reports network problems as "fetch failed" with the reason in `cause`.
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    console.error(error instanceof Error ? `${error.message}${cause}` : error);
     process.exitCode = 1;
   },
 );
