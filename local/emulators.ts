@@ -35,6 +35,10 @@ export async function freePort(): Promise<number> {
 
 export interface RunningDynamo {
   endpoint: string;
+  /** The Java process, so a supervisor can make sure it never outlives it. */
+  pid: number | undefined;
+  /** Settles when the Java process exits, for whatever reason. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +97,8 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   }
   return {
     endpoint,
+    pid: child.pid,
+    exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

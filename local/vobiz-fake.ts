@@ -250,7 +250,7 @@ export class VobizFake {
     return req.headers['x-auth-id'] === this.authId && req.headers['x-auth-token'] === this.authToken;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname });
     const prefix = `/api/v1/Account/${this.authId}/Recording/`;

@@ -1,0 +1,493 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import {
+  createBucket,
+  createTable,
+  freePort,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoDbLocal,
+  startS3Server,
+  type RunningDynamo,
+  type RunningS3,
+} from './emulators.js';
+import {
+  createGateway,
+  jsonError,
+  localContext,
+  type FunctionBinding,
+  type GatewayResponse,
+  type RouteTarget,
+} from './gateway.js';
+import { VobizSimulator } from './simulator.js';
+
+/**
+ * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
+ * real credentials are set) and one gateway serving the same routes with the same handlers as AWS.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WEBHOOK_PATH = '/webhooks/vobiz/recording';
+/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
+const TIMEOUTS_MS = { webhook: 28_000, lookup: 10_000 };
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose]
+
+  --in-memory   keep nothing: no data is read from or written to .data/
+  --port N      gateway port (default: PORT or 3000)
+  --verbose     also log the requests the Vobiz simulator answers
+
+Environment: PORT, VOBIZ_SIMULATOR_PORT (4010), VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (talk to the real
+Vobiz instead of the simulator), WEBHOOK_PUBLIC_URL (the URL Vobiz calls, e.g. through a tunnel),
+REDRIVE_INTERVAL_SECONDS (15), LOCAL_DATA_DIR (.data).`;
+
+class StartError extends Error {}
+
+interface Options {
+  inMemory: boolean;
+  port: number;
+  simulatorPort: number;
+  verbose: boolean;
+  dataDir: string;
+  redriveIntervalMs: number;
+}
+
+function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new StartError(`${name} must be a port number (1-65535), got "${value}"`);
+  return port;
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' {
+  let inMemory = false;
+  let verbose = false;
+  let port = env.PORT ? parsePort(env.PORT, 'PORT') : 3000;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    else if (arg === '--in-memory') inMemory = true;
+    else if (arg === '--verbose') verbose = true;
+    else if (arg === '--port') port = parsePort(argv[++i] ?? '', '--port');
+    else if (arg.startsWith('--port=')) port = parsePort(arg.slice('--port='.length), '--port');
+    else throw new StartError(`Unknown option ${arg}\n\n${USAGE}`);
+  }
+  const interval = Number(env.REDRIVE_INTERVAL_SECONDS ?? 15);
+  if (!Number.isFinite(interval) || interval < 1)
+    throw new StartError('REDRIVE_INTERVAL_SECONDS must be a number of seconds >= 1');
+  return {
+    inMemory,
+    verbose,
+    port,
+    simulatorPort: env.VOBIZ_SIMULATOR_PORT
+      ? parsePort(env.VOBIZ_SIMULATOR_PORT, 'VOBIZ_SIMULATOR_PORT')
+      : 4010,
+    dataDir: env.LOCAL_DATA_DIR ?? join(ROOT, '.data'),
+    redriveIntervalMs: interval * 1000,
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function portInUse(port: number, variable: string, what: string): StartError {
+  return new StartError(`Port ${port} is in use${what}; set ${variable}=… or stop the other process.`);
+}
+
+async function assertPortFree(port: number, variable: string, what: string): Promise<void> {
+  const probe = createServer();
+  try {
+    await listen(probe as unknown as Server, port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, variable, what);
+    throw error;
+  } finally {
+    probe.close();
+  }
+}
+
+/** A key for signing page cursors that stays the same across restarts, so open cursors keep working. */
+function cursorSigningKey(options: Options): string {
+  if (process.env.CURSOR_SIGNING_KEY) return process.env.CURSOR_SIGNING_KEY;
+  if (options.inMemory) return randomBytes(32).toString('base64url');
+  const file = join(options.dataDir, 'cursor-signing-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+function vobizMode(env: NodeJS.ProcessEnv): 'simulator' | 'vobiz' {
+  const id = env.VOBIZ_AUTH_ID?.trim();
+  const token = env.VOBIZ_AUTH_TOKEN?.trim();
+  if (id && token) return 'vobiz';
+  if (id || token)
+    throw new StartError(
+      'Set both VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN to use the real Vobiz, or neither to use the simulator.',
+    );
+  return 'simulator';
+}
+
+function statusColor(status: number): string {
+  return paint(status >= 500 ? 31 : status >= 400 ? 33 : 32, String(status));
+}
+
+async function main(): Promise<void> {
+  // Before any SDK client exists: the machine's Node 20 is known (Lambda runs 22).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const parsed = parseOptions(process.argv.slice(2), process.env);
+  if (parsed === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const options = parsed;
+  const mode = vobizMode(process.env);
+  const gatewayUrl = `http://127.0.0.1:${options.port}`;
+  const webhookUrl = process.env.WEBHOOK_PUBLIC_URL?.trim() || `${gatewayUrl}${WEBHOOK_PATH}`;
+
+  let dynamo: RunningDynamo | undefined;
+  let s3: RunningS3 | undefined;
+  let simulator: VobizSimulator | undefined;
+  let functions: Partial<Record<RouteTarget, FunctionBinding>> = {};
+  let ready = false;
+  let stopping = false;
+  let javaPid: number | undefined;
+  let redriveTimer: NodeJS.Timeout | undefined;
+  const starting: Promise<unknown>[] = [];
+
+  const health = (): GatewayResponse => {
+    if (!ready || stopping)
+      return jsonError(
+        503,
+        stopping ? 'stopping' : 'starting',
+        stopping ? 'The local stack is stopping' : 'The local stack is starting',
+      );
+    const body = {
+      status: 'ok',
+      vobiz: mode,
+      webhook_url: webhookUrl,
+      simulator_url: simulator?.baseUrl ?? null,
+      dynamodb_endpoint: dynamo?.endpoint,
+      s3_endpoint: s3?.endpoint,
+      data_dir: options.inMemory ? null : options.dataDir,
+    };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: Buffer.from(JSON.stringify(body)),
+    };
+  };
+
+  const gateway = createGateway({
+    functions: () => functions,
+    local: (method, path) =>
+      path === '/health' && (method === 'GET' || method === 'HEAD') ? health() : undefined,
+    onRequest: ({ method, path, status, ms }) => {
+      if (path !== '/health') console.log(`${method} ${path} ${statusColor(status)} ${ms}ms`);
+    },
+    onError: (error) => console.error(paint(31, 'handler error:'), error),
+  });
+
+  // A Java child must never outlive us, however we end.
+  process.on('exit', () => {
+    if (javaPid === undefined) return;
+    try {
+      process.kill(javaPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+
+  async function shutdown(code: number): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(redriveTimer);
+    const force = setTimeout(() => process.exit(code || 1), 8_000);
+    force.unref();
+    gateway.closeAllConnections();
+    // Whatever is still starting is stopped once it is up, so no emulator is left behind.
+    await Promise.allSettled(starting);
+    await Promise.allSettled([
+      new Promise<void>((resolve) => (gateway.listening ? gateway.close(() => resolve()) : resolve())),
+      simulator?.stop(),
+      s3?.stop(),
+      dynamo?.stop(),
+    ]);
+    console.log(code === 0 ? 'Stopped.' : 'Stopped after an error.');
+    process.exit(code);
+  }
+
+  let signals = 0;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (++signals > 1) {
+        console.error('\nForced stop.');
+        process.exit(1);
+      }
+      console.log(`\n${signal === 'SIGINT' ? 'Ctrl-C: ' : ''}stopping the local stack…`);
+      void shutdown(0);
+    });
+  }
+  process.on('uncaughtException', (error) => {
+    console.error(paint(31, 'Unexpected error:'), error);
+    void shutdown(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    console.error(paint(31, 'Unexpected error:'), error);
+    void shutdown(1);
+  });
+
+  try {
+    await listen(gateway, options.port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(options.port, 'PORT', '');
+    throw error;
+  }
+  if (mode === 'simulator')
+    await assertPortFree(options.simulatorPort, 'VOBIZ_SIMULATOR_PORT', ' (Vobiz simulator)');
+  console.log(`Starting the local stack${options.inMemory ? ' (in memory)' : ''}…`);
+
+  if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });
+  const tableName = process.env.TABLE_NAME?.trim() || 'vobiz-recordings';
+  const bucketName = process.env.BUCKET_NAME?.trim() || 'vobiz-recordings-audio';
+  const dynamoStarting = startDynamoDbLocal({
+    port: await freePort(),
+    ...(options.inMemory ? {} : { dataDir: join(options.dataDir, 'dynamodb') }),
+  }).then((running) => {
+    dynamo = running;
+    javaPid = running.pid;
+    void running.exited.then(() => {
+      javaPid = undefined;
+      if (!stopping) {
+        console.error(paint(31, 'DynamoDB Local stopped unexpectedly; stopping the local stack.'));
+        void shutdown(1);
+      }
+    });
+    return running;
+  });
+  const startups = [
+    dynamoStarting,
+    startS3Server(
+      options.inMemory
+        ? { buckets: [bucketName] }
+        : { directory: join(options.dataDir, 's3'), buckets: [bucketName] },
+    ).then((running) => (s3 = running)),
+    mode === 'simulator'
+      ? (simulator = new VobizSimulator({
+          port: options.simulatorPort,
+          ...(options.inMemory ? {} : { stateFile: join(options.dataDir, 'simulator.json') }),
+          onRequest: options.verbose
+            ? ({ method, path, status, ms }) =>
+                console.log(paint(2, `  simulator ${method} ${path} ${status} ${ms}ms`))
+            : undefined,
+        })).start()
+      : Promise.resolve(undefined),
+  ] as const;
+  starting.push(...startups);
+  const [dynamoRunning, s3Running] = await Promise.all(startups);
+  if (stopping) return;
+
+  const dynamoClient = new DynamoDBClient({
+    endpoint: dynamoRunning.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const s3Client = new S3Client({
+    endpoint: s3Running.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+  });
+  await Promise.all([createTable(dynamoClient, tableName), createBucket(s3Client, bucketName)]);
+  dynamoClient.destroy();
+  s3Client.destroy();
+
+  // The handlers read their configuration from the environment at import or first use, as in Lambda.
+  delete process.env.VOBIZ_SECRET_ARN;
+  delete process.env.CURSOR_SECRET_ARN;
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  Object.assign(process.env, {
+    TABLE_NAME: tableName,
+    BUCKET_NAME: bucketName,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoRunning.endpoint,
+    AWS_ENDPOINT_URL_S3: s3Running.endpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_REGION: LOCAL_REGION,
+    // s3rver stores streamed uploads corrupted unless checksums are only sent when required.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    WEBHOOK_PUBLIC_URL: webhookUrl,
+    CURSOR_SIGNING_KEY: cursorSigningKey(options),
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    ...(simulator
+      ? {
+          VOBIZ_AUTH_ID: simulator.authId,
+          VOBIZ_AUTH_TOKEN: simulator.authToken,
+          VOBIZ_PARENT_AUTH_TOKEN: simulator.parentAuthToken,
+          VOBIZ_API_BASE_URL: simulator.baseUrl,
+          ALLOWED_MEDIA_ORIGINS: simulator.baseUrl,
+        }
+      : {}),
+  });
+
+  const [webhook, lookup] = await Promise.all([
+    import('../functions/webhook/handler.js'),
+    import('../functions/lookup/handler.js'),
+  ]);
+  functions = {
+    webhook: {
+      handler: (event, context) => webhook.handler(event, context),
+      functionName: 'webhook',
+      timeoutMs: TIMEOUTS_MS.webhook,
+    },
+    lookup: {
+      handler: (event, context) => lookup.handler(event, context),
+      functionName: 'lookup',
+      timeoutMs: TIMEOUTS_MS.lookup,
+    },
+  };
+  const redrive = await loadRedrive();
+  if (redrive) redriveTimer = scheduleRedrive(redrive, options.redriveIntervalMs, () => stopping);
+  ready = true;
+
+  printBanner({
+    options,
+    mode,
+    gatewayUrl,
+    webhookUrl,
+    dynamo: dynamoRunning,
+    s3: s3Running,
+    simulator,
+    redrive: Boolean(redrive),
+  });
+}
+
+type RedriveHandler = (event: Record<string, never>, context: Context) => Promise<unknown>;
+
+/** The re-drive function, when it exists in this checkout. */
+async function loadRedrive(): Promise<RedriveHandler | undefined> {
+  if (!existsSync(join(ROOT, 'functions', 'redrive', 'handler.ts'))) return undefined;
+  const specifier = '../functions/redrive/handler.js';
+  const module = (await import(specifier)) as { handler?: RedriveHandler };
+  return module.handler;
+}
+
+/** Runs the re-drive as its schedule does in AWS; one run at a time, quiet unless it fails. */
+function scheduleRedrive(
+  handler: RedriveHandler,
+  intervalMs: number,
+  stopped: () => boolean,
+): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running || stopped()) return;
+    running = true;
+    const started = performance.now();
+    handler({}, localContext('redrive', 5 * 60_000))
+      .then((result) => {
+        const line = describeRedrive(result);
+        if (line) console.log(`redrive ${line} ${Math.round(performance.now() - started)}ms`);
+      })
+      .catch((error: unknown) =>
+        console.error(paint(31, 'redrive failed:'), error instanceof Error ? error.message : error),
+      )
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+/** `2 stored, 1 deferred, sweep enqueued 1` when a run did something; nothing for an idle run. */
+function describeRedrive(result: unknown): string | undefined {
+  const summary = result as
+    { redrive?: Record<string, unknown>; sweep?: Record<string, unknown> } | undefined;
+  const parts: string[] = [];
+  for (const key of ['stored', 'deferred', 'failed', 'errors']) {
+    const n = summary?.redrive?.[key];
+    if (typeof n === 'number' && n > 0) parts.push(`${n} ${key}`);
+  }
+  const enqueued = summary?.sweep?.enqueued;
+  if (typeof enqueued === 'number' && enqueued > 0) parts.push(`sweep found ${enqueued} without a callback`);
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+function printBanner(input: {
+  options: Options;
+  mode: 'simulator' | 'vobiz';
+  gatewayUrl: string;
+  webhookUrl: string;
+  dynamo: RunningDynamo;
+  s3: RunningS3;
+  simulator: VobizSimulator | undefined;
+  redrive: boolean;
+}): void {
+  const { options, gatewayUrl, webhookUrl, simulator } = input;
+  const label = (text: string) => paint(1, text.padEnd(14));
+  const dataDir = relative(process.cwd(), options.dataDir) || '.';
+  const lines = [
+    '',
+    paint(1, `vobiz-recording-archive: local stack ready in ${process.uptime().toFixed(1)} s`),
+    '',
+    `  ${label('Gateway')}${gatewayUrl}  (health: ${gatewayUrl}/health)`,
+    `  ${label('Webhook URL')}${webhookUrl}`,
+  ];
+  if (simulator) {
+    lines.push(
+      `  ${label('Vobiz')}simulator at ${simulator.baseUrl} (account ${simulator.authId}, ${simulator.size} recordings)`,
+    );
+  } else {
+    lines.push(
+      `  ${label('Vobiz')}${process.env.VOBIZ_API_BASE_URL} as ${process.env.VOBIZ_AUTH_ID} (credentials from the environment)`,
+      `  ${' '.repeat(14)}Set the Webhook URL above as the recording callback URL at Vobiz. Vobiz cannot reach 127.0.0.1:`,
+      `  ${' '.repeat(14)}expose port ${options.port} through a tunnel and restart with WEBHOOK_PUBLIC_URL=https://<tunnel-host>${WEBHOOK_PATH}`,
+      `  ${' '.repeat(14)}(signatures are checked against that exact URL).`,
+    );
+  }
+  lines.push(
+    `  ${label('Lookup')}curl ${gatewayUrl}/recordings`,
+    `  ${' '.repeat(14)}curl ${gatewayUrl}/recordings/<recording_id>`,
+    `  ${' '.repeat(14)}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
+    `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
+    `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
+    `  ${label('Re-drive')}${input.redrive ? `every ${options.redriveIntervalMs / 1000} s` : 'not available in this checkout'}`,
+  );
+  if (simulator)
+    lines.push(
+      '',
+      `  ${label('Try it')}npm run simulate -- --count 3${options.port === 3000 ? '' : ` --port ${options.port}`}`,
+    );
+  lines.push('', 'Ctrl-C stops everything. One line per request follows.', '');
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StartError) console.error(error.message);
+  else
+    console.error(
+      paint(31, 'The local stack could not start:'),
+      error instanceof Error ? error.message : error,
+    );
+  // Stop whatever did start (the exit handler kills DynamoDB Local if it is up).
+  process.exit(1);
+});
