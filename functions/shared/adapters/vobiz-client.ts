@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VobizRecording } from '../domain/recording.js';
 import { parseVobizRecording } from '../domain/vobiz-schema.js';
+import { parseRecordingListPage, type RecordingListPage } from '../domain/vobiz-list.js';
 import { IntegrityError, RecordingNotAvailableError, TransientError, VobizAuthError } from '../domain/errors.js';
 import type { VobizCredentials } from '../config.js';
 
@@ -75,6 +76,16 @@ export class VobizClient implements VobizApi {
       throw new IntegrityError('Retrieve Recording returned a different recording_id than requested');
     }
     return parsed.value;
+  }
+
+  /** One page of List All Recordings (newest first), for the backfill; 429 is retried per Retry-After. */
+  async listRecordings(options: { limit: number; offset: number; signal?: AbortSignal }): Promise<RecordingListPage> {
+    const { authId } = this.options.credentials;
+    const query = new URLSearchParams({ limit: String(options.limit), offset: String(options.offset) });
+    const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/?${query.toString()}`;
+    const page = parseRecordingListPage(await this.requestJson(url, options.signal), options);
+    if (!page) throw new IntegrityError('List All Recordings returned neither objects[] nor recordings[]');
+    return page;
   }
 
   /** GET with retries on 429/5xx/network errors/timeouts; 404 and 401/403 are final for this call. */

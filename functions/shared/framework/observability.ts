@@ -35,6 +35,8 @@ export const METRIC = {
   signatureRejected: 'SignatureRejected',
   /** Vobiz refused our credentials (401/403): configuration must be fixed (alarmed). */
   vobizAuthFailed: 'VobizAuthFailed',
+  /** Backfill sweep: a recording Vobiz lists but no callback told us about, now enqueued. */
+  backfilled: 'RecordingBackfilled',
   /** Re-drive: pending records whose next attempt is overdue by more than a few minutes (alarmed). */
   overduePending: 'OverduePendingRecordings',
 } as const;

@@ -1,0 +1,93 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context } from 'aws-lambda';
+import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import type { SweepSummary } from '../shared/recovery/backfill-sweep.js';
+import type { RedriveItemResult, RedriveSummary } from '../shared/recovery/redrive.js';
+import { loadRedriveDependencies, type RedriveDependencies } from './dependencies.js';
+
+const { logger, metrics } = createObservability('redrive');
+
+/** The sweep may use at most this share of a run (and this long), the rest is for archiving. */
+const SWEEP_SHARE = 0.25;
+const SWEEP_MAX_MS = 2 * 60_000;
+/** Pages one scheduled sweep may read: 5,000 recordings in the lookback window. Beyond, the history backfill is the tool. */
+const SWEEP_MAX_PAGES = 50;
+/** A plain context (local stack, scripts) has no deadline: behave as if this much time were left. */
+const DEFAULT_RUN_MS = 5 * 60_000;
+
+export interface RecoveryRunSummary {
+  sweep?: Omit<SweepSummary, 'enqueuedIds'>;
+  redrive: RedriveSummary;
+}
+
+export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
+  let dependencies: Promise<RedriveDependencies> | undefined;
+  const getDependencies = () => {
+    dependencies ??= load().catch((error: unknown) => {
+      dependencies = undefined;
+      throw error;
+    });
+    return dependencies;
+  };
+
+  async function recover(_event: unknown, context: Context): Promise<RecoveryRunSummary> {
+    const deps = await getDependencies();
+    const fallbackDeadline = Date.now() + DEFAULT_RUN_MS;
+    const remainingMs = () =>
+      typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : fallbackDeadline - Date.now();
+
+    const sweep = deps.settings.backfillLookbackMinutes > 0 ? await runSweep(deps, remainingMs()) : undefined;
+    const redrive = await deps.redrive({ remainingMs, onItem: logItem });
+
+    metrics.addMetric(METRIC.stored, MetricUnit.Count, redrive.stored);
+    metrics.addMetric(METRIC.deferred, MetricUnit.Count, redrive.deferred);
+    metrics.addMetric(METRIC.failed, MetricUnit.Count, redrive.failed);
+    // Emitted on every run, zero included, so the alarm sees "caught up" and not just silence.
+    metrics.addMetric(METRIC.overduePending, MetricUnit.Count, redrive.overdue);
+    const level = redrive.errors > 0 || redrive.overdue > 0 ? 'warn' : 'info';
+    logger[level]('re-drive run finished', { ...redrive });
+    return { sweep, redrive };
+  }
+
+  return middy<unknown, RecoveryRunSummary>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(recover);
+}
+
+async function runSweep(deps: RedriveDependencies, remainingMs: number): Promise<RecoveryRunSummary['sweep']> {
+  const nowMs = deps.clock.nowMs();
+  const budgetMs = Math.max(1_000, Math.min(SWEEP_MAX_MS, remainingMs * SWEEP_SHARE));
+  const { enqueuedIds, ...summary } = await deps.sweep({
+    sinceMs: nowMs - deps.settings.backfillLookbackMinutes * 60_000,
+    maxPages: SWEEP_MAX_PAGES,
+    signal: AbortSignal.timeout(budgetMs),
+  });
+  if (summary.enqueued > 0) metrics.addMetric(METRIC.backfilled, MetricUnit.Count, summary.enqueued);
+  const trouble = summary.stoppedBy === 'error' || summary.malformed > 0 || summary.errors > 0;
+  // A recording found by the sweep means its callback never arrived: worth a look at the webhook setup.
+  logger[trouble || summary.enqueued > 0 ? 'warn' : 'info']('backfill sweep finished', {
+    ...summary,
+    enqueued_ids: enqueuedIds.slice(0, 20),
+  });
+  return summary;
+}
+
+function logItem(item: RedriveItemResult): void {
+  const fields = {
+    recording_id: item.recordingId,
+    result: item.result,
+    attempts: item.attempts,
+    next_attempt_at: item.nextAttemptAt,
+    status: item.status,
+    reason: item.error ? `${item.error.name}: ${item.error.message}`.slice(0, 500) : undefined,
+  };
+  if (item.error?.name === 'VobizAuthError') metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1);
+  if (item.result === 'failed' || item.result === 'error' || item.error?.name === 'VobizAuthError') logger.error('re-drive item', fields);
+  else if (item.result === 'pending') logger.warn('re-drive item', fields);
+  else logger.info('re-drive item', fields);
+}
+
+export const handler = createRedriveHandler(() => loadRedriveDependencies());

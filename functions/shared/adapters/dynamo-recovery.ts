@@ -1,0 +1,156 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys, shardOf, timeSortKey, type RecordingStatus } from '../domain/recording.js';
+import { DUE_SHARDS, INDEXES, TIME_SHARDS } from '../domain/table.js';
+import type { DueRecording, DueRecordings, FailedRecordings, KnownRecordings, ResetResult } from '../recovery/ports.js';
+
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH_GET_MAX = 100;
+const DUE_SK_PATTERN = /^(\d+)#/;
+
+/**
+ * The re-drive's, backfill's and retry command's access to the recordings table: the `due` and
+ * `by-status` indexes, batched existence checks, and conditional resets. No Scan anywhere.
+ */
+export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings, FailedRecordings {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async findDue(nowMs: number, limit: number): Promise<DueRecording[]> {
+    const high = timeSortKey(nowMs, '~');
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+        const result = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.due.name,
+            KeyConditionExpression: '#pk = :pk AND #sk <= :high',
+            ExpressionAttributeNames: { '#pk': INDEXES.due.partitionKey, '#sk': INDEXES.due.sortKey, '#status': 'status' },
+            ExpressionAttributeValues: { ':pk': keys.duePartition(shard), ':high': high },
+            ProjectionExpression: 'recording_id, #status, #sk',
+            ScanIndexForward: true,
+            Limit: limit,
+          }),
+        );
+        return result.Items ?? [];
+      }),
+    );
+    return shards
+      .flat()
+      .map((item) => ({ item, sk: String(item[INDEXES.due.sortKey]) }))
+      .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
+      .slice(0, limit)
+      .map(({ item, sk }) => ({
+        recordingId: String(item.recording_id),
+        status: item.status as RecordingStatus,
+        dueAtMs: Number(DUE_SK_PATTERN.exec(sk)?.[1] ?? 0),
+      }));
+  }
+
+  async clearDue(recordingId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.recording(recordingId),
+          UpdateExpression: 'REMOVE #duePk, #dueSk, next_attempt_at',
+          ConditionExpression: 'attribute_exists(#status) AND #status <> :pending',
+          ExpressionAttributeNames: { '#duePk': INDEXES.due.partitionKey, '#dueSk': INDEXES.due.sortKey, '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      // Pending again (or gone) since the index was read: then it belongs in `due`, or nowhere.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async statuses(recordingIds: readonly string[]): Promise<Map<string, RecordingStatus>> {
+    const found = new Map<string, RecordingStatus>();
+    const unique = [...new Set(recordingIds)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_MAX).map((id) => keys.recording(id));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round));
+        if (round > 8) throw new Error('DynamoDB left keys unprocessed after repeated BatchGetItem calls');
+        const result = await this.documents.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ProjectionExpression: 'recording_id, #status',
+                ExpressionAttributeNames: { '#status': 'status' },
+              },
+            },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          found.set(String(item.recording_id), item.status as RecordingStatus);
+        }
+        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  async resetFailed(recordingId: string, nowMs: number): Promise<ResetResult> {
+    const now = new Date(nowMs).toISOString();
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.recording(recordingId),
+          UpdateExpression:
+            'SET #status = :pending, attempts = :zero, next_attempt_at = :now, updated_at = :now, ' +
+            '#statusPk = :statusPk, #duePk = :duePk, #dueSk = :dueSk REMOVE lease_owner, lease_until_ms',
+          ConditionExpression: '#status = :failed',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#statusPk': INDEXES.byStatus.partitionKey,
+            '#duePk': INDEXES.due.partitionKey,
+            '#dueSk': INDEXES.due.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':failed': 'failed',
+            ':zero': 0,
+            ':now': now,
+            ':statusPk': keys.statusPartition('pending', shardOf(recordingId, TIME_SHARDS)),
+            ':duePk': keys.duePartition(shardOf(recordingId, DUE_SHARDS)),
+            ':dueSk': timeSortKey(nowMs, recordingId),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'reset';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return error.Item ? 'not_failed' : 'missing';
+      throw error;
+    }
+  }
+
+  async *listFailed(): AsyncIterable<string[]> {
+    for (let shard = 0; shard < TIME_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.byStatus.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': INDEXES.byStatus.partitionKey },
+            ExpressionAttributeValues: { ':pk': keys.statusPartition('failed', shard) },
+            ProjectionExpression: 'recording_id',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        const ids = (result.Items ?? []).map((item) => String(item.recording_id));
+        if (ids.length > 0) yield ids;
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+}

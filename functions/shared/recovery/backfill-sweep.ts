@@ -1,0 +1,185 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { TransientError } from '../domain/errors.js';
+import type { RecordingListPage } from '../domain/vobiz-list.js';
+import type { Clock } from '../ingest/ports.js';
+import type { KnownRecordings, RecordingLister } from './ports.js';
+
+export interface SweepDependencies {
+  vobiz: RecordingLister;
+  known: KnownRecordings;
+  /** The accept use case without nonces: creates a `pending` record due now, never overwrites one. */
+  enqueue: (recordingId: string) => Promise<unknown>;
+  clock: Clock;
+  /** Page size asked of Vobiz (its maximum is 100). */
+  pageSize?: number;
+  /** Attempts per page after the client's own retries gave up on 429/5xx (backing off in between). */
+  pageAttempts?: number;
+  /** Backoff between page attempts when Vobiz gives no Retry-After. */
+  pageBackoffMs?: { baseMs: number; maxMs: number };
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+export interface SweepRequest {
+  /** Inclusive lower bound on `add_time` (epoch ms): paging stops at the first page that reaches past it. */
+  sinceMs: number;
+  /** Inclusive upper bound on `add_time`; newer recordings are listed but ignored. */
+  untilMs?: number;
+  /** Count what would be enqueued, write nothing. */
+  dryRun?: boolean;
+  /** A bound on the pages read in one sweep (the scheduled sweep's safety net). */
+  maxPages?: number;
+  signal?: AbortSignal;
+  onPage?: (progress: SweepSummary) => void;
+}
+
+export type SweepStop = 'window' | 'end' | 'max_pages' | 'aborted' | 'error';
+
+export interface SweepSummary {
+  pages: number;
+  /** Recordings in the window (each counted once, however often offset paging shows it). */
+  found: number;
+  /** Recordings we had no record of, now enqueued (or, in a dry run, that would be). */
+  enqueued: number;
+  alreadyArchived: number;
+  /** A pending record exists: the re-drive (or the webhook) is on it. */
+  alreadyQueued: number;
+  /** A failed record exists: retried only on purpose (`npm run retry`). */
+  alreadyFailed: number;
+  /** List entries that did not parse, and enqueue writes that failed. */
+  malformed: number;
+  errors: number;
+  /** The oldest `add_time` seen so far, for progress. */
+  oldestSeenMs: number | undefined;
+  stoppedBy: SweepStop | undefined;
+  error?: string;
+  enqueuedIds: string[];
+}
+
+const ENQUEUE_CONCURRENCY = 8;
+const REMEMBERED_PAGES = 3;
+/** `enqueuedIds` is for logs and tests; a history backfill may enqueue far more. */
+const MAX_REPORTED_IDS = 1_000;
+
+function isRetryable(error: unknown): boolean {
+  // 429, 5xx, timeouts and network errors; not a bad body, bad credentials or a 404.
+  return error instanceof TransientError && error.name === 'TransientError';
+}
+
+/**
+ * Catches recordings whose callback never arrived: pages through List All Recordings (newest first)
+ * and enqueues every recording in the window that the table does not know. Offset paging over a list
+ * that grows at the front can show an entry twice, never skip one; duplicates are counted once.
+ */
+export function makeBackfillSweep(deps: SweepDependencies) {
+  const pageSize = deps.pageSize ?? 100;
+  const pageAttempts = deps.pageAttempts ?? 3;
+  const backoff = deps.pageBackoffMs ?? { baseMs: 1_000, maxMs: 60_000 };
+  const sleep = deps.sleep ?? ((ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, { signal }));
+  const random = deps.random ?? Math.random;
+
+  async function listPage(offset: number, signal: AbortSignal | undefined): Promise<RecordingListPage> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.vobiz.listRecordings({ limit: pageSize, offset, signal });
+      } catch (error) {
+        if (signal?.aborted || !isRetryable(error) || attempt >= pageAttempts) throw error;
+        const hinted = (error as TransientError).retryAfterMs;
+        const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (attempt - 1));
+        await sleep(hinted !== undefined ? Math.min(hinted, backoff.maxMs) : Math.round(exponential * (0.5 + random() / 2)), signal);
+      }
+    }
+  }
+
+  return async function sweep(request: SweepRequest): Promise<SweepSummary> {
+    const untilMs = request.untilMs ?? Number.POSITIVE_INFINITY;
+    // Only recent pages can repeat an entry (shifted by new arrivals): remember those, not the whole history.
+    const recentPages: Set<string>[] = [];
+    const seen = (id: string) => recentPages.some((ids) => ids.has(id));
+    const summary: SweepSummary = {
+      pages: 0,
+      found: 0,
+      enqueued: 0,
+      alreadyArchived: 0,
+      alreadyQueued: 0,
+      alreadyFailed: 0,
+      malformed: 0,
+      errors: 0,
+      oldestSeenMs: undefined,
+      stoppedBy: undefined,
+      enqueuedIds: [],
+    };
+
+    try {
+      for (let offset = 0; ; ) {
+        if (request.signal?.aborted) {
+          summary.stoppedBy = 'aborted';
+          break;
+        }
+        if (request.maxPages !== undefined && summary.pages >= request.maxPages) {
+          summary.stoppedBy = 'max_pages';
+          break;
+        }
+        const page = await listPage(offset, request.signal);
+        summary.pages++;
+        summary.malformed += page.malformed.length;
+        offset += page.entries;
+
+        const inWindow = page.recordings.filter((r) => r.add_time_ms >= request.sinceMs && r.add_time_ms <= untilMs && !seen(r.recording_id));
+        recentPages.push(new Set(page.recordings.map((r) => r.recording_id)));
+        if (recentPages.length > REMEMBERED_PAGES) recentPages.shift();
+        summary.found += inWindow.length;
+        await settle(inWindow.map((r) => r.recording_id), request.dryRun ?? false, summary);
+
+        const oldest = page.recordings.reduce<number | undefined>((min, r) => (min === undefined || r.add_time_ms < min ? r.add_time_ms : min), undefined);
+        if (oldest !== undefined) summary.oldestSeenMs = Math.min(summary.oldestSeenMs ?? oldest, oldest);
+        request.onPage?.(summary);
+
+        if (oldest !== undefined && oldest < request.sinceMs) {
+          summary.stoppedBy = 'window';
+          break;
+        }
+        if (!page.hasMore) {
+          summary.stoppedBy = 'end';
+          break;
+        }
+      }
+    } catch (error) {
+      summary.stoppedBy = request.signal?.aborted ? 'aborted' : 'error';
+      summary.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+    return summary;
+  };
+
+  async function settle(ids: string[], dryRun: boolean, summary: SweepSummary): Promise<void> {
+    if (ids.length === 0) return;
+    const statuses = await deps.known.statuses(ids);
+    const missing: string[] = [];
+    for (const id of ids) {
+      const status = statuses.get(id);
+      if (status === 'stored') summary.alreadyArchived++;
+      else if (status === 'pending') summary.alreadyQueued++;
+      else if (status === 'failed') summary.alreadyFailed++;
+      else missing.push(id);
+    }
+    if (dryRun) {
+      summary.enqueued += missing.length;
+      for (const id of missing) report(summary, id);
+      return;
+    }
+    for (let start = 0; start < missing.length; start += ENQUEUE_CONCURRENCY) {
+      const chunk = missing.slice(start, start + ENQUEUE_CONCURRENCY);
+      const results = await Promise.allSettled(chunk.map((id) => deps.enqueue(id)));
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') {
+          summary.enqueued++;
+          report(summary, chunk[i]!);
+        } else summary.errors++;
+      });
+    }
+  }
+}
+
+function report(summary: SweepSummary, id: string): void {
+  if (summary.enqueuedIds.length < MAX_REPORTED_IDS) summary.enqueuedIds.push(id);
+}

@@ -1,0 +1,158 @@
+import type { ArchiveOutcome } from '../ingest/archive-recording.js';
+import type { Clock } from '../ingest/ports.js';
+import type { DueRecording, DueRecordings } from './ports.js';
+
+export type ArchiveRecording = (recordingId: string, options: { leaseMs: number; signal?: AbortSignal }) => Promise<ArchiveOutcome>;
+
+export interface RedriveDependencies {
+  due: DueRecordings;
+  /** The ingest use case shared with the webhook (claim → Retrieve → metadata → audio → stored). */
+  archiveRecording: ArchiveRecording;
+  clock: Clock;
+  /** Due records taken per run, oldest first. */
+  batchSize: number;
+  /** Recordings archived at the same time. */
+  concurrency: number;
+  /** No new recording is started with less time than this left. */
+  minRemainingToStartMs?: number;
+  /** Time kept back at the end to record the outcome of an unfinished attempt. */
+  releaseReserveMs?: number;
+  /** A lease outlives the invocation, so a frozen or timed-out run can never be overlapped by another. */
+  leaseMarginMs?: number;
+}
+
+/** A pending record due longer ago than this means the re-drive is not keeping up (alarmed). */
+export const OVERDUE_AFTER_MS = 5 * 60_000;
+
+export interface RedriveItemResult {
+  recordingId: string;
+  result: ArchiveOutcome['outcome'] | 'already_stored' | 'stray' | 'error';
+  /** Why an attempt did not finish (pending/failed), or what went wrong (error). */
+  error?: Error;
+  attempts?: number;
+  nextAttemptAt?: string;
+  /** The status of a stray record. */
+  status?: string;
+}
+
+export interface RedriveSummary {
+  /** Due records read from the index in this run. */
+  due: number;
+  /** Of those, pending records overdue by more than OVERDUE_AFTER_MS. */
+  overdue: number;
+  stored: number;
+  /** Attempted and still pending (a later run retries). */
+  deferred: number;
+  /** Attempted for the last time: now `failed`. */
+  failed: number;
+  /** Someone else holds the lease, or already finished. */
+  busy: number;
+  /** Stored or failed records found in the due index and taken out of it. */
+  stray: number;
+  /** Unexpected errors (e.g. DynamoDB unreachable while releasing): the lease runs out, the record is due again. */
+  errors: number;
+  /** Left for the next run because the time budget ran low. */
+  notStarted: number;
+}
+
+/**
+ * Finishes what the webhook promised with its `202`: reads due `pending` records from the `due` index
+ * and re-runs the ingest use case on each. Concurrent runs (and the webhook) are safe because every
+ * attempt first takes the record's lease with a conditional write.
+ */
+export function makeRedrive(deps: RedriveDependencies) {
+  const minStart = deps.minRemainingToStartMs ?? 60_000;
+  const reserve = deps.releaseReserveMs ?? 10_000;
+  const margin = deps.leaseMarginMs ?? 60_000;
+
+  return async function redrive(options: {
+    remainingMs: () => number;
+    /** Stops the run: no new recording is started, and the ones in flight are aborted (and released). */
+    signal?: AbortSignal;
+    onItem?: (item: RedriveItemResult) => void;
+  }): Promise<RedriveSummary> {
+    const nowMs = deps.clock.nowMs();
+    const due = await deps.due.findDue(nowMs, deps.batchSize);
+    const summary: RedriveSummary = {
+      due: due.length,
+      overdue: due.filter((d) => d.status === 'pending' && d.dueAtMs < nowMs - OVERDUE_AFTER_MS).length,
+      stored: 0,
+      deferred: 0,
+      failed: 0,
+      busy: 0,
+      stray: 0,
+      errors: 0,
+      notStarted: 0,
+    };
+
+    const processOne = async (item: DueRecording): Promise<RedriveItemResult> => {
+      // Only pending records are work; a stored or failed one got into `due` by a late duplicate write.
+      if (item.status !== 'pending') {
+        await deps.due.clearDue(item.recordingId);
+        return { recordingId: item.recordingId, result: 'stray', status: item.status };
+      }
+      const remaining = options.remainingMs();
+      const deadline = AbortSignal.timeout(Math.max(1_000, remaining - reserve));
+      const outcome = await deps.archiveRecording(item.recordingId, {
+        leaseMs: remaining + margin,
+        signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
+      });
+      if (outcome.outcome === 'stored' && outcome.alreadyStored) {
+        if (outcome.record.next_attempt_at) await deps.due.clearDue(item.recordingId);
+        return { recordingId: item.recordingId, result: 'already_stored' };
+      }
+      if (outcome.outcome === 'pending' || outcome.outcome === 'failed') {
+        const { record, error } = outcome;
+        return { recordingId: item.recordingId, result: outcome.outcome, error, attempts: record.attempts, nextAttemptAt: record.next_attempt_at };
+      }
+      return { recordingId: item.recordingId, result: outcome.outcome };
+    };
+
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        if (options.remainingMs() < minStart || options.signal?.aborted) {
+          summary.notStarted += due.length - next;
+          next = due.length;
+          return;
+        }
+        const item = due[next++]!;
+        let result: RedriveItemResult;
+        try {
+          result = await processOne(item);
+        } catch (thrown) {
+          result = { recordingId: item.recordingId, result: 'error', error: thrown instanceof Error ? thrown : new Error(String(thrown)) };
+        }
+        count(summary, result);
+        options.onItem?.(result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, due.length)) }, worker));
+    return summary;
+  };
+}
+
+function count(summary: RedriveSummary, item: RedriveItemResult): void {
+  switch (item.result) {
+    case 'stored':
+      summary.stored++;
+      break;
+    case 'pending':
+      summary.deferred++;
+      break;
+    case 'failed':
+      summary.failed++;
+      break;
+    case 'busy':
+    case 'missing':
+    case 'already_stored':
+      summary.busy++;
+      break;
+    case 'stray':
+      summary.stray++;
+      break;
+    case 'error':
+      summary.errors++;
+      break;
+  }
+}

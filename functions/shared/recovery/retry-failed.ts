@@ -1,0 +1,45 @@
+import type { Clock } from '../ingest/ports.js';
+import type { FailedRecordings, ResetResult } from './ports.js';
+
+export interface RetryFailedSummary {
+  reset: number;
+  /** Changed state since it was listed (e.g. retried by someone else meanwhile). */
+  skipped: number;
+  errors: number;
+}
+
+/**
+ * Puts `failed` records back in the queue on purpose: status `pending`, attempts 0, due now. The
+ * re-drive then archives them with the full retry budget again.
+ */
+export function makeRetryFailed(deps: { failed: FailedRecordings; clock: Clock }) {
+  return {
+    one(recordingId: string): Promise<ResetResult> {
+      return deps.failed.resetFailed(recordingId, deps.clock.nowMs());
+    },
+
+    async all(options: { dryRun?: boolean; onRecord?: (recordingId: string, result: ResetResult | 'error') => void } = {}): Promise<RetryFailedSummary> {
+      const summary: RetryFailedSummary = { reset: 0, skipped: 0, errors: 0 };
+      for await (const ids of deps.failed.listFailed()) {
+        for (const id of ids) {
+          if (options.dryRun) {
+            summary.reset++;
+            options.onRecord?.(id, 'reset');
+            continue;
+          }
+          let result: ResetResult | 'error';
+          try {
+            result = await deps.failed.resetFailed(id, deps.clock.nowMs());
+          } catch {
+            result = 'error';
+          }
+          if (result === 'reset') summary.reset++;
+          else if (result === 'error') summary.errors++;
+          else summary.skipped++;
+          options.onRecord?.(id, result);
+        }
+      }
+      return summary;
+    },
+  };
+}
