@@ -1,0 +1,259 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/emulators.js';
+import type { SimulatedRecording } from '../../local/simulator.js';
+
+/**
+ * The path a user takes: `npm start` as a child process (node directly, as the npm script runs it), the
+ * simulator's signed callbacks over real HTTP, the results read back through the lookup routes, Ctrl-C.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Stack {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startStack(args: string[], env: Record<string, string>): Stack {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const name of [
+    'VOBIZ_AUTH_ID',
+    'VOBIZ_AUTH_TOKEN',
+    'VOBIZ_SECRET_ARN',
+    'WEBHOOK_PUBLIC_URL',
+    'TABLE_NAME',
+    'BUCKET_NAME',
+  ])
+    delete childEnv[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Direct children of a process, from /proc (Linux). */
+function childPids(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === pid ? [Number(entry)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Gone, or a zombie waiting for init to reap it. */
+async function waitUntilGone(pid: number, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!existsSync(`/proc/${pid}`)) return true;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
+    } catch {
+      return true;
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+async function waitForHealth(stack: Stack, gateway: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 120_000;
+  let sawStarting = false;
+  for (;;) {
+    if (stack.child.exitCode !== null) throw new Error(`npm start exited early:\n${stack.output()}`);
+    try {
+      const response = await fetch(`${gateway}/health`);
+      if (response.status === 200) return (await response.json()) as Record<string, unknown>;
+      if (response.status === 503) sawStarting = true;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no healthy stack in time (saw 503: ${sawStarting}):\n${stack.output()}`);
+    await sleep(200);
+  }
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () => {
+  let stack: Stack;
+  let gateway: string;
+  let health: Record<string, unknown>;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    gateway = `http://127.0.0.1:${port}`;
+    stack = startStack(['--in-memory'], {
+      PORT: String(port),
+      VOBIZ_SIMULATOR_PORT: String(await freePort()),
+    });
+    health = await waitForHealth(stack, gateway);
+  }, 150_000);
+
+  afterAll(() => {
+    if (stack?.child.exitCode === null) {
+      const pids = childPids(stack.child.pid!);
+      stack.child.kill('SIGKILL');
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  async function simulated(
+    count: number,
+    format: 'mp3' | 'wav' | 'mixed' = 'mixed',
+  ): Promise<SimulatedRecording[]> {
+    const response = await fetch(`${health.simulator_url as string}/_simulator/recordings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count, format, size_bytes: 300_000, callback_url: health.webhook_url }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { recordings: SimulatedRecording[] }).recordings;
+  }
+
+  async function deliver(recording: SimulatedRecording): Promise<Response> {
+    const callback = recording.callback!;
+    return fetch(`${gateway}/webhooks/vobiz/recording`, {
+      method: 'POST',
+      headers: callback.headers,
+      body: callback.body,
+    });
+  }
+
+  it('is ready with a banner that shows the URLs and the simulate command', () => {
+    expect(health).toMatchObject({
+      status: 'ok',
+      vobiz: 'simulator',
+      webhook_url: `${gateway}/webhooks/vobiz/recording`,
+      data_dir: null,
+    });
+    expect(stack.output()).toContain('local stack ready');
+    expect(stack.output()).toContain(`Webhook URL   ${gateway}/webhooks/vobiz/recording`);
+    expect(stack.output()).toContain('npm run simulate -- --count 3');
+  });
+
+  it('archives signed callbacks and serves the records and audio through the lookup routes', async () => {
+    const recordings = await simulated(3);
+    expect(new Set(recordings.map((r) => r.callback!.schemes.join('+'))).size).toBe(3);
+    for (const recording of recordings) {
+      const response = await deliver(recording);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ recording_id: recording.recording_id, status: 'stored' });
+    }
+
+    for (const recording of recordings) {
+      const record = (await (
+        await fetch(`${gateway}/recordings/${recording.recording_id}`)
+      ).json()) as Record<string, unknown>;
+      expect(record).toMatchObject({
+        recording_id: recording.recording_id,
+        status: 'stored',
+        account_id: 'MA_SIMULATOR',
+        recording_format: recording.format,
+        size_bytes: 300_000,
+        sha256: recording.sha256,
+      });
+
+      const byCall = (await (
+        await fetch(`${gateway}/recordings?call_uuid=${recording.call_uuid}`)
+      ).json()) as { items: { recording_id: string }[] };
+      expect(byCall.items.map((item) => item.recording_id)).toEqual([recording.recording_id]);
+
+      const audio = await fetch(`${gateway}/recordings/${recording.recording_id}/audio`, {
+        redirect: 'manual',
+      });
+      expect(audio.status).toBe(302);
+      const download = await fetch(audio.headers.get('location')!);
+      expect(download.status).toBe(200);
+      expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(recording.sha256);
+    }
+    expect(stack.output()).toMatch(/POST \/webhooks\/vobiz\/recording \S*200\S* \d+ms/);
+  });
+
+  it('refuses a replayed callback and an unknown route', async () => {
+    const [recording] = await simulated(1, 'mp3');
+    expect((await deliver(recording!)).status).toBe(200);
+    expect((await deliver(recording!)).status).toBe(401);
+    const unknown = await fetch(`${gateway}/nowhere`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('runs `npm run simulate` to the end with a table of stored records and curl commands', async () => {
+    const port = new URL(gateway).port;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'local/simulate.ts', '--count', '2', '--size', '64kb', '--port', port],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(output).toContain('2 of 2 archived');
+    expect(output).toMatch(/recording_id\s+status\s+format\s+size\s+sha256\s+s3_key/);
+    expect(output).toContain(`curl -s ${gateway}/recordings/`);
+    expect(code).toBe(0);
+  }, 90_000);
+
+  it('stops on Ctrl-C (SIGINT) and leaves no DynamoDB Local process behind', async () => {
+    const java = childPids(stack.child.pid!).filter((pid) => commandLine(pid).includes('DynamoDBLocal'));
+    expect(java).toHaveLength(1);
+    stack.child.kill('SIGINT');
+    const { code } = await stack.exited;
+    expect(code).toBe(0);
+    expect(stack.output()).toContain('Stopped.');
+    expect(await waitUntilGone(java[0]!)).toBe(true);
+  }, 30_000);
+});
+
+describe('npm start on a busy port', () => {
+  it('says which port is taken and exits with code 1, without a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const stack = startStack(['--in-memory'], {
+        PORT: String(port),
+        VOBIZ_SIMULATOR_PORT: String(await freePort()),
+      });
+      const { code } = await stack.exited;
+      expect(code).toBe(1);
+      expect(stack.output().trim()).toBe(`Port ${port} is in use; set PORT=… or stop the other process.`);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+});

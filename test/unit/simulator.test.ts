@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifySignatures } from '../../functions/shared/domain/signature.js';
+import { formatBytes, parseArgs, parseSize } from '../../local/simulate.js';
+import { VobizSimulator, type SimulatedRecording } from '../../local/simulator.js';
+
+const running: VobizSimulator[] = [];
+const directories: string[] = [];
+
+async function start(options: ConstructorParameters<typeof VobizSimulator>[0] = {}): Promise<VobizSimulator> {
+  const simulator = await new VobizSimulator(options).start();
+  running.push(simulator);
+  return simulator;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+  for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function create(simulator: VobizSimulator, body: unknown): Promise<Response> {
+  return fetch(`${simulator.baseUrl}/_simulator/recordings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('the Vobiz simulator', () => {
+  it('creates recordings with callbacks signed for the given URL, rotating V3, V2 and MA schemes', async () => {
+    const simulator = await start();
+    const url = 'http://127.0.0.1:3000/webhooks/vobiz/recording';
+    const response = await create(simulator, {
+      count: 4,
+      format: 'mixed',
+      size_bytes: 2048,
+      callback_url: url,
+    });
+    expect(response.status).toBe(201);
+    const { recordings } = (await response.json()) as { recordings: SimulatedRecording[] };
+    expect(recordings.map((r) => r.format)).toEqual(['mp3', 'wav', 'mp3', 'wav']);
+    expect(recordings.map((r) => r.callback!.schemes)).toEqual([
+      ['V3', 'V2'],
+      ['V3'],
+      ['V2'],
+      ['MA-V3', 'MA-V2'],
+    ]);
+    for (const recording of recordings) {
+      const check = verifySignatures({
+        headers: recording.callback!.headers,
+        baseUrl: url,
+        authToken: simulator.authToken,
+        parentAuthToken: simulator.parentAuthToken,
+      });
+      expect(check.ok).toBe(true);
+      expect(new URLSearchParams(recording.callback!.body).get('RecordingID')).toBe(recording.recording_id);
+    }
+  });
+
+  it('serves Retrieve Recording flat and List All Recordings with meta and objects, as documented', async () => {
+    const simulator = await start();
+    const { recordings } = (await (await create(simulator, { count: 3, size_bytes: 1000 })).json()) as {
+      recordings: SimulatedRecording[];
+    };
+    const auth = { 'X-Auth-ID': simulator.authId, 'X-Auth-Token': simulator.authToken };
+    const base = `${simulator.baseUrl}/api/v1/Account/${simulator.authId}/Recording/`;
+
+    const one = await fetch(`${base}${recordings[0]!.recording_id}/`, { headers: auth });
+    expect(one.status).toBe(200);
+    const body = (await one.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      recording_id: recordings[0]!.recording_id,
+      recording_format: 'mp3',
+      recording_url: recordings[0]!.recording_url,
+    });
+    expect(body.recording_duration_ms).toMatch(/^\d+\.00000$/);
+    expect(body.add_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+\d\d:\d\d$/);
+
+    const list = (await (await fetch(`${base}?limit=2`, { headers: auth })).json()) as {
+      meta: Record<string, unknown>;
+      objects: unknown[];
+    };
+    expect(list.meta).toMatchObject({ limit: 2, offset: 0, total_count: 3, previous: null });
+    expect(list.objects).toHaveLength(2);
+
+    expect((await fetch(`${base}${recordings[0]!.recording_id}/`)).status).toBe(401);
+    expect((await fetch(`${base}no-such-id/`, { headers: auth })).status).toBe(404);
+
+    const audio = Buffer.from(await (await fetch(recordings[0]!.recording_url)).arrayBuffer());
+    expect(audio.length).toBe(1000);
+    expect(createHash('sha256').update(audio).digest('hex')).toBe(recordings[0]!.sha256);
+  });
+
+  it('refuses malformed admin requests with 400', async () => {
+    const simulator = await start();
+    expect((await create(simulator, { count: 0 })).status).toBe(400);
+    expect((await create(simulator, { format: 'ogg' })).status).toBe(400);
+    expect((await create(simulator, { size_bytes: 1 })).status).toBe(400);
+    expect((await create(simulator, { schemes: ['V1'] })).status).toBe(400);
+    const notJson = await fetch(`${simulator.baseUrl}/_simulator/recordings`, { method: 'POST', body: '{' });
+    expect(notJson.status).toBe(400);
+  });
+
+  it('keeps its recordings across a restart when given a state file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simulator-'));
+    directories.push(dir);
+    const stateFile = join(dir, 'simulator.json');
+    const first = await start({ stateFile });
+    const { recordings } = (await (await create(first, { count: 2, size_bytes: 5000 })).json()) as {
+      recordings: SimulatedRecording[];
+    };
+    await first.stop();
+
+    const second = await start({ stateFile });
+    expect(second.size).toBe(2);
+    const listed = (await (await fetch(`${second.baseUrl}/_simulator/recordings`)).json()) as {
+      recordings: SimulatedRecording[];
+    };
+    expect(listed.recordings.map((r) => [r.recording_id, r.sha256])).toEqual(
+      recordings.map((r) => [r.recording_id, r.sha256]),
+    );
+    const metadata = second.recording(recordings[0]!.recording_id)!.metadata;
+    expect(metadata.add_time).toBe(first.recording(recordings[0]!.recording_id)!.metadata.add_time);
+  });
+});
+
+describe('simulate command arguments', () => {
+  it('parses sizes in bytes, KiB and MiB', () => {
+    expect(parseSize('5000')).toBe(5000);
+    expect(parseSize('200kb')).toBe(204_800);
+    expect(parseSize('1.5MB')).toBe(1_572_864);
+    expect(() => parseSize('big')).toThrow(/--size/);
+    expect(formatBytes(204_800)).toBe('200.0 KiB');
+  });
+
+  it('reads flags with defaults and refuses unknown ones', () => {
+    expect(parseArgs([], {})).toEqual({
+      count: 1,
+      format: 'mp3',
+      sizeBytes: 204_800,
+      port: 3000,
+      timeoutMs: 60_000,
+    });
+    expect(parseArgs(['--count', '5', '--format=wav', '--size', '64kb', '--port', '3100'], {})).toMatchObject(
+      {
+        count: 5,
+        format: 'wav',
+        sizeBytes: 65_536,
+        port: 3100,
+      },
+    );
+    expect(parseArgs(['--help'], {})).toBe('help');
+    expect(() => parseArgs(['--count', '0'], {})).toThrow(/--count/);
+    expect(() => parseArgs(['--nope'], {})).toThrow(/Unknown option/);
+  });
+});
