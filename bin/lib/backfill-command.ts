@@ -1,0 +1,113 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
+import { loadVobizCredentials } from '../../functions/shared/adapters/credentials.js';
+import { ConfigError } from '../../functions/shared/config.js';
+import { systemClock, type Clock } from '../../functions/shared/ingest/ports.js';
+import type { SweepSummary } from '../../functions/shared/recovery/backfill-sweep.js';
+import { buildBackfillSweep, readRecoverySettings } from '../../functions/redrive/dependencies.js';
+import { BACKFILL_USAGE, createProgress, parseBackfillArgs, UsageError, type Output } from './cli.js';
+
+export interface CommandIo {
+  stdout: Output;
+  stderr: Output;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+const STOP_REASONS: Record<NonNullable<SweepSummary['stoppedBy']>, string> = {
+  window: 'reached --since',
+  end: 'reached the end of the list',
+  max_pages: 'page limit reached',
+  aborted: 'interrupted: run again to finish (it is idempotent)',
+  error: 'stopped by an error: run again to finish (it is idempotent)',
+};
+
+/**
+ * `npm run backfill`: enqueues every recording Vobiz lists in a time window that the archive does not
+ * have. It writes `pending` records only (no S3 access); the scheduled re-drive archives them.
+ * Returns the process exit code: 0 done, 1 incomplete or some entries failed, 2 usage/configuration.
+ */
+export async function runBackfillCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  io: CommandIo,
+): Promise<number> {
+  const clock = io.clock ?? systemClock;
+  const startedMs = clock.nowMs();
+  let args;
+  let settings;
+  try {
+    args = parseBackfillArgs(argv, startedMs);
+    if (args.help) {
+      io.stdout.write(`${BACKFILL_USAGE}\n`);
+      return 0;
+    }
+    settings = readRecoverySettings({ ...env, ...(args.table ? { TABLE_NAME: args.table } : {}) });
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      io.stderr.write(`backfill: ${error.message}\n\n${BACKFILL_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const region = args.region ?? env.AWS_REGION;
+  let credentials;
+  try {
+    credentials = await loadVobizCredentials(env, () => new SecretsManagerClient({ region }));
+  } catch (error) {
+    io.stderr.write(`backfill: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const dynamo = new DynamoDBClient({ region });
+  const sweep = buildBackfillSweep(settings, credentials, { documents: createDocumentClient(dynamo), clock });
+
+  const untilMs = args.untilMs;
+  const topMs = Math.min(untilMs ?? startedMs, startedMs);
+  const span = Math.max(1, topMs - args.sinceMs);
+  const progress = createProgress(io.stderr);
+  io.stderr.write(
+    `backfill ${new Date(args.sinceMs).toISOString()} → ${untilMs === undefined ? 'now' : new Date(untilMs).toISOString()}` +
+      ` from ${settings.vobizApiBaseUrl} into ${settings.tableName}${args.dryRun ? ' (dry run: nothing is written)' : ''}\n`,
+  );
+  let summary: SweepSummary;
+  try {
+    summary = await sweep({
+      sinceMs: args.sinceMs,
+      untilMs,
+      dryRun: args.dryRun,
+      signal: io.signal,
+      onPage: (s) => {
+        const reached = s.oldestSeenMs ?? topMs;
+        const label = `page ${s.pages}, at ${new Date(reached).toISOString().slice(0, 16)}Z: found ${s.found}, new ${s.enqueued}`;
+        progress.update((topMs - reached) / span, label);
+      },
+    });
+  } finally {
+    progress.done();
+    dynamo.destroy();
+  }
+
+  const failed = summary.malformed + summary.errors;
+  const rows: [string, number | string][] = [
+    ['found', summary.found],
+    [args.dryRun ? 'new (would enqueue)' : 'new (enqueued)', summary.enqueued],
+    ['already archived', summary.alreadyArchived],
+    ['already pending', summary.alreadyQueued],
+    ['already failed', summary.alreadyFailed],
+    ['failed', failed],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  io.stdout.write(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n');
+  if (summary.malformed > 0)
+    io.stderr.write(`${summary.malformed} listed entries could not be parsed and were skipped\n`);
+  if (summary.errors > 0) io.stderr.write(`${summary.errors} records could not be written\n`);
+  if (summary.alreadyFailed > 0)
+    io.stderr.write('failed records are retried only on purpose: npm run retry -- --all-failed\n');
+  io.stderr.write(
+    `${summary.pages} pages, ${STOP_REASONS[summary.stoppedBy ?? 'end']}${summary.error ? ` (${summary.error})` : ''}\n`,
+  );
+  const complete = summary.stoppedBy === 'window' || summary.stoppedBy === 'end';
+  return complete && failed === 0 ? 0 : 1;
+}
