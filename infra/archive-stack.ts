@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
 import { DataStore } from './data-store.js';
 import { LookupApi } from './lookup-api.js';
+import { Redrive } from './redrive.js';
 import type { StageSettings } from './settings.js';
 import { Webhook, WEBHOOK_PATH } from './webhook.js';
 
@@ -49,6 +50,7 @@ export class ArchiveStack extends Stack {
   readonly stage: HttpStage;
   readonly webhook: Webhook;
   readonly lookup: LookupApi;
+  readonly redrive: Redrive;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
@@ -74,11 +76,12 @@ export class ArchiveStack extends Stack {
 
     this.webhook = new Webhook(this, 'Webhook', { settings, store: this.store, api: this.api });
     this.lookup = new LookupApi(this, 'Lookup', { settings, store: this.store, api: this.api });
+    this.redrive = new Redrive(this, 'Redrive', { settings, store: this.store, vobizSecret: this.webhook.vobizSecret });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
       api: this.api,
-      functions: { Webhook: this.webhook.function, Lookup: this.lookup.function },
+      functions: { Webhook: this.webhook.function, Lookup: this.lookup.function, Redrive: this.redrive.function },
     });
 
     // The `$default` stage is served at the API's root, so the endpoint is the base URL.

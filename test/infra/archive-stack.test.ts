@@ -280,8 +280,8 @@ describe('functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
     }
-    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 3);
-    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 3);
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 4);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 4);
   });
 
   it('wire the webhook to the table, bucket, Vobiz secret and media origins, never to plain credentials', () => {
@@ -481,7 +481,7 @@ describe('alarms', () => {
     const lambdaAlarms = alarms
       .filter((a) => a.Namespace === 'AWS/Lambda')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual(['Errors', 'Errors', 'Throttles', 'Throttles']);
+    expect(lambdaAlarms.sort()).toEqual(['Errors', 'Errors', 'Errors', 'Throttles', 'Throttles', 'Throttles']);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 
