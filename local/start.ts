@@ -266,59 +266,25 @@ async function main(): Promise<void> {
   if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });
   const tableName = process.env.TABLE_NAME?.trim() || 'vobiz-recordings';
   const bucketName = process.env.BUCKET_NAME?.trim() || 'vobiz-recordings-audio';
-  const dynamoStarting = startDynamoDbLocal({
-    port: await freePort(),
-    ...(options.inMemory ? {} : { dataDir: join(options.dataDir, 'dynamodb') }),
-  }).then((running) => {
-    dynamo = running;
-    javaPid = running.pid;
-    void running.exited.then(() => {
-      javaPid = undefined;
-      if (!stopping) {
-        console.error(paint(31, 'DynamoDB Local stopped unexpectedly; stopping the local stack.'));
-        void shutdown(1);
-      }
+  const dynamoPort = await freePort();
+  let s3Port = await freePort();
+  while (s3Port === dynamoPort) s3Port = await freePort();
+  const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+  const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  if (mode === 'simulator') {
+    simulator = new VobizSimulator({
+      port: options.simulatorPort,
+      ...(options.inMemory ? {} : { stateFile: join(options.dataDir, 'simulator.json') }),
+      onRequest: options.verbose
+        ? ({ method, path, status, ms }) =>
+            console.log(paint(2, `  simulator ${method} ${path} ${status} ${ms}ms`))
+        : undefined,
     });
-    return running;
-  });
-  const startups = [
-    dynamoStarting,
-    startS3Server(
-      options.inMemory
-        ? { buckets: [bucketName] }
-        : { directory: join(options.dataDir, 's3'), buckets: [bucketName] },
-    ).then((running) => (s3 = running)),
-    mode === 'simulator'
-      ? (simulator = new VobizSimulator({
-          port: options.simulatorPort,
-          ...(options.inMemory ? {} : { stateFile: join(options.dataDir, 'simulator.json') }),
-          onRequest: options.verbose
-            ? ({ method, path, status, ms }) =>
-                console.log(paint(2, `  simulator ${method} ${path} ${status} ${ms}ms`))
-            : undefined,
-        })).start()
-      : Promise.resolve(undefined),
-  ] as const;
-  starting.push(...startups);
-  const [dynamoRunning, s3Running] = await Promise.all(startups);
-  if (stopping) return;
+  }
+  const simulatorUrl = `http://127.0.0.1:${options.simulatorPort}`;
 
-  const dynamoClient = new DynamoDBClient({
-    endpoint: dynamoRunning.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const s3Client = new S3Client({
-    endpoint: s3Running.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-  });
-  await Promise.all([createTable(dynamoClient, tableName), createBucket(s3Client, bucketName)]);
-  dynamoClient.destroy();
-  s3Client.destroy();
-
-  // The handlers read their configuration from the environment at import or first use, as in Lambda.
+  // The handlers read their configuration from the environment at import or first use, as in Lambda;
+  // the endpoints are known before the emulators are up, so the imports overlap with their start.
   delete process.env.VOBIZ_SECRET_ARN;
   delete process.env.CURSOR_SECRET_ARN;
   delete process.env.AWS_SESSION_TOKEN;
@@ -326,15 +292,14 @@ async function main(): Promise<void> {
   Object.assign(process.env, {
     TABLE_NAME: tableName,
     BUCKET_NAME: bucketName,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoRunning.endpoint,
-    AWS_ENDPOINT_URL_S3: s3Running.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_ENDPOINT_URL_S3: s3Endpoint,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_REGION: LOCAL_REGION,
     // s3rver stores streamed uploads corrupted unless checksums are only sent when required.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     WEBHOOK_PUBLIC_URL: webhookUrl,
     CURSOR_SIGNING_KEY: cursorSigningKey(options),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
@@ -345,16 +310,63 @@ async function main(): Promise<void> {
           VOBIZ_AUTH_ID: simulator.authId,
           VOBIZ_AUTH_TOKEN: simulator.authToken,
           VOBIZ_PARENT_AUTH_TOKEN: simulator.parentAuthToken,
-          VOBIZ_API_BASE_URL: simulator.baseUrl,
-          ALLOWED_MEDIA_ORIGINS: simulator.baseUrl,
+          VOBIZ_API_BASE_URL: simulatorUrl,
+          ALLOWED_MEDIA_ORIGINS: simulatorUrl,
         }
       : {}),
   });
 
-  const [webhook, lookup] = await Promise.all([
+  const dynamoStarting = startDynamoDbLocal({
+    port: dynamoPort,
+    ...(options.inMemory ? {} : { dataDir: join(options.dataDir, 'dynamodb') }),
+  }).then(async (running) => {
+    dynamo = running;
+    javaPid = running.pid;
+    void running.exited.then((code) => {
+      javaPid = undefined;
+      if (stopping) return;
+      // Ctrl-C in a terminal signals the whole process group, so Java may see it before we do.
+      if (code === 130 || code === 143) return void shutdown(0);
+      console.error(
+        paint(31, `DynamoDB Local stopped unexpectedly (exit code ${code}); stopping the local stack.`),
+      );
+      void shutdown(1);
+    });
+    const client = new DynamoDBClient({
+      endpoint: running.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await createTable(client, tableName).finally(() => client.destroy());
+    return running;
+  });
+  const s3Starting = startS3Server({
+    port: s3Port,
+    buckets: [bucketName],
+    ...(options.inMemory ? {} : { directory: join(options.dataDir, 's3') }),
+  }).then(async (running) => {
+    s3 = running;
+    const client = new S3Client({
+      endpoint: running.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    await createBucket(client, bucketName).finally(() => client.destroy());
+    return running;
+  });
+  const startups = [
+    dynamoStarting,
+    s3Starting,
+    simulator ? simulator.start() : Promise.resolve(undefined),
     import('../functions/webhook/handler.js'),
     import('../functions/lookup/handler.js'),
-  ]);
+    loadRedrive(),
+  ] as const;
+  starting.push(...startups);
+  const [dynamoRunning, s3Running, , webhook, lookup, redrive] = await Promise.all(startups);
+  if (stopping) return;
+
   functions = {
     webhook: {
       handler: (event, context) => webhook.handler(event, context),
@@ -367,7 +379,6 @@ async function main(): Promise<void> {
       timeoutMs: TIMEOUTS_MS.lookup,
     },
   };
-  const redrive = await loadRedrive();
   if (redrive) redriveTimer = scheduleRedrive(redrive, options.redriveIntervalMs, () => stopping);
   ready = true;
 
@@ -444,7 +455,9 @@ function printBanner(input: {
 }): void {
   const { options, gatewayUrl, webhookUrl, simulator } = input;
   const label = (text: string) => paint(1, text.padEnd(14));
-  const dataDir = relative(process.cwd(), options.dataDir) || '.';
+  const pad = ' '.repeat(14);
+  const relativeDir = relative(process.cwd(), options.dataDir);
+  const dataDir = relativeDir.startsWith('..') ? options.dataDir : relativeDir || '.';
   const lines = [
     '',
     paint(1, `vobiz-recording-archive: local stack ready in ${process.uptime().toFixed(1)} s`),
@@ -458,16 +471,22 @@ function printBanner(input: {
     );
   } else {
     lines.push(
-      `  ${label('Vobiz')}${process.env.VOBIZ_API_BASE_URL} as ${process.env.VOBIZ_AUTH_ID} (credentials from the environment)`,
-      `  ${' '.repeat(14)}Set the Webhook URL above as the recording callback URL at Vobiz. Vobiz cannot reach 127.0.0.1:`,
-      `  ${' '.repeat(14)}expose port ${options.port} through a tunnel and restart with WEBHOOK_PUBLIC_URL=https://<tunnel-host>${WEBHOOK_PATH}`,
-      `  ${' '.repeat(14)}(signatures are checked against that exact URL).`,
+      `  ${label('Vobiz')}${process.env.VOBIZ_API_BASE_URL ?? 'https://api.vobiz.ai'} as ${process.env.VOBIZ_AUTH_ID} (credentials from the environment)`,
+      `  ${pad}Set the Webhook URL above as the recording callback URL at Vobiz.`,
+      ...(process.env.WEBHOOK_PUBLIC_URL?.trim()
+        ? [
+            `  ${pad}It must forward to ${gatewayUrl}${WEBHOOK_PATH}; signatures are checked against it (WEBHOOK_PUBLIC_URL).`,
+          ]
+        : [
+            `  ${pad}Vobiz cannot reach 127.0.0.1: expose port ${options.port} through a tunnel and restart with`,
+            `  ${pad}WEBHOOK_PUBLIC_URL=https://<tunnel-host>${WEBHOOK_PATH} (signatures are checked against that exact URL).`,
+          ]),
     );
   }
   lines.push(
     `  ${label('Lookup')}curl ${gatewayUrl}/recordings`,
-    `  ${' '.repeat(14)}curl ${gatewayUrl}/recordings/<recording_id>`,
-    `  ${' '.repeat(14)}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
+    `  ${pad}curl ${gatewayUrl}/recordings/<recording_id>`,
+    `  ${pad}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
     `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
     `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
     `  ${label('Re-drive')}${input.redrive ? `every ${options.redriveIntervalMs / 1000} s` : 'not available in this checkout'}`,

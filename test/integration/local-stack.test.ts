@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -237,6 +239,69 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     expect(stack.output()).toContain('Stopped.');
     expect(await waitUntilGone(java[0]!)).toBe(true);
   }, 30_000);
+});
+
+describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
+  it('keeps records, audio and simulator recordings across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'local-stack-'));
+    const port = await freePort();
+    const gateway = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      VOBIZ_SIMULATOR_PORT: String(await freePort()),
+      LOCAL_DATA_DIR: dataDir,
+    };
+    try {
+      const first = startStack([], env);
+      const health = await waitForHealth(first, gateway);
+      expect(health.data_dir).toBe(dataDir);
+      const created = await fetch(`${health.simulator_url as string}/_simulator/recordings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ count: 1, size_bytes: 50_000, callback_url: health.webhook_url }),
+      });
+      const [recording] = ((await created.json()) as { recordings: SimulatedRecording[] }).recordings;
+      const callback = recording!.callback!;
+      const delivered = await fetch(`${gateway}/webhooks/vobiz/recording`, {
+        method: 'POST',
+        headers: callback.headers,
+        body: callback.body,
+      });
+      expect(delivered.status).toBe(200);
+      first.child.kill('SIGTERM');
+      expect((await first.exited).code).toBe(0);
+
+      const second = startStack([], env);
+      try {
+        await waitForHealth(second, gateway);
+        expect(second.output()).toContain('1 recordings');
+        const record = (await (
+          await fetch(`${gateway}/recordings/${recording!.recording_id}`)
+        ).json()) as Record<string, unknown>;
+        expect(record).toMatchObject({ status: 'stored', sha256: recording!.sha256 });
+        const audio = await fetch(`${gateway}/recordings/${recording!.recording_id}/audio`, {
+          redirect: 'manual',
+        });
+        const bytes = new Uint8Array(await (await fetch(audio.headers.get('location')!)).arrayBuffer());
+        expect(sha256(bytes)).toBe(recording!.sha256);
+        // The replayed callback is still refused: the nonce survived too.
+        expect(
+          (
+            await fetch(`${gateway}/webhooks/vobiz/recording`, {
+              method: 'POST',
+              headers: callback.headers,
+              body: callback.body,
+            })
+          ).status,
+        ).toBe(401);
+      } finally {
+        second.child.kill('SIGTERM');
+        expect((await second.exited).code).toBe(0);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe('npm start on a busy port', () => {
