@@ -197,6 +197,18 @@ describe('since/until boundaries', () => {
     expect(await list({ since: '2025-03-01T17:30:00 05:30', until: String(T1) })).toEqual(expected);
   });
 
+  it('reads a date alone as the whole UTC day', async () => {
+    expect(await list({ since: '2025-03-01', until: '2025-03-01' })).toEqual([
+      'edge1_p1',
+      'edge1_0',
+      'edge1_m1',
+      'edge0_p1',
+      'edge0_0',
+      'edge0_m1',
+    ]);
+    expect(await list({ until: '2025-02-28' })).toEqual([]);
+  });
+
   it('treats since = until as that one millisecond and rounds sub-millisecond bounds inwards', async () => {
     expect(await list({ since: String(T0), until: String(T0) })).toEqual(['edge0_0']);
     expect(await list({ since: '2025-03-01T11:59:59.9995Z', until: '2025-03-01T12:00:00.0005Z' })).toEqual([

@@ -33,6 +33,8 @@ export interface DatasetOptions {
   startMs?: number;
   days?: number;
   calls?: number;
+  /** First call index of the pool, so a second dataset can bring its own calls. */
+  callBase?: number;
   fromNumbers?: number;
   toNumbers?: number;
 }
@@ -130,7 +132,7 @@ export function makeDataset(options: DatasetOptions): RecordingRecord[] {
     const record = storedRecording({
       recording_id: id,
       add_time_ms: addTime,
-      call_uuid: callUuid(Math.floor(next() * calls)),
+      call_uuid: callUuid((options.callBase ?? 0) + Math.floor(next() * calls)),
       from_number: phoneNumber('from', Math.floor(next() * fromNumbers)),
       to_number: phoneNumber('to', Math.floor(next() * toNumbers)),
       recording_duration_ms: 1000 + Math.floor(next() * 600_000),

@@ -54,7 +54,8 @@ describe('parseListParams', () => {
       /at most one of call_uuid, from_number, to_number \(got call_uuid and to_number\)/,
     ],
     [{ since: '2025-01-02T00:00:00Z', until: '2025-01-01T23:59:59.999Z' }, /since must not be after until/],
-    [{ since: '2025-01-02' }, /since must be an ISO-8601 date-time/],
+    [{ since: '2025-01-02T10:00' }, /since must be an ISO-8601 date-time/],
+    [{ since: '2025-1-2' }, /since/],
     [{ until: '1e12' }, /until/],
     [{ until: '1000000000000000' }, /until/],
     [{ status: 'STORED' }, /status must be one of/],
@@ -89,13 +90,13 @@ describe('parseInstant', () => {
     [String(ms), ms],
     ['0', 0],
   ])('reads %s', (value, expected) => {
-    expect(parseInstant(value, 'down')).toBe(expected);
+    expect(parseInstant(value, 'until')).toBe(expected);
   });
 
   it('rounds sub-millisecond digits inwards: since up, until down', () => {
-    expect(parseInstant('2025-01-15T10:30:00.1230001Z', 'up')).toBe(ms + 1);
-    expect(parseInstant('2025-01-15T10:30:00.1239999Z', 'down')).toBe(ms);
-    expect(parseInstant('2025-01-15T10:30:00.123000Z', 'up')).toBe(ms);
+    expect(parseInstant('2025-01-15T10:30:00.1230001Z', 'since')).toBe(ms + 1);
+    expect(parseInstant('2025-01-15T10:30:00.1239999Z', 'until')).toBe(ms);
+    expect(parseInstant('2025-01-15T10:30:00.123000Z', 'since')).toBe(ms);
   });
 
   it.each([
@@ -104,15 +105,21 @@ describe('parseInstant', () => {
     '2025-01-01T24:00:00Z',
     '2025-01-01T00:60:00Z',
     '2025-01-01T00:00:00+24:00',
-    '2025-01-01',
+    '2025-01-01T00:00:00',
+    '2025-02-30',
     'now',
     '-1',
     '',
   ])('rejects %s', (value) => {
-    expect(parseInstant(value, 'down')).toBeUndefined();
+    expect(parseInstant(value, 'until')).toBeUndefined();
+  });
+
+  it('reads a date alone as the whole UTC day', () => {
+    expect(parseInstant('2025-01-15', 'since')).toBe(Date.UTC(2025, 0, 15));
+    expect(parseInstant('2025-01-15', 'until')).toBe(Date.UTC(2025, 0, 16) - 1);
   });
 
   it('accepts 29 February in a leap year', () => {
-    expect(parseInstant('2024-02-29T00:00:00Z', 'down')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseInstant('2024-02-29T00:00:00Z', 'until')).toBe(Date.UTC(2024, 1, 29));
   });
 });
