@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
@@ -170,6 +170,7 @@ async function main(): Promise<void> {
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined;
   const starting: Promise<unknown>[] = [];
+  const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
 
   const health = (): GatewayResponse => {
     if (!ready || stopping)
@@ -229,6 +230,7 @@ async function main(): Promise<void> {
       s3?.stop(),
       dynamo?.stop(),
     ]);
+    if (pidFile && javaPid === undefined) rmSync(pidFile, { force: true });
     console.log(code === 0 ? 'Stopped.' : 'Stopped after an error.');
     process.exit(code);
   }
@@ -316,12 +318,14 @@ async function main(): Promise<void> {
       : {}),
   });
 
+  if (pidFile) stopLeftover(pidFile);
   const dynamoStarting = startDynamoDbLocal({
     port: dynamoPort,
     ...(options.inMemory ? {} : { dataDir: join(options.dataDir, 'dynamodb') }),
   }).then(async (running) => {
     dynamo = running;
     javaPid = running.pid;
+    if (pidFile && running.pid !== undefined) writeFileSync(pidFile, String(running.pid));
     void running.exited.then((code) => {
       javaPid = undefined;
       if (stopping) return;
@@ -392,6 +396,30 @@ async function main(): Promise<void> {
     simulator,
     redrive: Boolean(redrive),
   });
+}
+
+/**
+ * A stack killed with SIGKILL cannot stop its Java child; the next start in the same data directory
+ * does, since that process would also hold the database file.
+ */
+function stopLeftover(pidFile: string): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let command: string;
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // gone, or no /proc to make sure it is ours: leave it alone
+  }
+  if (!command.includes('DynamoDBLocal')) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+    console.log(`Stopped a DynamoDB Local left over from an earlier run (pid ${pid}).`);
+  } catch {
+    // already gone
+  }
 }
 
 type RedriveHandler = (event: Record<string, never>, context: Context) => Promise<unknown>;
