@@ -1,3 +1,6 @@
 import { runRetryCommand } from './lib/retry-command.js';
 
-process.exitCode = await runRetryCommand(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr });
+process.exitCode = await runRetryCommand(process.argv.slice(2), process.env, {
+  stdout: process.stdout,
+  stderr: process.stderr,
+});

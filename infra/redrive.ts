@@ -16,7 +16,6 @@ export const REDRIVE_ENTRY = fileURLToPath(new URL('../functions/redrive/handler
 export const REDRIVE_TIMEOUT = Duration.minutes(15);
 export const REDRIVE_SCHEDULE = Schedule.rate(Duration.minutes(1));
 
-
 export interface RedriveProps {
   readonly settings: StageSettings;
   readonly store: DataStore;
@@ -68,7 +67,8 @@ export class Redrive extends Construct {
       .bind('VOBIZ_API_BASE_URL', settings.vobizApiBaseUrl)
       .bind('ALLOWED_MEDIA_ORIGINS', settings.allowedMediaOrigins);
     if (props.maxAttempts !== undefined) this.function.bind('MAX_ATTEMPTS', String(props.maxAttempts));
-    if (props.backfillLookbackMinutes !== undefined) this.function.bind('BACKFILL_LOOKBACK_MINUTES', String(props.backfillLookbackMinutes));
+    if (props.backfillLookbackMinutes !== undefined)
+      this.function.bind('BACKFILL_LOOKBACK_MINUTES', String(props.backfillLookbackMinutes));
     if (props.batchSize !== undefined) this.function.bind('REDRIVE_BATCH_SIZE', String(props.batchSize));
 
     // A run that fails is not replayed later: the next minute's run does the same work on fresh data.
@@ -82,8 +82,16 @@ export class Redrive extends Construct {
 
   /** Query on the `due` index only (not every index), and BatchGetItem on the table for the sweep. */
   private grantRecoveryReads(grantee: IGrantable, store: DataStore): void {
-    Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [`${store.table.tableArn}/index/${INDEXES.due.name}`] });
-    Grant.addToPrincipal({ grantee, actions: ['dynamodb:BatchGetItem'], resourceArns: [store.table.tableArn] });
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${store.table.tableArn}/index/${INDEXES.due.name}`],
+    });
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:BatchGetItem'],
+      resourceArns: [store.table.tableArn],
+    });
   }
 
   private grantVobizSecret(grantee: IGrantable, props: RedriveProps): void {
@@ -93,7 +101,9 @@ export class Redrive extends Construct {
         new PolicyStatement({
           actions: ['kms:Decrypt'],
           resources: [props.settings.vobizSecretKmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.function.stack.region}.amazonaws.com` } },
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${this.function.stack.region}.amazonaws.com` },
+          },
         }),
       );
     }

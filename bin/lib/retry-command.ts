@@ -8,13 +8,21 @@ import { makeRetryFailed } from '../../functions/shared/recovery/retry-failed.js
 import type { CommandIo } from './backfill-command.js';
 import { parseRetryArgs, RETRY_USAGE, UsageError } from './cli.js';
 
-const RESULT_TEXT = { reset: 'queued again (pending, due now)', not_failed: 'not failed: left alone', missing: 'not found' } as const;
+const RESULT_TEXT = {
+  reset: 'queued again (pending, due now)',
+  not_failed: 'not failed: left alone',
+  missing: 'not found',
+} as const;
 
 /**
  * `npm run retry`: puts `failed` records back in the queue, one by id or all of them (found through
  * the status index). Exit code 0 when every named record was reset, 1 otherwise, 2 usage/configuration.
  */
-export async function runRetryCommand(argv: readonly string[], env: Record<string, string | undefined>, io: CommandIo): Promise<number> {
+export async function runRetryCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  io: CommandIo,
+): Promise<number> {
   let args;
   let tableName;
   try {
@@ -43,9 +51,14 @@ export async function runRetryCommand(argv: readonly string[], env: Record<strin
     if (args.allFailed) {
       const summary = await retry.all({
         dryRun: args.dryRun,
-        onRecord: (id, result) => io.stderr.write(`${id}: ${result === 'error' ? 'error (try again)' : args.dryRun ? 'would be queued again' : RESULT_TEXT[result]}\n`),
+        onRecord: (id, result) =>
+          io.stderr.write(
+            `${id}: ${result === 'error' ? 'error (try again)' : args.dryRun ? 'would be queued again' : RESULT_TEXT[result]}\n`,
+          ),
       });
-      io.stdout.write(`${args.dryRun ? 'would reset' : 'reset'}  ${summary.reset}\nskipped      ${summary.skipped}\nerrors       ${summary.errors}\n`);
+      io.stdout.write(
+        `${args.dryRun ? 'would reset' : 'reset'}  ${summary.reset}\nskipped      ${summary.skipped}\nerrors       ${summary.errors}\n`,
+      );
       return summary.errors === 0 ? 0 : 1;
     }
     let allReset = true;

@@ -48,7 +48,10 @@ export interface RedriveSettings extends RecoverySettings {
 export function readRecoverySettings(env: Record<string, string | undefined>): RecoverySettings {
   return {
     tableName: required(env, 'TABLE_NAME'),
-    vobizApiBaseUrl: parseBaseUrl(optional(env, 'VOBIZ_API_BASE_URL') ?? 'https://api.vobiz.ai', 'VOBIZ_API_BASE_URL'),
+    vobizApiBaseUrl: parseBaseUrl(
+      optional(env, 'VOBIZ_API_BASE_URL') ?? 'https://api.vobiz.ai',
+      'VOBIZ_API_BASE_URL',
+    ),
     maxAttempts: integer(env, 'MAX_ATTEMPTS', DEFAULT_RETRY_POLICY.maxAttempts, 1, 1000),
   };
 }
@@ -77,7 +80,11 @@ export interface RedriveClients extends RecoveryClients {
   afterStep?: ArchiveDependencies['afterStep'];
 }
 
-export function buildBackfillSweep(settings: RecoverySettings, credentials: VobizCredentials, clients: RecoveryClients) {
+export function buildBackfillSweep(
+  settings: RecoverySettings,
+  credentials: VobizCredentials,
+  clients: RecoveryClients,
+) {
   const vobiz = new VobizClient({ baseUrl: settings.vobizApiBaseUrl, credentials, ...clients.vobiz });
   const acceptNotification = makeAcceptNotification({
     recordings: new DynamoRecordingRepository(clients.documents, settings.tableName),
@@ -101,13 +108,20 @@ export interface RedriveDependencies {
   clock: Clock;
 }
 
-export function buildRedriveDependencies(settings: RedriveSettings, credentials: VobizCredentials, clients: RedriveClients): RedriveDependencies {
+export function buildRedriveDependencies(
+  settings: RedriveSettings,
+  credentials: VobizCredentials,
+  clients: RedriveClients,
+): RedriveDependencies {
   const recordings = new DynamoRecordingRepository(clients.documents, settings.tableName);
   const vobiz = new VobizClient({ baseUrl: settings.vobizApiBaseUrl, credentials, ...clients.vobiz });
   const archiveRecording = makeArchiveRecording({
     recordings,
     vobiz,
-    media: new HttpMediaSource({ allowedOrigins: settings.allowedOrigins, headers: () => vobiz.authHeaders() }),
+    media: new HttpMediaSource({
+      allowedOrigins: settings.allowedOrigins,
+      headers: () => vobiz.authHeaders(),
+    }),
     archive: new S3AudioArchive(clients.s3, settings.bucketName),
     clock: clients.clock,
     accountId: credentials.authId,
@@ -131,7 +145,9 @@ export function buildRedriveDependencies(settings: RedriveSettings, credentials:
 }
 
 /** Builds the re-drive's collaborators from the environment; called once per container. */
-export async function loadRedriveDependencies(env: Record<string, string | undefined> = process.env): Promise<RedriveDependencies> {
+export async function loadRedriveDependencies(
+  env: Record<string, string | undefined> = process.env,
+): Promise<RedriveDependencies> {
   const settings = readRedriveSettings(env);
   const credentials = await loadVobizCredentials(env, createSecretsClient);
   return buildRedriveDependencies(settings, credentials, {

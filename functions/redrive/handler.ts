@@ -36,7 +36,9 @@ export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
     const deps = await getDependencies();
     const fallbackDeadline = Date.now() + DEFAULT_RUN_MS;
     const remainingMs = () =>
-      typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : fallbackDeadline - Date.now();
+      typeof context?.getRemainingTimeInMillis === 'function'
+        ? context.getRemainingTimeInMillis()
+        : fallbackDeadline - Date.now();
 
     const sweep = deps.settings.backfillLookbackMinutes > 0 ? await runSweep(deps, remainingMs()) : undefined;
     const redrive = await deps.redrive({ remainingMs, onItem: logItem });
@@ -57,7 +59,10 @@ export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
     .handler(recover);
 }
 
-async function runSweep(deps: RedriveDependencies, remainingMs: number): Promise<RecoveryRunSummary['sweep']> {
+async function runSweep(
+  deps: RedriveDependencies,
+  remainingMs: number,
+): Promise<RecoveryRunSummary['sweep']> {
   const nowMs = deps.clock.nowMs();
   const budgetMs = Math.max(1_000, Math.min(SWEEP_MAX_MS, remainingMs * SWEEP_SHARE));
   const { enqueuedIds, ...summary } = await deps.sweep({
@@ -85,7 +90,8 @@ function logItem(item: RedriveItemResult): void {
     reason: item.error ? `${item.error.name}: ${item.error.message}`.slice(0, 500) : undefined,
   };
   if (item.error?.name === 'VobizAuthError') metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1);
-  if (item.result === 'failed' || item.result === 'error' || item.error?.name === 'VobizAuthError') logger.error('re-drive item', fields);
+  if (item.result === 'failed' || item.result === 'error' || item.error?.name === 'VobizAuthError')
+    logger.error('re-drive item', fields);
   else if (item.result === 'pending') logger.warn('re-drive item', fields);
   else logger.info('re-drive item', fields);
 }

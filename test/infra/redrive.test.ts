@@ -13,15 +13,24 @@ const external = buildStack('staging', {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Props = Record<string, any>;
 
-const logicalId = (built: Built) => built.stack.getLogicalId(built.stack.redrive.function.node.defaultChild as CfnElement);
-const functionProps = (built: Built) => built.template.toJSON().Resources[logicalId(built)].Properties as Props;
+const logicalId = (built: Built) =>
+  built.stack.getLogicalId(built.stack.redrive.function.node.defaultChild as CfnElement);
+const functionProps = (built: Built) =>
+  built.template.toJSON().Resources[logicalId(built)].Properties as Props;
 const permissions = permissionsOf(prod.template, prod.stack, prod.stack.redrive.function);
-const DUE_INDEX = JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RecordingsTable', 'Arn'] }, '/index/due']] });
+const DUE_INDEX = JSON.stringify({
+  'Fn::Join': ['', [{ 'Fn::GetAtt': ['RecordingsTable', 'Arn'] }, '/index/due']],
+});
 
 describe('re-drive function', () => {
   it('runs for up to 15 minutes with the house defaults and no reserved concurrency (leases make overlap safe)', () => {
     const props = functionProps(prod);
-    expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 900, TracingConfig: { Mode: 'Active' } });
+    expect(props).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 900,
+      TracingConfig: { Mode: 'Active' },
+    });
     expect(props.ReservedConcurrentExecutions).toBeUndefined();
     expect(props.LoggingConfig.LogGroup.Ref).toMatch(/^RedriveFunctionLogs/);
   });
@@ -39,11 +48,16 @@ describe('re-drive function', () => {
   });
 
   it('is invoked every minute by a schedule, without replays of failed runs', () => {
-    const rules = Object.values(prod.template.findResources('AWS::Events::Rule')).map((r) => r.Properties as Props);
+    const rules = Object.values(prod.template.findResources('AWS::Events::Rule')).map(
+      (r) => r.Properties as Props,
+    );
     const schedule = rules.find((r) => r.ScheduleExpression === 'rate(1 minute)');
     expect(schedule).toMatchObject({ State: 'ENABLED' });
     expect(schedule!.Targets).toEqual([
-      expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(prod), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(prod), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
     ]);
     prod.template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
@@ -58,7 +72,9 @@ describe('re-drive function', () => {
   });
 
   it('has its errors and throttles alarmed like every other function', () => {
-    const alarms = Object.values(prod.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as Props);
+    const alarms = Object.values(prod.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as Props,
+    );
     const mine = alarms.filter(
       (a) => a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions).includes(logicalId(prod)),
     );
@@ -68,7 +84,13 @@ describe('re-drive function', () => {
 
 describe('re-drive role: least privilege', () => {
   it('may read, write and condition-check items on the table (as the webhook) and batch-get them for the sweep', () => {
-    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem']) {
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:BatchGetItem',
+    ]) {
       expect(resourcesFor(permissions, action), action).toEqual([RESOURCE.table]);
     }
   });
@@ -101,16 +123,23 @@ describe('re-drive role: least privilege', () => {
   });
 
   it('may read the Vobiz secret and no other secret (not the lookup cursor key)', () => {
-    expect(resourcesFor(permissions, 'secretsmanager:GetSecretValue')).toEqual([JSON.stringify({ Ref: 'VobizSecret' })]);
+    expect(resourcesFor(permissions, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify({ Ref: 'VobizSecret' }),
+    ]);
   });
 
   it('may encrypt with the customer-managed key when the stage uses one', () => {
     const actions = actionsOf(permissionsOf(kms.template, kms.stack, kms.stack.redrive.function));
-    for (const action of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']) expect(actions.has(action), action).toBe(true);
+    for (const action of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'])
+      expect(actions.has(action), action).toBe(true);
   });
 
   it('reads an external Vobiz secret by ARN, decrypting its key only through Secrets Manager', () => {
-    const externalPermissions = permissionsOf(external.template, external.stack, external.stack.redrive.function);
+    const externalPermissions = permissionsOf(
+      external.template,
+      external.stack,
+      external.stack.redrive.function,
+    );
     expect(resourcesFor(externalPermissions, 'secretsmanager:GetSecretValue')).toEqual([
       JSON.stringify('arn:aws:secretsmanager:eu-west-1:123456789012:secret:vobiz-AbCdEf'),
     ]);

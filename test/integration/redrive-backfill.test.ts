@@ -7,7 +7,14 @@ import { runBackfillCommand } from '../../bin/lib/backfill-command.js';
 import { runRetryCommand } from '../../bin/lib/retry-command.js';
 import { VobizFake, type FakeRecording } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
-import { buildRedrive, expectArchivedOnce, FakeClock, plentyOfTime, redriveEnv, redriveHandler } from '../support/redrive.js';
+import {
+  buildRedrive,
+  expectArchivedOnce,
+  FakeClock,
+  plentyOfTime,
+  redriveEnv,
+  redriveHandler,
+} from '../support/redrive.js';
 import { deliver, readRecord, webhookEnv, webhookHandler } from '../support/webhook.js';
 
 let env: Awaited<ReturnType<typeof useEmulators>>;
@@ -29,7 +36,14 @@ const listCalls = () => fake.requests.filter((r) => r.path.endsWith('/Recording/
 
 function buffer(isTTY = false) {
   let text = '';
-  return { write: (chunk: string) => (text += chunk), isTTY, columns: 100, get text() { return text; } };
+  return {
+    write: (chunk: string) => (text += chunk),
+    isTTY,
+    columns: 100,
+    get text() {
+      return text;
+    },
+  };
 }
 
 function summaryOf(stdout: string): Record<string, number> {
@@ -47,18 +61,34 @@ describe('backfill sweep (scheduled with the re-drive)', () => {
   it('finds a recording whose callback never arrived and archives it in the same run; stops at the first page past the window', async () => {
     const now = Date.now();
     const delivered = fake.addRecording({ addTimeMs: now - 5 * MINUTE });
-    const waiting = fake.addRecording({ addTimeMs: now - 4 * MINUTE }, { retrieveFailures: { status: 404, times: 1 } });
+    const waiting = fake.addRecording(
+      { addTimeMs: now - 4 * MINUTE },
+      { retrieveFailures: { status: 404, times: 1 } },
+    );
     const missed = fake.addRecording({ addTimeMs: now - 3 * MINUTE, sizeBytes: 250_000 });
-    const old = Array.from({ length: 150 }, (_, i) => fake.addRecording({ addTimeMs: now - 3 * 60 * MINUTE - i * 1_000 }));
+    const old = Array.from({ length: 150 }, (_, i) =>
+      fake.addRecording({ addTimeMs: now - 3 * 60 * MINUTE - i * 1_000 }),
+    );
 
     const webhook = webhookHandler(webhookEnv(fake, env));
     expect((await deliver(webhook, fake, delivered)).statusCode).toBe(200);
     expect((await deliver(webhook, fake, waiting)).statusCode).toBe(202);
     const listsBefore = listCalls();
 
-    const handler = redriveHandler(buildRedrive(fake, env, { clock: systemClock, extraEnv: { BACKFILL_LOOKBACK_MINUTES: '120' } }));
+    const handler = redriveHandler(
+      buildRedrive(fake, env, { clock: systemClock, extraEnv: { BACKFILL_LOOKBACK_MINUTES: '120' } }),
+    );
     const { sweep, redrive } = await handler({}, {} as Context);
-    expect(sweep).toMatchObject({ found: 3, enqueued: 1, alreadyArchived: 1, alreadyQueued: 1, malformed: 0, errors: 0, stoppedBy: 'window', pages: 1 });
+    expect(sweep).toMatchObject({
+      found: 3,
+      enqueued: 1,
+      alreadyArchived: 1,
+      alreadyQueued: 1,
+      malformed: 0,
+      errors: 0,
+      stoppedBy: 'window',
+      pages: 1,
+    });
     expect(listCalls() - listsBefore).toBe(1);
     expect(redrive.stored).toBe(1);
     await expectArchivedOnce(env, missed);
@@ -84,22 +114,37 @@ describe('backfill sweep (scheduled with the re-drive)', () => {
       }
       return fetch(input, init);
     };
-    const deps = buildRedrive(fake, env, { clock: systemClock, vobiz: { baseDelayMs: 1, maxDelayMs: 5, fetch: rateLimited } });
+    const deps = buildRedrive(fake, env, {
+      clock: systemClock,
+      vobiz: { baseDelayMs: 1, maxDelayMs: 5, fetch: rateLimited },
+    });
     const summary = await deps.sweep({ sinceMs: Date.now() - 60 * MINUTE });
     expect(listRequests).toBe(5);
     expect(summary).toMatchObject({ found: 1, enqueued: 1, stoppedBy: 'end' });
-    expect(await readRecord(env.documents, env.tableName, idOf(recording))).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await readRecord(env.documents, env.tableName, idOf(recording))).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+    });
   });
 
   it('a sweep racing the webhook for the same new recording: one record, one archive', async () => {
-    const recordings = Array.from({ length: 5 }, () => fake.addRecording({ sizeBytes: 100_000 }, { retrieveDelayMs: 20 }));
+    const recordings = Array.from({ length: 5 }, () =>
+      fake.addRecording({ sizeBytes: 100_000 }, { retrieveDelayMs: 20 }),
+    );
     const webhook = webhookHandler(webhookEnv(fake, env));
-    const handler = redriveHandler(buildRedrive(fake, env, { clock: systemClock, extraEnv: { BACKFILL_LOOKBACK_MINUTES: '60' } }));
-    const [run, ...deliveries] = await Promise.all([handler({}, {} as Context), ...recordings.map((r) => deliver(webhook, fake, r))]);
+    const handler = redriveHandler(
+      buildRedrive(fake, env, { clock: systemClock, extraEnv: { BACKFILL_LOOKBACK_MINUTES: '60' } }),
+    );
+    const [run, ...deliveries] = await Promise.all([
+      handler({}, {} as Context),
+      ...recordings.map((r) => deliver(webhook, fake, r)),
+    ]);
     for (const delivery of deliveries) expect([200, 202]).toContain(delivery.statusCode);
     expect(run.redrive.errors).toBe(0);
     // Anything still pending (a webhook answered 202 because the re-drive held the lease) is finished by the next run.
-    await buildRedrive(fake, env, { clock: new FakeClock(Date.now() + 5 * MINUTE) }).redrive({ remainingMs: plentyOfTime });
+    await buildRedrive(fake, env, { clock: new FakeClock(Date.now() + 5 * MINUTE) }).redrive({
+      remainingMs: plentyOfTime,
+    });
     for (const recording of recordings) {
       const record = await expectArchivedOnce(env, recording);
       expect(record.attempts).toBe(1);
@@ -111,12 +156,19 @@ describe('backfill sweep (scheduled with the re-drive)', () => {
 describe('npm run backfill', () => {
   it('enqueues what the archive lacks in --since/--until, is idempotent, and the re-drive archives the rest', async () => {
     const now = Date.now();
-    const inWindow = Array.from({ length: 5 }, (_, i) => fake.addRecording({ addTimeMs: now - 50 * MINUTE + i * MINUTE }));
+    const inWindow = Array.from({ length: 5 }, (_, i) =>
+      fake.addRecording({ addTimeMs: now - 50 * MINUTE + i * MINUTE }),
+    );
     const tooOld = fake.addRecording({ addTimeMs: now - 3 * 60 * MINUTE });
     const tooNew = fake.addRecording({ addTimeMs: now - 5 * MINUTE });
     const webhook = webhookHandler(webhookEnv(fake, env));
     expect((await deliver(webhook, fake, inWindow[0])).statusCode).toBe(200);
-    const args = ['--since', new Date(now - 60 * MINUTE).toISOString(), '--until', new Date(now - 30 * MINUTE).toISOString()];
+    const args = [
+      '--since',
+      new Date(now - 60 * MINUTE).toISOString(),
+      '--until',
+      new Date(now - 30 * MINUTE).toISOString(),
+    ];
     const cliEnv = redriveEnv(fake, env);
 
     const dry = { stdout: buffer(), stderr: buffer() };
@@ -126,17 +178,31 @@ describe('npm run backfill', () => {
 
     const first = { stdout: buffer(), stderr: buffer() };
     expect(await runBackfillCommand(args, cliEnv, first)).toBe(0);
-    expect(summaryOf(first.stdout.text)).toMatchObject({ found: 5, new: 4, 'already archived': 1, 'already pending': 0, failed: 0 });
+    expect(summaryOf(first.stdout.text)).toMatchObject({
+      found: 5,
+      new: 4,
+      'already archived': 1,
+      'already pending': 0,
+      failed: 0,
+    });
     expect(first.stderr.text).not.toContain('\r');
 
     const second = { stdout: buffer(), stderr: buffer() };
     expect(await runBackfillCommand(args, cliEnv, second)).toBe(0);
-    expect(summaryOf(second.stdout.text)).toMatchObject({ found: 5, new: 0, 'already archived': 1, 'already pending': 4 });
+    expect(summaryOf(second.stdout.text)).toMatchObject({
+      found: 5,
+      new: 0,
+      'already archived': 1,
+      'already pending': 4,
+    });
 
-    const redrive = await buildRedrive(fake, env, { clock: systemClock }).redrive({ remainingMs: plentyOfTime });
+    const redrive = await buildRedrive(fake, env, { clock: systemClock }).redrive({
+      remainingMs: plentyOfTime,
+    });
     expect(redrive.stored).toBe(4);
     for (const recording of inWindow) await expectArchivedOnce(env, recording);
-    for (const outside of [tooOld, tooNew]) expect(await readRecord(env.documents, env.tableName, idOf(outside))).toBeUndefined();
+    for (const outside of [tooOld, tooNew])
+      expect(await readRecord(env.documents, env.tableName, idOf(outside))).toBeUndefined();
 
     const third = { stdout: buffer(true), stderr: buffer(true) };
     expect(await runBackfillCommand(args, cliEnv, third)).toBe(0);
@@ -149,10 +215,14 @@ describe('npm run backfill', () => {
     const run = promisify(execFile);
     const cliEnv = { ...redriveEnv(fake, env), POWERTOOLS_LOG_LEVEL: 'SILENT' };
     const since = new Date(Date.now() - 60 * MINUTE).toISOString();
-    const { stdout, stderr } = await run('node', ['--import', 'tsx', 'bin/backfill.ts', '--since', since], { env: cliEnv });
+    const { stdout, stderr } = await run('node', ['--import', 'tsx', 'bin/backfill.ts', '--since', since], {
+      env: cliEnv,
+    });
     expect(summaryOf(stdout)).toMatchObject({ found: 1, new: 1, failed: 0 });
     expect(stderr).not.toContain('\r');
-    await expect(run('node', ['--import', 'tsx', 'bin/backfill.ts', '--until', since], { env: cliEnv })).rejects.toMatchObject({
+    await expect(
+      run('node', ['--import', 'tsx', 'bin/backfill.ts', '--until', since], { env: cliEnv }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--since is required'),
     });
@@ -166,7 +236,13 @@ describe('npm run retry', () => {
     const cliEnv = redriveEnv(fake, env);
     const io = () => ({ stdout: buffer(), stderr: buffer() });
     const backfill = io();
-    expect(await runBackfillCommand(['--since', new Date(Date.now() - 60 * MINUTE).toISOString()], cliEnv, backfill)).toBe(0);
+    expect(
+      await runBackfillCommand(
+        ['--since', new Date(Date.now() - 60 * MINUTE).toISOString()],
+        cliEnv,
+        backfill,
+      ),
+    ).toBe(0);
     const clock = new FakeClock(Date.now() + 1_000);
     const deps = buildRedrive(fake, env, { clock, extraEnv: { MAX_ATTEMPTS: '1' } });
     expect(await deps.redrive({ remainingMs: plentyOfTime })).toMatchObject({ failed: 2 });
@@ -183,7 +259,9 @@ describe('npm run retry', () => {
     clock.advance(MINUTE);
     expect(await deps.redrive({ remainingMs: plentyOfTime })).toMatchObject({ stored: 1 });
     await expectArchivedOnce(env, broken);
-    expect(await readRecord(env.documents, env.tableName, idOf(alsoBroken))).toMatchObject({ status: 'failed' });
+    expect(await readRecord(env.documents, env.tableName, idOf(alsoBroken))).toMatchObject({
+      status: 'failed',
+    });
 
     const again = io();
     expect(await runRetryCommand([idOf(broken), 'no-such-recording'], cliEnv, again)).toBe(1);
@@ -193,7 +271,9 @@ describe('npm run retry', () => {
     const dryAll = io();
     expect(await runRetryCommand(['--all-failed', '--dry-run'], cliEnv, dryAll)).toBe(0);
     expect(dryAll.stdout.text).toMatch(/would reset\s+1/);
-    expect(await readRecord(env.documents, env.tableName, idOf(alsoBroken))).toMatchObject({ status: 'failed' });
+    expect(await readRecord(env.documents, env.tableName, idOf(alsoBroken))).toMatchObject({
+      status: 'failed',
+    });
     const all = io();
     expect(await runRetryCommand(['--all-failed'], cliEnv, all)).toBe(0);
     expect(all.stdout.text).toMatch(/reset\s+1/);

@@ -32,7 +32,10 @@ afterAll(async () => {
 interface StackClient {
   middlewareStack: {
     add(
-      middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
       options: { step: 'initialize'; name: string },
     ): void;
   };
@@ -50,7 +53,10 @@ function injectFaults(client: unknown, commands: readonly string[], times: numbe
       fault.seen.push(name);
       if (commands.includes(name) && fault.left > 0) {
         fault.left--;
-        throw Object.assign(new Error(`injected fault in ${name}`), { name: 'InternalServerError', $fault: 'server' });
+        throw Object.assign(new Error(`injected fault in ${name}`), {
+          name: 'InternalServerError',
+          $fault: 'server',
+        });
       }
       return next(args);
     },
@@ -100,7 +106,9 @@ describe('re-drive: S3 fails mid-way — never stored without a complete object,
     expect(pending.s3_key).toBeUndefined();
 
     clock.passDue(pending.next_attempt_at);
-    expect(await buildRedrive(fake, env, { clock }).redrive({ remainingMs: plentyOfTime })).toMatchObject({ stored: 1 });
+    expect(await buildRedrive(fake, env, { clock }).redrive({ remainingMs: plentyOfTime })).toMatchObject({
+      stored: 1,
+    });
     await expectArchivedOnce(env, recording);
   });
 });
@@ -164,7 +172,8 @@ describe('re-drive: DynamoDB fails mid-way — the record stays consistent and i
       clock,
       documents,
       afterStep: (step) => {
-        if (step === 'claimed' && !outage) outage = injectFaults(dynamo, [...PUT, 'UpdateCommand', 'UpdateItemCommand'], Infinity);
+        if (step === 'claimed' && !outage)
+          outage = injectFaults(dynamo, [...PUT, 'UpdateCommand', 'UpdateItemCommand'], Infinity);
       },
     });
     const summary = await broken.redrive({ remainingMs: () => 120_000 });
@@ -189,7 +198,10 @@ describe('re-drive: DynamoDB fails mid-way — the record stays consistent and i
 
     const down = redriveHandler(buildRedrive(fake, env, { clock, documents: unreachable }));
     await expect(down({}, {} as Context)).rejects.toThrow();
-    expect(await readRecord(env.documents, env.tableName, id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await readRecord(env.documents, env.tableName, id)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+    });
     expect(recording.retrieveCalls).toBe(0);
 
     const up = redriveHandler(buildRedrive(fake, env, { clock }));

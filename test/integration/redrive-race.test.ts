@@ -30,7 +30,9 @@ async function expectEachArchivedOnce(recordings: FakeRecording[]) {
 describe('re-drive: concurrent runs and the webhook never archive a recording twice', () => {
   it('two re-drive runs and a webhook delivery for every recording, all at once: one archive each, consistent records', async () => {
     // A slow Retrieve widens the window in which the three contenders overlap.
-    const recordings = Array.from({ length: 6 }, () => fake.addRecording({ sizeBytes: 400_000 }, { retrieveDelayMs: 40 }));
+    const recordings = Array.from({ length: 6 }, () =>
+      fake.addRecording({ sizeBytes: 400_000 }, { retrieveDelayMs: 40 }),
+    );
     for (const recording of recordings) await enqueue(env, systemClock, recording, fake.authId);
     const webhook = webhookHandler(webhookEnv(fake, env));
     const first = buildRedrive(fake, env, { clock: systemClock });
@@ -50,10 +52,14 @@ describe('re-drive: concurrent runs and the webhook never archive a recording tw
   });
 
   it('four overlapping runs over twenty due recordings: every recording archived by exactly one of them', async () => {
-    const recordings = Array.from({ length: 20 }, () => fake.addRecording({ sizeBytes: 100_000 }, { retrieveDelayMs: 10 }));
+    const recordings = Array.from({ length: 20 }, () =>
+      fake.addRecording({ sizeBytes: 100_000 }, { retrieveDelayMs: 10 }),
+    );
     for (const recording of recordings) await enqueue(env, systemClock, recording, fake.authId);
     const runs = await Promise.all(
-      Array.from({ length: 4 }, () => buildRedrive(fake, env, { clock: systemClock }).redrive({ remainingMs: plentyOfTime })),
+      Array.from({ length: 4 }, () =>
+        buildRedrive(fake, env, { clock: systemClock }).redrive({ remainingMs: plentyOfTime }),
+      ),
     );
     expect(runs.reduce((sum, run) => sum + run.stored, 0)).toBe(recordings.length);
     expect(runs.reduce((sum, run) => sum + run.errors + run.deferred, 0)).toBe(0);

@@ -48,47 +48,50 @@ describe('re-drive: a run that dies mid-way is completed by a later run, exactly
     ['claimed', 1, 1],
     ['metadata', 1, 2],
     ['uploaded', 2, 2],
-  ])('dies after %s: the next run (once the lease ran out) stores the right bytes, one object', async (step, minDownloads, maxDownloads) => {
-    const clock = new FakeClock();
-    const recording = fake.addRecording({ sizeBytes: 600_000 });
-    const id = await enqueue(env, clock, recording, fake.authId);
+  ])(
+    'dies after %s: the next run (once the lease ran out) stores the right bytes, one object',
+    async (step, minDownloads, maxDownloads) => {
+      const clock = new FakeClock();
+      const recording = fake.addRecording({ sizeBytes: 600_000 });
+      const id = await enqueue(env, clock, recording, fake.authId);
 
-    let reached!: () => void;
-    const stepReached = new Promise<void>((resolve) => (reached = resolve));
-    // Death: every transfer in flight stops, and the code after this step never runs.
-    const death = new AbortController();
-    const dying = buildRedrive(fake, env, {
-      clock,
-      afterStep: async (at) => {
-        if (at !== step) return;
-        reached();
-        death.abort(new Error('process died'));
-        await dieHere();
-      },
-    });
-    void dying.redrive({ remainingMs: () => 120_000, signal: death.signal });
-    await stepReached;
+      let reached!: () => void;
+      const stepReached = new Promise<void>((resolve) => (reached = resolve));
+      // Death: every transfer in flight stops, and the code after this step never runs.
+      const death = new AbortController();
+      const dying = buildRedrive(fake, env, {
+        clock,
+        afterStep: async (at) => {
+          if (at !== step) return;
+          reached();
+          death.abort(new Error('process died'));
+          await dieHere();
+        },
+      });
+      void dying.redrive({ remainingMs: () => 120_000, signal: death.signal });
+      await stepReached;
 
-    const crashed = await readPending(env.documents, env.tableName, id);
-    expect(crashed.lease_owner).toBeDefined();
-    if (step === 'claimed') expect(crashed.recording_format).toBeUndefined();
-    else expect(crashed.recording_format).toBe('mp3');
+      const crashed = await readPending(env.documents, env.tableName, id);
+      expect(crashed.lease_owner).toBeDefined();
+      if (step === 'claimed') expect(crashed.recording_format).toBeUndefined();
+      else expect(crashed.recording_format).toBe('mp3');
 
-    const healthy = buildRedrive(fake, env, { clock });
-    // While the lease holds the record is not due: a concurrent run does not touch it.
-    const during = await healthy.redrive({ remainingMs: plentyOfTime });
-    expect(during).toMatchObject({ due: 0, stored: 0 });
+      const healthy = buildRedrive(fake, env, { clock });
+      // While the lease holds the record is not due: a concurrent run does not touch it.
+      const during = await healthy.redrive({ remainingMs: plentyOfTime });
+      expect(during).toMatchObject({ due: 0, stored: 0 });
 
-    clock.advance(120_000 + 60_000 + 1); // the dead run's lease: its remaining time + the margin
-    const after = await healthy.redrive({ remainingMs: plentyOfTime });
-    expect(after).toMatchObject({ due: 1, stored: 1, errors: 0 });
+      clock.advance(120_000 + 60_000 + 1); // the dead run's lease: its remaining time + the margin
+      const after = await healthy.redrive({ remainingMs: plentyOfTime });
+      expect(after).toMatchObject({ due: 1, stored: 1, errors: 0 });
 
-    const record = await expectArchivedOnce(env, recording);
-    expect(record.attempts).toBe(2);
-    expect(recording.mediaCalls).toBeGreaterThanOrEqual(minDownloads);
-    expect(recording.mediaCalls).toBeLessThanOrEqual(maxDownloads);
-    expect(await healthy.redrive({ remainingMs: plentyOfTime })).toMatchObject({ due: 0 });
-  });
+      const record = await expectArchivedOnce(env, recording);
+      expect(record.attempts).toBe(2);
+      expect(recording.mediaCalls).toBeGreaterThanOrEqual(minDownloads);
+      expect(recording.mediaCalls).toBeLessThanOrEqual(maxDownloads);
+      expect(await healthy.redrive({ remainingMs: plentyOfTime })).toMatchObject({ due: 0 });
+    },
+  );
 
   it.each<Step>(['metadata', 'uploaded'])(
     'a run frozen after %s that wakes after its lease was taken over cannot overwrite the stored record',
@@ -189,7 +192,11 @@ describe('re-drive: Vobiz trouble is retried with backoff until it passes', () =
     expect(addMetric).toHaveBeenCalledWith(METRIC.failed, 'Count', 1);
 
     const record = await readRecord(env.documents, env.tableName, id);
-    expect(record).toMatchObject({ status: 'failed', attempts: 3, last_error: expect.stringMatching(/^not_available/) });
+    expect(record).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      last_error: expect.stringMatching(/^not_available/),
+    });
     expect(record!.next_attempt_at).toBeUndefined();
     expect(record!.lease_owner).toBeUndefined();
     clock.advance(7 * 24 * 3_600_000);
@@ -252,9 +259,15 @@ describe('re-drive: time budget and housekeeping', () => {
     );
     const clock = new FakeClock(Date.now() + 60_000);
     const repository = new DynamoRecoveryRepository(env.documents, env.tableName);
-    expect(await repository.findDue(clock.nowMs(), 500)).toContainEqual({ recordingId: id, status: 'stored', dueAtMs: expect.any(Number) });
+    expect(await repository.findDue(clock.nowMs(), 500)).toContainEqual({
+      recordingId: id,
+      status: 'stored',
+      dueAtMs: expect.any(Number),
+    });
 
-    const summary = await buildRedrive(fake, env, { clock, extraEnv: { REDRIVE_BATCH_SIZE: '500' } }).redrive({ remainingMs: plentyOfTime });
+    const summary = await buildRedrive(fake, env, { clock, extraEnv: { REDRIVE_BATCH_SIZE: '500' } }).redrive(
+      { remainingMs: plentyOfTime },
+    );
     expect(summary.stray).toBeGreaterThanOrEqual(1);
     expect((await repository.findDue(clock.nowMs(), 500)).map((d) => d.recordingId)).not.toContain(id);
     expect(recording.mediaCalls).toBe(1);
@@ -270,7 +283,12 @@ describe('re-drive: time budget and housekeeping', () => {
       await enqueue(env, systemClock, recording, own.authId);
       const result = await deployedHandler({}, {} as Context);
       expect(result.redrive.stored).toBeGreaterThanOrEqual(1);
-      expect(result.sweep).toMatchObject({ stoppedBy: 'end', found: 1, alreadyArchived: 0, alreadyQueued: 1 });
+      expect(result.sweep).toMatchObject({
+        stoppedBy: 'end',
+        found: 1,
+        alreadyArchived: 0,
+        alreadyQueued: 1,
+      });
       await expectArchivedOnce(env, recording);
       expect(await objectKeysFor(env, recording.metadata.recording_id as string)).toHaveLength(1);
     } finally {

@@ -37,7 +37,11 @@ export class FakeClock implements Clock {
   }
 }
 
-export function redriveEnv(fake: VobizFake, storage: { tableName: string; bucketName: string }, extra: Record<string, string> = {}) {
+export function redriveEnv(
+  fake: VobizFake,
+  storage: { tableName: string; bucketName: string },
+  extra: Record<string, string> = {},
+) {
   return {
     ...process.env,
     TABLE_NAME: storage.tableName,
@@ -60,7 +64,9 @@ export function buildRedrive(
   options: Partial<RedriveClients> & { clock: Clock; extraEnv?: Record<string, string> },
 ): RedriveDependencies {
   const { extraEnv, ...clients } = options;
-  const settings = readRedriveSettings(redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', ...extraEnv }));
+  const settings = readRedriveSettings(
+    redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', ...extraEnv }),
+  );
   return buildRedriveDependencies(
     settings,
     { authId: fake.authId, authToken: fake.authToken },
@@ -74,7 +80,12 @@ export function redriveHandler(deps: RedriveDependencies) {
 }
 
 /** Puts a recording in the queue the way the webhook (or the backfill) does: pending, due at `clock` now. */
-export async function enqueue(env: Emulators, clock: Clock, recording: FakeRecording, accountId: string): Promise<string> {
+export async function enqueue(
+  env: Emulators,
+  clock: Clock,
+  recording: FakeRecording,
+  accountId: string,
+): Promise<string> {
   const id = recording.metadata.recording_id as string;
   const accept = makeAcceptNotification({
     recordings: new DynamoRecordingRepository(env.documents, env.tableName),
@@ -117,7 +128,9 @@ export async function objectKeysFor(env: Emulators, recordingId: string): Promis
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await env.s3.send(new ListObjectsV2Command({ Bucket: env.bucketName, Prefix: 'recordings/', ContinuationToken: token }));
+    const page = await env.s3.send(
+      new ListObjectsV2Command({ Bucket: env.bucketName, Prefix: 'recordings/', ContinuationToken: token }),
+    );
     keys.push(...(page.Contents ?? []).map((o) => o.Key!).filter((key) => key.includes(recordingId)));
     token = page.NextContinuationToken;
   } while (token);

@@ -34,7 +34,9 @@ function recording(id: string, addTimeMs: number): VobizRecording {
 /** A Vobiz account whose recordings are one minute apart, newest first, listed with offset paging. */
 function account(count: number, options: { stepMs?: number; newestMs?: number } = {}) {
   const step = options.stepMs ?? MINUTE;
-  const all = Array.from({ length: count }, (_, i) => recording(`rec-${String(i).padStart(4, '0')}`, (options.newestMs ?? NOW) - i * step));
+  const all = Array.from({ length: count }, (_, i) =>
+    recording(`rec-${String(i).padStart(4, '0')}`, (options.newestMs ?? NOW) - i * step),
+  );
   const calls: { limit: number; offset: number }[] = [];
   const lister = {
     all,
@@ -45,18 +47,31 @@ function account(count: number, options: { stepMs?: number; newestMs?: number } 
       const failure = lister.failures.shift();
       if (failure) return Promise.reject(failure);
       const page = all.slice(offset, offset + limit);
-      return Promise.resolve({ recordings: page, malformed: [], entries: page.length, hasMore: offset + limit < all.length, totalCount: all.length });
+      return Promise.resolve({
+        recordings: page,
+        malformed: [],
+        entries: page.length,
+        hasMore: offset + limit < all.length,
+        totalCount: all.length,
+      });
     },
   };
   return lister;
 }
 
-function sweepWith(vobiz: SweepDependencies['vobiz'], known: Record<string, RecordingStatus> = {}, extra: Partial<SweepDependencies> = {}) {
+function sweepWith(
+  vobiz: SweepDependencies['vobiz'],
+  known: Record<string, RecordingStatus> = {},
+  extra: Partial<SweepDependencies> = {},
+) {
   const enqueued: string[] = [];
   const sleeps: number[] = [];
   const sweep = makeBackfillSweep({
     vobiz,
-    known: { statuses: (ids) => Promise.resolve(new Map(ids.filter((id) => known[id]).map((id) => [id, known[id]!]))) },
+    known: {
+      statuses: (ids) =>
+        Promise.resolve(new Map(ids.filter((id) => known[id]).map((id) => [id, known[id]!]))),
+    },
     enqueue: (id) => {
       enqueued.push(id);
       return Promise.resolve('accepted');
@@ -108,9 +123,19 @@ describe('backfill sweep: paging and the stop condition', () => {
 
   it('counts what exists by status and enqueues only the unknown ones', async () => {
     const vobiz = account(6);
-    const { sweep, enqueued } = sweepWith(vobiz, { 'rec-0000': 'stored', 'rec-0001': 'pending', 'rec-0002': 'failed' });
+    const { sweep, enqueued } = sweepWith(vobiz, {
+      'rec-0000': 'stored',
+      'rec-0001': 'pending',
+      'rec-0002': 'failed',
+    });
     const summary = await sweep({ sinceMs: 0 });
-    expect(summary).toMatchObject({ found: 6, enqueued: 3, alreadyArchived: 1, alreadyQueued: 1, alreadyFailed: 1 });
+    expect(summary).toMatchObject({
+      found: 6,
+      enqueued: 3,
+      alreadyArchived: 1,
+      alreadyQueued: 1,
+      alreadyFailed: 1,
+    });
     expect(enqueued).toEqual(['rec-0003', 'rec-0004', 'rec-0005']);
   });
 
@@ -166,7 +191,11 @@ describe('backfill sweep: paging and the stop condition', () => {
   });
 
   it('a failed enqueue is counted and the sweep goes on', async () => {
-    const { sweep } = sweepWith(account(3), {}, { enqueue: (id) => (id === 'rec-0001' ? Promise.reject(new Error('throttled')) : Promise.resolve()) });
+    const { sweep } = sweepWith(
+      account(3),
+      {},
+      { enqueue: (id) => (id === 'rec-0001' ? Promise.reject(new Error('throttled')) : Promise.resolve()) },
+    );
     expect(await sweep({ sinceMs: 0 })).toMatchObject({ found: 3, enqueued: 2, errors: 1, stoppedBy: 'end' });
   });
 });
@@ -184,16 +213,31 @@ describe('backfill sweep: Vobiz rate limits and outages', () => {
 
   it('without Retry-After: exponential backoff; after the last attempt the sweep stops with the error (nothing lost: the next sweep repeats it)', async () => {
     const vobiz = account(5);
-    vobiz.failures.push(new TransientError('HTTP 503'), new TransientError('HTTP 503'), new TransientError('HTTP 503'));
-    const { sweep, sleeps, enqueued } = sweepWith(vobiz, {}, { pageBackoffMs: { baseMs: 1_000, maxMs: 60_000 } });
+    vobiz.failures.push(
+      new TransientError('HTTP 503'),
+      new TransientError('HTTP 503'),
+      new TransientError('HTTP 503'),
+    );
+    const { sweep, sleeps, enqueued } = sweepWith(
+      vobiz,
+      {},
+      { pageBackoffMs: { baseMs: 1_000, maxMs: 60_000 } },
+    );
     const summary = await sweep({ sinceMs: 0 });
     expect(sleeps).toEqual([750, 1_500]);
-    expect(summary).toMatchObject({ pages: 0, stoppedBy: 'error', error: expect.stringContaining('HTTP 503') });
+    expect(summary).toMatchObject({
+      pages: 0,
+      stoppedBy: 'error',
+      error: expect.stringContaining('HTTP 503'),
+    });
     expect(enqueued).toEqual([]);
   });
 
   it('does not retry what cannot get better: bad credentials, a body of the wrong shape', async () => {
-    for (const error of [new VobizAuthError('refused', 'api-1'), new IntegrityError('neither objects[] nor recordings[]')]) {
+    for (const error of [
+      new VobizAuthError('refused', 'api-1'),
+      new IntegrityError('neither objects[] nor recordings[]'),
+    ]) {
       const vobiz = account(5);
       vobiz.failures.push(error);
       const { sweep, sleeps } = sweepWith(vobiz);

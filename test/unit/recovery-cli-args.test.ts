@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { createProgress, parseBackfillArgs, parseRetryArgs, parseTime, UsageError } from '../../bin/lib/cli.js';
+import {
+  createProgress,
+  parseBackfillArgs,
+  parseRetryArgs,
+  parseTime,
+  UsageError,
+} from '../../bin/lib/cli.js';
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 
 describe('backfill arguments', () => {
   it('reads --since and --until as dates (UTC, --until inclusive of the day), ISO times or epoch ms', () => {
-    expect(parseBackfillArgs(['--since', '2026-01-01'], NOW)).toMatchObject({ sinceMs: Date.UTC(2026, 0, 1), untilMs: undefined, dryRun: false });
-    expect(parseBackfillArgs(['--since=2026-01-01', '--until=2026-01-31'], NOW).untilMs).toBe(Date.UTC(2026, 1, 1) - 1);
-    expect(parseBackfillArgs(['--since', '2026-01-01T10:00:00+05:30'], NOW).sinceMs).toBe(Date.UTC(2026, 0, 1, 4, 30));
-    expect(parseBackfillArgs(['--since', String(Date.UTC(2026, 0, 2))], NOW).sinceMs).toBe(Date.UTC(2026, 0, 2));
+    expect(parseBackfillArgs(['--since', '2026-01-01'], NOW)).toMatchObject({
+      sinceMs: Date.UTC(2026, 0, 1),
+      untilMs: undefined,
+      dryRun: false,
+    });
+    expect(parseBackfillArgs(['--since=2026-01-01', '--until=2026-01-31'], NOW).untilMs).toBe(
+      Date.UTC(2026, 1, 1) - 1,
+    );
+    expect(parseBackfillArgs(['--since', '2026-01-01T10:00:00+05:30'], NOW).sinceMs).toBe(
+      Date.UTC(2026, 0, 1, 4, 30),
+    );
+    expect(parseBackfillArgs(['--since', String(Date.UTC(2026, 0, 2))], NOW).sinceMs).toBe(
+      Date.UTC(2026, 0, 2),
+    );
   });
 
   it('reads --dry-run, --table, --region', () => {
-    expect(parseBackfillArgs(['--since', '2026-01-01', '--dry-run', '--table', 't1', '--region', 'ap-south-1'], NOW)).toMatchObject({
+    expect(
+      parseBackfillArgs(
+        ['--since', '2026-01-01', '--dry-run', '--table', 't1', '--region', 'ap-south-1'],
+        NOW,
+      ),
+    ).toMatchObject({
       dryRun: true,
       table: 't1',
       region: 'ap-south-1',
@@ -46,7 +67,12 @@ describe('backfill arguments', () => {
 describe('retry arguments', () => {
   it('takes recording ids (deduplicated) or --all-failed', () => {
     expect(parseRetryArgs(['a', 'b', 'a'])).toMatchObject({ recordingIds: ['a', 'b'], allFailed: false });
-    expect(parseRetryArgs(['--all-failed', '--dry-run', '--table', 't'])).toMatchObject({ recordingIds: [], allFailed: true, dryRun: true, table: 't' });
+    expect(parseRetryArgs(['--all-failed', '--dry-run', '--table', 't'])).toMatchObject({
+      recordingIds: [],
+      allFailed: true,
+      dryRun: true,
+      table: 't',
+    });
   });
 
   it.each([

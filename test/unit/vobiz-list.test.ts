@@ -27,12 +27,19 @@ const request = { limit: 2, offset: 0 };
 describe('List All Recordings page parsing', () => {
   it('reads the documented shape: meta + objects, typed like Retrieve Recording', () => {
     const page = parseRecordingListPage(
-      { api_id: 'x', meta: { limit: 2, offset: 0, next: '/v1/…?offset=2', previous: null, total_count: 3 }, objects: [entry('r1'), entry('r2')] },
+      {
+        api_id: 'x',
+        meta: { limit: 2, offset: 0, next: '/v1/…?offset=2', previous: null, total_count: 3 },
+        objects: [entry('r1'), entry('r2')],
+      },
       request,
     );
     expect(page).toMatchObject({ entries: 2, hasMore: true, totalCount: 3, malformed: [] });
     expect(page!.recordings.map((r) => r.recording_id)).toEqual(['r1', 'r2']);
-    expect(page!.recordings[0]).toMatchObject({ add_time: '2026-01-10T06:30:00.123Z', recording_duration_ms: 10080 });
+    expect(page!.recordings[0]).toMatchObject({
+      add_time: '2026-01-10T06:30:00.123Z',
+      recording_duration_ms: 10080,
+    });
   });
 
   it('accepts the older `recordings[]` shape', () => {
@@ -42,9 +49,20 @@ describe('List All Recordings page parsing', () => {
   });
 
   it('decides whether there is more from meta.next, else total_count, else a full page', () => {
-    expect(parseRecordingListPage({ meta: { next: null, total_count: 100 }, objects: [entry('a'), entry('b')] }, request)!.hasMore).toBe(false);
-    expect(parseRecordingListPage({ meta: { total_count: 3 }, objects: [entry('a'), entry('b')] }, request)!.hasMore).toBe(true);
-    expect(parseRecordingListPage({ meta: { total_count: 2 }, objects: [entry('a'), entry('b')] }, request)!.hasMore).toBe(false);
+    expect(
+      parseRecordingListPage(
+        { meta: { next: null, total_count: 100 }, objects: [entry('a'), entry('b')] },
+        request,
+      )!.hasMore,
+    ).toBe(false);
+    expect(
+      parseRecordingListPage({ meta: { total_count: 3 }, objects: [entry('a'), entry('b')] }, request)!
+        .hasMore,
+    ).toBe(true);
+    expect(
+      parseRecordingListPage({ meta: { total_count: 2 }, objects: [entry('a'), entry('b')] }, request)!
+        .hasMore,
+    ).toBe(false);
     expect(parseRecordingListPage({ objects: [entry('a'), entry('b')] }, request)!.hasMore).toBe(true);
     expect(parseRecordingListPage({ objects: [entry('a')] }, request)!.hasMore).toBe(false);
     expect(parseRecordingListPage({ meta: { next: '/more' }, objects: [] }, request)!.hasMore).toBe(false);
@@ -57,13 +75,23 @@ describe('List All Recordings page parsing', () => {
     );
     expect(page!.recordings.map((r) => r.recording_id)).toEqual(['good']);
     expect(page!.malformed).toHaveLength(4);
-    expect(page!.malformed[0]).toMatchObject({ recordingId: 'bad-time', error: expect.stringContaining('add_time') });
+    expect(page!.malformed[0]).toMatchObject({
+      recordingId: 'bad-time',
+      error: expect.stringContaining('add_time'),
+    });
     expect(page!.malformed[2]).toMatchObject({ recordingId: undefined });
     expect(page!.entries).toBe(5);
   });
 
   it('returns undefined for bodies with no list at all', () => {
-    for (const body of [undefined, null, 'text', [entry('a')], { objects: 'no' }, { api_id: 'x', error: 'oops' }]) {
+    for (const body of [
+      undefined,
+      null,
+      'text',
+      [entry('a')],
+      { objects: 'no' },
+      { api_id: 'x', error: 'oops' },
+    ]) {
       expect(parseRecordingListPage(body, request)).toBeUndefined();
     }
   });

@@ -1,9 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { keys, shardOf, timeSortKey, type RecordingStatus } from '../domain/recording.js';
 import { DUE_SHARDS, INDEXES, TIME_SHARDS } from '../domain/table.js';
-import type { DueRecording, DueRecordings, FailedRecordings, KnownRecordings, ResetResult } from '../recovery/ports.js';
+import type {
+  DueRecording,
+  DueRecordings,
+  FailedRecordings,
+  KnownRecordings,
+  ResetResult,
+} from '../recovery/ports.js';
 
 /** BatchGetItem takes at most 100 keys per call. */
 const BATCH_GET_MAX = 100;
@@ -28,7 +39,11 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
             TableName: this.tableName,
             IndexName: INDEXES.due.name,
             KeyConditionExpression: '#pk = :pk AND #sk <= :high',
-            ExpressionAttributeNames: { '#pk': INDEXES.due.partitionKey, '#sk': INDEXES.due.sortKey, '#status': 'status' },
+            ExpressionAttributeNames: {
+              '#pk': INDEXES.due.partitionKey,
+              '#sk': INDEXES.due.sortKey,
+              '#status': 'status',
+            },
             ExpressionAttributeValues: { ':pk': keys.duePartition(shard), ':high': high },
             ProjectionExpression: 'recording_id, #status, #sk',
             ScanIndexForward: true,
@@ -58,7 +73,11 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
           Key: keys.recording(recordingId),
           UpdateExpression: 'REMOVE #duePk, #dueSk, next_attempt_at',
           ConditionExpression: 'attribute_exists(#status) AND #status <> :pending',
-          ExpressionAttributeNames: { '#duePk': INDEXES.due.partitionKey, '#dueSk': INDEXES.due.sortKey, '#status': 'status' },
+          ExpressionAttributeNames: {
+            '#duePk': INDEXES.due.partitionKey,
+            '#dueSk': INDEXES.due.sortKey,
+            '#status': 'status',
+          },
           ExpressionAttributeValues: { ':pending': 'pending' },
         }),
       );
@@ -72,7 +91,9 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
     const found = new Map<string, RecordingStatus>();
     const unique = [...new Set(recordingIds)];
     for (let start = 0; start < unique.length; start += BATCH_GET_MAX) {
-      let pending: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_MAX).map((id) => keys.recording(id));
+      let pending: Record<string, unknown>[] = unique
+        .slice(start, start + BATCH_GET_MAX)
+        .map((id) => keys.recording(id));
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round));
         if (round > 8) throw new Error('DynamoDB left keys unprocessed after repeated BatchGetItem calls');
@@ -90,7 +111,8 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
         for (const item of result.Responses?.[this.tableName] ?? []) {
           found.set(String(item.recording_id), item.status as RecordingStatus);
         }
-        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        pending =
+          (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
     }
     return found;

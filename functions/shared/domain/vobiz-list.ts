@@ -21,9 +21,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * version of the docs shows `recordings: [...]`, so both are accepted. Returns undefined when the body
  * has neither (the caller treats that as an integrity error of the whole page).
  */
-export function parseRecordingListPage(body: unknown, request: { limit: number; offset: number }): RecordingListPage | undefined {
+export function parseRecordingListPage(
+  body: unknown,
+  request: { limit: number; offset: number },
+): RecordingListPage | undefined {
   if (!isObject(body)) return undefined;
-  const entries = Array.isArray(body.objects) ? body.objects : Array.isArray(body.recordings) ? body.recordings : undefined;
+  const entries = Array.isArray(body.objects)
+    ? body.objects
+    : Array.isArray(body.recordings)
+      ? body.recordings
+      : undefined;
   if (!entries) return undefined;
 
   const recordings: VobizRecording[] = [];
@@ -32,15 +39,20 @@ export function parseRecordingListPage(body: unknown, request: { limit: number; 
     const parsed = parseVobizRecording(entry);
     if (parsed.ok) recordings.push(parsed.value);
     else {
-      const id = isObject(entry) && typeof entry.recording_id === 'string' ? entry.recording_id.slice(0, 128) : undefined;
+      const id =
+        isObject(entry) && typeof entry.recording_id === 'string'
+          ? entry.recording_id.slice(0, 128)
+          : undefined;
       malformed.push({ recordingId: id, error: parsed.error });
     }
   }
 
   const meta = isObject(body.meta) ? body.meta : undefined;
-  const totalCount = typeof meta?.total_count === 'number' && Number.isFinite(meta.total_count) ? meta.total_count : undefined;
+  const totalCount =
+    typeof meta?.total_count === 'number' && Number.isFinite(meta.total_count) ? meta.total_count : undefined;
   let hasMore: boolean;
-  if (meta && 'next' in meta && (meta.next === null || typeof meta.next === 'string')) hasMore = Boolean(meta.next);
+  if (meta && 'next' in meta && (meta.next === null || typeof meta.next === 'string'))
+    hasMore = Boolean(meta.next);
   else if (totalCount !== undefined) hasMore = request.offset + entries.length < totalCount;
   else hasMore = entries.length >= request.limit;
   if (entries.length === 0) hasMore = false;

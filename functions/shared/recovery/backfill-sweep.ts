@@ -86,7 +86,12 @@ export function makeBackfillSweep(deps: SweepDependencies) {
         if (signal?.aborted || !isRetryable(error) || attempt >= pageAttempts) throw error;
         const hinted = (error as TransientError).retryAfterMs;
         const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (attempt - 1));
-        await sleep(hinted !== undefined ? Math.min(hinted, backoff.maxMs) : Math.round(exponential * (0.5 + random() / 2)), signal);
+        await sleep(
+          hinted !== undefined
+            ? Math.min(hinted, backoff.maxMs)
+            : Math.round(exponential * (0.5 + random() / 2)),
+          signal,
+        );
       }
     }
   }
@@ -111,7 +116,7 @@ export function makeBackfillSweep(deps: SweepDependencies) {
     };
 
     try {
-      for (let offset = 0; ; ) {
+      for (let offset = 0; ;) {
         if (request.signal?.aborted) {
           summary.stoppedBy = 'aborted';
           break;
@@ -125,13 +130,22 @@ export function makeBackfillSweep(deps: SweepDependencies) {
         summary.malformed += page.malformed.length;
         offset += page.entries;
 
-        const inWindow = page.recordings.filter((r) => r.add_time_ms >= request.sinceMs && r.add_time_ms <= untilMs && !seen(r.recording_id));
+        const inWindow = page.recordings.filter(
+          (r) => r.add_time_ms >= request.sinceMs && r.add_time_ms <= untilMs && !seen(r.recording_id),
+        );
         recentPages.push(new Set(page.recordings.map((r) => r.recording_id)));
         if (recentPages.length > REMEMBERED_PAGES) recentPages.shift();
         summary.found += inWindow.length;
-        await settle(inWindow.map((r) => r.recording_id), request.dryRun ?? false, summary);
+        await settle(
+          inWindow.map((r) => r.recording_id),
+          request.dryRun ?? false,
+          summary,
+        );
 
-        const oldest = page.recordings.reduce<number | undefined>((min, r) => (min === undefined || r.add_time_ms < min ? r.add_time_ms : min), undefined);
+        const oldest = page.recordings.reduce<number | undefined>(
+          (min, r) => (min === undefined || r.add_time_ms < min ? r.add_time_ms : min),
+          undefined,
+        );
         if (oldest !== undefined) summary.oldestSeenMs = Math.min(summary.oldestSeenMs ?? oldest, oldest);
         request.onPage?.(summary);
 

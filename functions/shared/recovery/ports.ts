@@ -33,5 +33,9 @@ export interface FailedRecordings {
 
 /** List All Recordings, one page at a time (VobizClient implements it). */
 export interface RecordingLister {
-  listRecordings(options: { limit: number; offset: number; signal?: AbortSignal }): Promise<RecordingListPage>;
+  listRecordings(options: {
+    limit: number;
+    offset: number;
+    signal?: AbortSignal;
+  }): Promise<RecordingListPage>;
 }

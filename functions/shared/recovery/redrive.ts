@@ -2,7 +2,10 @@ import type { ArchiveOutcome } from '../ingest/archive-recording.js';
 import type { Clock } from '../ingest/ports.js';
 import type { DueRecording, DueRecordings } from './ports.js';
 
-export type ArchiveRecording = (recordingId: string, options: { leaseMs: number; signal?: AbortSignal }) => Promise<ArchiveOutcome>;
+export type ArchiveRecording = (
+  recordingId: string,
+  options: { leaseMs: number; signal?: AbortSignal },
+) => Promise<ArchiveOutcome>;
 
 export interface RedriveDependencies {
   due: DueRecordings;
@@ -103,7 +106,13 @@ export function makeRedrive(deps: RedriveDependencies) {
       }
       if (outcome.outcome === 'pending' || outcome.outcome === 'failed') {
         const { record, error } = outcome;
-        return { recordingId: item.recordingId, result: outcome.outcome, error, attempts: record.attempts, nextAttemptAt: record.next_attempt_at };
+        return {
+          recordingId: item.recordingId,
+          result: outcome.outcome,
+          error,
+          attempts: record.attempts,
+          nextAttemptAt: record.next_attempt_at,
+        };
       }
       return { recordingId: item.recordingId, result: outcome.outcome };
     };
@@ -121,7 +130,11 @@ export function makeRedrive(deps: RedriveDependencies) {
         try {
           result = await processOne(item);
         } catch (thrown) {
-          result = { recordingId: item.recordingId, result: 'error', error: thrown instanceof Error ? thrown : new Error(String(thrown)) };
+          result = {
+            recordingId: item.recordingId,
+            result: 'error',
+            error: thrown instanceof Error ? thrown : new Error(String(thrown)),
+          };
         }
         count(summary, result);
         options.onItem?.(result);

@@ -18,7 +18,12 @@ export function makeRetryFailed(deps: { failed: FailedRecordings; clock: Clock }
       return deps.failed.resetFailed(recordingId, deps.clock.nowMs());
     },
 
-    async all(options: { dryRun?: boolean; onRecord?: (recordingId: string, result: ResetResult | 'error') => void } = {}): Promise<RetryFailedSummary> {
+    async all(
+      options: {
+        dryRun?: boolean;
+        onRecord?: (recordingId: string, result: ResetResult | 'error') => void;
+      } = {},
+    ): Promise<RetryFailedSummary> {
       const summary: RetryFailedSummary = { reset: 0, skipped: 0, errors: 0 };
       for await (const ids of deps.failed.listFailed()) {
         for (const id of ids) {
