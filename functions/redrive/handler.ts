@@ -64,7 +64,7 @@ async function runSweep(
   remainingMs: number,
 ): Promise<RecoveryRunSummary['sweep']> {
   const nowMs = deps.clock.nowMs();
-  const budgetMs = Math.max(1_000, Math.min(SWEEP_MAX_MS, remainingMs * SWEEP_SHARE));
+  const budgetMs = Math.max(1_000, Math.floor(Math.min(SWEEP_MAX_MS, remainingMs * SWEEP_SHARE)));
   const { enqueuedIds, ...summary } = await deps.sweep({
     sinceMs: nowMs - deps.settings.backfillLookbackMinutes * 60_000,
     maxPages: SWEEP_MAX_PAGES,

@@ -275,6 +275,23 @@ describe('re-drive: time budget and housekeeping', () => {
     expect(record.attempts).toBe(1);
   });
 
+  it('accepts a context whose remaining time is not a whole number of milliseconds (sweep and archive both run)', async () => {
+    const own = await new VobizFake().start();
+    try {
+      const recording = own.addRecording();
+      const context = { getRemainingTimeInMillis: () => 299_999.75 } as unknown as Context;
+      const handler = redriveHandler(
+        buildRedrive(own, env, { clock: systemClock, extraEnv: { BACKFILL_LOOKBACK_MINUTES: '60' } }),
+      );
+      const result = await handler({}, context);
+      expect(result.sweep).toMatchObject({ stoppedBy: 'end', enqueued: 1 });
+      expect(result.redrive).toMatchObject({ stored: 1, errors: 0 });
+      await expectArchivedOnce(env, recording);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('the exported handler runs from the environment with a plain context (as the local stack calls it)', async () => {
     const own = await new VobizFake().start();
     try {

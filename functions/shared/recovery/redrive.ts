@@ -94,7 +94,8 @@ export function makeRedrive(deps: RedriveDependencies) {
         await deps.due.clearDue(item.recordingId);
         return { recordingId: item.recordingId, result: 'stray', status: item.status };
       }
-      const remaining = options.remainingMs();
+      // Timers and lease times want whole milliseconds; a context's remaining time need not be one.
+      const remaining = Math.floor(options.remainingMs());
       const deadline = AbortSignal.timeout(Math.max(1_000, remaining - reserve));
       const outcome = await deps.archiveRecording(item.recordingId, {
         leaseMs: remaining + margin,
