@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import type { RecoveryRunSummary } from '../functions/redrive/handler.js';
 import {
   createBucket,
   createTable,
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   let ready = false;
   let stopping = false;
   let javaPid: number | undefined;
-  let redriveTimer: NodeJS.Timeout | undefined;
+  let redriveTimer: NodeJS.Timeout | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
 
@@ -365,7 +366,7 @@ async function main(): Promise<void> {
     simulator ? simulator.start() : Promise.resolve(undefined),
     import('../functions/webhook/handler.js'),
     import('../functions/lookup/handler.js'),
-    loadRedrive(),
+    import('../functions/redrive/handler.js'),
   ] as const;
   starting.push(...startups);
   const [dynamoRunning, s3Running, , webhook, lookup, redrive] = await Promise.all(startups);
@@ -383,7 +384,7 @@ async function main(): Promise<void> {
       timeoutMs: TIMEOUTS_MS.lookup,
     },
   };
-  if (redrive) redriveTimer = scheduleRedrive(redrive, options.redriveIntervalMs, () => stopping);
+  redriveTimer = scheduleRedrive(redrive.handler, options.redriveIntervalMs, () => stopping);
   ready = true;
 
   printBanner({
@@ -394,7 +395,6 @@ async function main(): Promise<void> {
     dynamo: dynamoRunning,
     s3: s3Running,
     simulator,
-    redrive: Boolean(redrive),
   });
 }
 
@@ -422,17 +422,9 @@ function stopLeftover(pidFile: string): void {
   }
 }
 
-type RedriveHandler = (event: Record<string, never>, context: Context) => Promise<unknown>;
+type RedriveHandler = (event: Record<string, never>, context: Context) => Promise<RecoveryRunSummary>;
 
-/** The re-drive function, when it exists in this checkout. */
-async function loadRedrive(): Promise<RedriveHandler | undefined> {
-  if (!existsSync(join(ROOT, 'functions', 'redrive', 'handler.ts'))) return undefined;
-  const specifier = '../functions/redrive/handler.js';
-  const module = (await import(specifier)) as { handler?: RedriveHandler };
-  return module.handler;
-}
-
-/** Runs the re-drive as its schedule does in AWS; one run at a time, quiet unless it fails. */
+/** Runs the re-drive as its schedule does in AWS; one run at a time, quiet unless it did something. */
 function scheduleRedrive(
   handler: RedriveHandler,
   intervalMs: number,
@@ -457,17 +449,12 @@ function scheduleRedrive(
   return timer;
 }
 
-/** `2 stored, 1 deferred, sweep enqueued 1` when a run did something; nothing for an idle run. */
-function describeRedrive(result: unknown): string | undefined {
-  const summary = result as
-    { redrive?: Record<string, unknown>; sweep?: Record<string, unknown> } | undefined;
+/** `2 stored, 1 deferred, sweep found 1 without a callback` when a run did something; nothing when idle. */
+function describeRedrive({ redrive, sweep }: RecoveryRunSummary): string | undefined {
   const parts: string[] = [];
-  for (const key of ['stored', 'deferred', 'failed', 'errors']) {
-    const n = summary?.redrive?.[key];
-    if (typeof n === 'number' && n > 0) parts.push(`${n} ${key}`);
-  }
-  const enqueued = summary?.sweep?.enqueued;
-  if (typeof enqueued === 'number' && enqueued > 0) parts.push(`sweep found ${enqueued} without a callback`);
+  for (const key of ['stored', 'deferred', 'failed', 'errors'] as const)
+    if (redrive[key] > 0) parts.push(`${redrive[key]} ${key}`);
+  if (sweep && sweep.enqueued > 0) parts.push(`sweep found ${sweep.enqueued} without a callback`);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
@@ -479,7 +466,6 @@ function printBanner(input: {
   dynamo: RunningDynamo;
   s3: RunningS3;
   simulator: VobizSimulator | undefined;
-  redrive: boolean;
 }): void {
   const { options, gatewayUrl, webhookUrl, simulator } = input;
   const label = (text: string) => paint(1, text.padEnd(14));
@@ -517,7 +503,7 @@ function printBanner(input: {
     `  ${pad}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
     `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
     `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
-    `  ${label('Re-drive')}${input.redrive ? `every ${options.redriveIntervalMs / 1000} s` : 'not available in this checkout'}`,
+    `  ${label('Re-drive')}every ${options.redriveIntervalMs / 1000} s`,
   );
   if (simulator)
     lines.push(
