@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../functions/shared/domain/recording.js';
 import { audioSha256, VobizFake, type FakeRecording } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
 import { httpEvent } from '../support/http-events.js';
@@ -197,6 +199,12 @@ describe('webhook: idempotency', () => {
     expect(recording.mediaCalls).toBe(1);
     const { record } = await expectStored(recording);
     expect(record.attempts).toBe(1);
+    // The duplicate did not touch the stored item: it is not back in the re-drive's `due` index.
+    const raw = await env.documents.send(
+      new GetCommand({ TableName: env.tableName, Key: keys.recording(recording.metadata.recording_id as string), ConsistentRead: true }),
+    );
+    expect(raw.Item?.gsi_due_pk).toBeUndefined();
+    expect(raw.Item?.next_attempt_at).toBeUndefined();
   });
 
   it('20 concurrent deliveries end as one record and one stored object', async () => {

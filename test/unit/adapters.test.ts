@@ -25,7 +25,7 @@ const record: RecordingRecord = {
 describe('DynamoRecordingRepository (SDK mocked)', () => {
   beforeEach(() => documents.reset());
 
-  it('accepts with one transaction: conditional nonce puts and a create-if-absent update', async () => {
+  it('accepts with one transaction: conditional nonce puts and a put of the record only if it is new', async () => {
     documents.on(TransactWriteCommand).resolves({});
     expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('accepted');
     const input = documents.commandCalls(TransactWriteCommand)[0]!.args[0].input;
@@ -33,37 +33,39 @@ describe('DynamoRecordingRepository (SDK mocked)', () => {
       Item: { pk: 'NONCE#123456789', sk: 'NONCE', expires_at: 99 },
       ConditionExpression: 'attribute_not_exists(#pk)',
     });
-    const update = input.TransactItems?.[1]?.Update;
-    expect(update?.Key).toEqual({ pk: 'REC#rec-1', sk: 'REC' });
-    expect(update?.UpdateExpression).toMatch(/^SET #a0 = if_not_exists\(#a0, :v0\)/);
-    expect(Object.values(update?.ExpressionAttributeNames ?? {})).toEqual(expect.arrayContaining(['status', 'gsi_due_pk', 'gsi_time_pk']));
+    expect(input.TransactItems?.[1]?.Put).toMatchObject({
+      Item: { pk: 'REC#rec-1', sk: 'REC', status: 'pending', gsi_due_pk: expect.stringMatching(/^DUE#/) },
+      ConditionExpression: 'attribute_not_exists(#pk)',
+    });
   });
 
-  it('reports a replay when the nonce condition cancels the transaction, and rethrows other cancellations', async () => {
-    documents
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        new TransactionCanceledException({
-          message: 'cancelled',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-        }),
-      )
-      .rejectsOnce(
-        new TransactionCanceledException({
-          message: 'cancelled',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
-        }),
-      );
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+
+  it('reports a replay when a nonce condition cancels the transaction, and rethrows other cancellations', async () => {
+    documents.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).rejectsOnce(cancelled('None', 'TransactionConflict'));
     expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('replayed');
     await expect(repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).rejects.toThrow(TransactionCanceledException);
   });
 
-  it('uses a plain update when there is no nonce (backfill)', async () => {
-    documents.on(UpdateCommand).resolves({});
+  it('for an existing record, consumes only the nonces and never writes the record', async () => {
+    documents.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolvesOnce({});
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('accepted');
+    const second = documents.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
+    expect(second).toHaveLength(1);
+    expect(second[0]?.Put?.Item).toMatchObject({ pk: 'NONCE#123456789' });
+    // A nonce used in between (a racing replay) is still a replay.
+    documents.reset();
+    documents.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).rejectsOnce(cancelled('ConditionalCheckFailed'));
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('replayed');
+  });
+
+  it('without nonces (backfill) puts the record only if it is new, and an existing record is fine', async () => {
+    documents.on(PutCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     expect(await repo.accept({ record, nonces: [] })).toBe('accepted');
+    expect(documents.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe('attribute_not_exists(#pk)');
     expect(documents.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(documents.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('claim reports stored or busy from a consistent read when the condition fails', async () => {

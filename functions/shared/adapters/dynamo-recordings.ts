@@ -20,63 +20,57 @@ import {
 import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS, TTL_ATTRIBUTE } from '../domain/table.js';
 import { LeaseLostError, type ClaimResult, type ConsumedNonce, type RecordingRepository } from '../ingest/ports.js';
 
-const KEY_NAMES = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]);
-
-/** `SET #a = if_not_exists(#a, :a), …` for every attribute: creates a record, never changes an existing one. */
-function createIfAbsent(item: Record<string, unknown>): {
-  UpdateExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues: Record<string, unknown>;
-} {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const clauses: string[] = [];
-  Object.entries(item)
-    .filter(([name, value]) => !KEY_NAMES.has(name) && value !== undefined)
-    .forEach(([name, value], i) => {
-      names[`#a${i}`] = name;
-      values[`:v${i}`] = value;
-      clauses.push(`#a${i} = if_not_exists(#a${i}, :v${i})`);
-    });
-  return { UpdateExpression: `SET ${clauses.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
-}
-
 export class DynamoRecordingRepository implements RecordingRepository {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
+  /**
+   * One transaction: a conditional put per nonce and a put of the new record that only succeeds if the
+   * record does not exist yet. When the record exists (a duplicate callback), the transaction is
+   * cancelled and only the nonces are written, in a second transaction, so an existing record is never
+   * touched at all.
+   */
   async accept({ record, nonces }: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<'accepted' | 'replayed'> {
-    const upsert = { TableName: this.tableName, Key: keys.recording(record.recording_id), ...createIfAbsent(toItem(record)) };
+    const create = {
+      Put: {
+        TableName: this.tableName,
+        Item: toItem(record),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+      },
+    };
     if (nonces.length === 0) {
-      await this.documents.send(new UpdateCommand(upsert));
+      try {
+        await this.documents.send(new PutCommand(create.Put));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
       return 'accepted';
     }
+    const consume = nonces.map((nonce) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: { ...keys.nonce(nonce.value), [TTL_ATTRIBUTE]: nonce.expiresAtSec },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+      },
+    }));
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...nonces.map((nonce) => ({
-              Put: {
-                TableName: this.tableName,
-                Item: { ...keys.nonce(nonce.value), [TTL_ATTRIBUTE]: nonce.expiresAtSec },
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-              },
-            })),
-            { Update: upsert },
-          ],
-        }),
-      );
+      await this.documents.send(new TransactWriteCommand({ TransactItems: [...consume, create] }));
       return 'accepted';
     } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.some((reason, i) => i < nonces.length && reason.Code === 'ConditionalCheckFailed')
-      ) {
-        return 'replayed';
-      }
+      const reasons = conditionFailures(error);
+      if (!reasons) throw error;
+      if (reasons.slice(0, nonces.length).some(Boolean)) return 'replayed';
+      if (!reasons[nonces.length]) throw error;
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: consume }));
+      return 'accepted';
+    } catch (error) {
+      if (conditionFailures(error)?.some(Boolean)) return 'replayed';
       throw error;
     }
   }
@@ -153,3 +147,9 @@ export class DynamoRecordingRepository implements RecordingRepository {
   }
 }
 
+
+/** For a cancelled transaction: which items failed their condition; undefined for any other error. */
+function conditionFailures(error: unknown): boolean[] | undefined {
+  if (!(error instanceof TransactionCanceledException) || !error.CancellationReasons) return undefined;
+  return error.CancellationReasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
+}
