@@ -40,6 +40,11 @@ export interface RedriveSettings extends RecoverySettings {
   allowedOrigins: OriginPattern[];
   /** `BACKFILL_LOOKBACK_MINUTES`: how far back each scheduled sweep lists Vobiz's recordings; 0 disables the sweep. */
   backfillLookbackMinutes: number;
+  /**
+   * `BACKFILL_MIN_AGE_MINUTES`: the sweep ignores recordings younger than this (default 10), so it does
+   * not race a callback that is simply still on its way (Vobiz may retry callbacks for a while).
+   */
+  backfillMinAgeMinutes: number;
   /** `REDRIVE_BATCH_SIZE`: due records taken per run. */
   batchSize: number;
 }
@@ -62,6 +67,7 @@ export function readRedriveSettings(env: Record<string, string | undefined>): Re
     bucketName: required(env, 'BUCKET_NAME'),
     allowedOrigins: parseOriginPatterns(optional(env, 'ALLOWED_MEDIA_ORIGINS') ?? DEFAULT_MEDIA_ORIGINS),
     backfillLookbackMinutes: integer(env, 'BACKFILL_LOOKBACK_MINUTES', 120, 0, 7 * 24 * 60),
+    backfillMinAgeMinutes: integer(env, 'BACKFILL_MIN_AGE_MINUTES', 10, 0, 24 * 60),
     batchSize: integer(env, 'REDRIVE_BATCH_SIZE', 50, 1, 500),
   };
 }

@@ -67,6 +67,7 @@ async function runSweep(
   const budgetMs = Math.max(1_000, Math.floor(Math.min(SWEEP_MAX_MS, remainingMs * SWEEP_SHARE)));
   const { enqueuedIds, ...summary } = await deps.sweep({
     sinceMs: nowMs - deps.settings.backfillLookbackMinutes * 60_000,
+    untilMs: nowMs - deps.settings.backfillMinAgeMinutes * 60_000,
     maxPages: SWEEP_MAX_PAGES,
     signal: AbortSignal.timeout(budgetMs),
   });

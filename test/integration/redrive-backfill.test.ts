@@ -101,6 +101,22 @@ describe('backfill sweep (scheduled with the re-drive)', () => {
     expect(missed.mediaCalls).toBe(1);
   });
 
+  it('leaves recordings younger than BACKFILL_MIN_AGE_MINUTES to their callback (no race with a callback on its way)', async () => {
+    const now = Date.now();
+    const young = fake.addRecording({ addTimeMs: now - 2 * MINUTE });
+    const overdue = fake.addRecording({ addTimeMs: now - 15 * MINUTE });
+    const handler = redriveHandler(
+      buildRedrive(fake, env, {
+        clock: systemClock,
+        extraEnv: { BACKFILL_LOOKBACK_MINUTES: '60', BACKFILL_MIN_AGE_MINUTES: '10' },
+      }),
+    );
+    const { sweep } = await handler({}, {} as Context);
+    expect(sweep).toMatchObject({ found: 1, enqueued: 1 });
+    expect(await readRecord(env.documents, env.tableName, idOf(young))).toBeUndefined();
+    await expectArchivedOnce(env, overdue);
+  });
+
   it('backs off when Vobiz answers 429 (Retry-After) and carries on', async () => {
     const recording = fake.addRecording();
     let listRequests = 0;

@@ -65,7 +65,7 @@ export function buildRedrive(
 ): RedriveDependencies {
   const { extraEnv, ...clients } = options;
   const settings = readRedriveSettings(
-    redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', ...extraEnv }),
+    redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', BACKFILL_MIN_AGE_MINUTES: '0', ...extraEnv }),
   );
   return buildRedriveDependencies(
     settings,
