@@ -76,7 +76,13 @@ export class ArchiveStack extends Stack {
 
     this.webhook = new Webhook(this, 'Webhook', { settings, store: this.store, api: this.api });
     this.lookup = new LookupApi(this, 'Lookup', { settings, store: this.store, api: this.api });
-    this.redrive = new Redrive(this, 'Redrive', { settings, store: this.store, vobizSecret: this.webhook.vobizSecret });
+    this.redrive = new Redrive(this, 'Redrive', {
+      settings,
+      store: this.store,
+      vobizSecret: this.webhook.vobizSecret,
+      maxAttempts: settings.maxAttempts,
+      backfillLookbackMinutes: settings.backfillLookbackMinutes,
+    });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,

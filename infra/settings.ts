@@ -25,6 +25,10 @@ export interface StageSettings {
   /** `s3-managed` (SSE-S3, no key cost) or `kms` (one customer-managed key for bucket, table and secrets). */
   readonly encryption: 's3-managed' | 'kms';
   readonly presignTtlSeconds: number;
+  /** `MAX_ATTEMPTS` for the webhook and the re-drive; unset keeps the functions' default (30, about 24 h). */
+  readonly maxAttempts?: number;
+  /** `BACKFILL_LOOKBACK_MINUTES` for the re-drive's sweep; unset keeps its default (120; 0 = off). */
+  readonly backfillLookbackMinutes?: number;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly alarmEmail?: string;
   readonly alarmTopicArn?: string;
@@ -109,6 +113,8 @@ export const SETTING_KEYS = [
   'vobizSecretKmsKeyArn',
   'encryption',
   'presignTtlSeconds',
+  'maxAttempts',
+  'backfillLookbackMinutes',
   'apiRateLimit',
   'apiBurstLimit',
   'alarmEmail',
@@ -171,6 +177,8 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     vobizSecretKmsKeyArn: arn(raw, 'vobizSecretKmsKeyArn', 'kms'),
     encryption: oneOf(raw, 'encryption', ['s3-managed', 'kms'] as const) ?? base.encryption,
     presignTtlSeconds: int(raw, 'presignTtlSeconds', 60, 43_200) ?? base.presignTtlSeconds,
+    maxAttempts: int(raw, 'maxAttempts', 1, 1000),
+    backfillLookbackMinutes: int(raw, 'backfillLookbackMinutes', 0, 7 * 24 * 60),
     apiThrottle: {
       rateLimit: int(raw, 'apiRateLimit', 1, 10_000) ?? base.apiThrottle.rateLimit,
       burstLimit: int(raw, 'apiBurstLimit', 1, 5_000) ?? base.apiThrottle.burstLimit,

@@ -60,6 +60,7 @@ export class Webhook extends Construct {
       .bind('VOBIZ_API_BASE_URL', settings.vobizApiBaseUrl)
       .bind('ALLOWED_MEDIA_ORIGINS', settings.allowedMediaOrigins);
     if (settings.webhookPublicUrl) this.function.bind('WEBHOOK_PUBLIC_URL', settings.webhookPublicUrl);
+    if (settings.maxAttempts !== undefined) this.function.bind('MAX_ATTEMPTS', String(settings.maxAttempts));
 
     const routes = api.addRoutes({
       path: WEBHOOK_PATH,

@@ -28,6 +28,8 @@ describe('stage settings', () => {
       webhookPublicUrl: undefined,
       vobizSecretArn: undefined,
       webhookReservedConcurrency: undefined,
+      maxAttempts: undefined,
+      backfillLookbackMinutes: undefined,
     });
   });
 
@@ -53,6 +55,8 @@ describe('stage settings', () => {
   it.each([
     [{ logRetentionDays: '42' }, /logRetentionDays must be one of/],
     [{ webhookReservedConcurrency: '0' }, /webhookReservedConcurrency must be an integer between 1/],
+    [{ maxAttempts: '0' }, /maxAttempts must be an integer between 1/],
+    [{ backfillLookbackMinutes: '-5' }, /backfillLookbackMinutes must be an integer between 0/],
     [{ encryption: 'aes' }, /encryption must be one of s3-managed, kms/],
     [{ vobizSecretArn: 'vobiz' }, /vobizSecretArn must be an ARN of secretsmanager/],
     [
