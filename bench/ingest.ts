@@ -13,7 +13,6 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../local/emulators.js';
 import { VobizFake } from '../local/vobiz-fake.js';
 import { PART_SIZE, QUEUE_SIZE } from '../functions/shared/adapters/s3-archive.js';
@@ -57,15 +56,23 @@ async function measure(work: () => Promise<void>): Promise<{ ms: number; rssGrow
 }
 
 async function main() {
-  const ids = SIZES.flatMap((size, s) => Array.from({ length: size.runs + (s === 0 ? 1 : 0) }, (_, i) => `bench-${s}-${i}`));
-  const specs = SIZES.flatMap((size, s) => Array.from({ length: size.runs + (s === 0 ? 1 : 0) }, (_, i) => `bench-${s}-${i}:mp3:${size.bytes}`));
+  const ids = SIZES.flatMap((size, s) =>
+    Array.from({ length: size.runs + (s === 0 ? 1 : 0) }, (_, i) => `bench-${s}-${i}`),
+  );
+  const specs = SIZES.flatMap((size, s) =>
+    Array.from({ length: size.runs + (s === 0 ? 1 : 0) }, (_, i) => `bench-${s}-${i}:mp3:${size.bytes}`),
+  );
   process.stderr.write(`starting DynamoDB Local, s3rver and the Vobiz fake (${ids.length} recordings)…\n`);
 
-  const servers = spawn(process.execPath, ['--import', 'tsx', 'bench/support/servers.ts', ...specs], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const endpoints = await new Promise<{ s3: string; vobiz: string; authId: string; authToken: string }>((resolve, reject) => {
-    servers.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
-    createInterface({ input: servers.stdout }).once('line', (line) => resolve(JSON.parse(line) as never));
+  const servers = spawn(process.execPath, ['--import', 'tsx', 'bench/support/servers.ts', ...specs], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const endpoints = await new Promise<{ s3: string; vobiz: string; authId: string; authToken: string }>(
+    (resolve, reject) => {
+      servers.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+      createInterface({ input: servers.stdout }).once('line', (line) => resolve(JSON.parse(line) as never));
+    },
+  );
   const dynamo = await startDynamoDbLocal();
 
   Object.assign(process.env, {
@@ -87,10 +94,18 @@ async function main() {
     ALLOWED_MEDIA_ORIGINS: endpoints.vobiz,
     WEBHOOK_PUBLIC_URL: PUBLIC_URL,
   });
-  await createTable(new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }), 'bench-recordings');
+  await createTable(
+    new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    'bench-recordings',
+  );
   const { handler } = await import('../functions/webhook/handler.js');
   const signer = new VobizFake({ authId: endpoints.authId, authToken: endpoints.authToken });
-  const s3 = new S3Client({ endpoint: endpoints.s3, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const s3 = new S3Client({
+    endpoint: endpoints.s3,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+  });
 
   const ingest = async (id: string) => {
     const event = httpEvent({
@@ -99,14 +114,19 @@ async function main() {
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...signer.sign(PUBLIC_URL) },
       body: new URLSearchParams({ RecordingID: id }).toString(),
     });
-    const result = (await handler(event, lambdaContext(900_000))) as APIGatewayProxyStructuredResultV2;
+    const result = await handler(event, lambdaContext(900_000));
     if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
   };
   const floorCopy = async (id: string) => {
     const response = await fetch(`${endpoints.vobiz}/api/v1/Account/${endpoints.authId}/Recording/${id}.mp3`);
     const upload = new Upload({
       client: s3,
-      params: { Bucket: 'bench-audio', Key: `floor/${id}.mp3`, Body: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), ContentType: 'audio/mpeg' },
+      params: {
+        Bucket: 'bench-audio',
+        Key: `floor/${id}.mp3`,
+        Body: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+        ContentType: 'audio/mpeg',
+      },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
     });
@@ -119,7 +139,17 @@ async function main() {
   gc?.();
   rssBaseline = process.memoryUsage.rss();
 
-  const rows: { label: string; runs: number; handlerMbps: number; floorMbps: number; ratio: number; p50: number; p99: number; rss: number; floorRss: number }[] = [];
+  const rows: {
+    label: string;
+    runs: number;
+    handlerMbps: number;
+    floorMbps: number;
+    ratio: number;
+    p50: number;
+    p99: number;
+    rss: number;
+    floorRss: number;
+  }[] = [];
   for (const [s, size] of SIZES.entries()) {
     const handlerMs: number[] = [];
     const floorMs: number[] = [];
@@ -147,7 +177,7 @@ async function main() {
         await runFloor();
       }
     }
-    const throughput = (ms: number[]) => (size.bytes / MB) / (percentile(ms, 50) / 1000);
+    const throughput = (ms: number[]) => size.bytes / MB / (percentile(ms, 50) / 1000);
     const handlerMbps = throughput(handlerMs);
     const floorMbps = throughput(floorMs);
     rows.push({
@@ -165,12 +195,30 @@ async function main() {
   process.stderr.write('\n');
 
   const pad = (v: string, n: number) => v.padStart(n);
-  console.log('ingest benchmark: real webhook handler vs plain streaming copy (floor), same fake and S3 server');
-  console.log(`part size ${PART_SIZE / 2 ** 20} MiB, ${QUEUE_SIZE} parts in flight; throughput from median run; RSS growth = peak over the post-warm-up baseline`);
-  console.log(['size', 'runs', 'handler MB/s', 'floor MB/s', 'ratio', 'p50 ms', 'p99 ms', 'RSS+ MB', 'floor RSS+ MB'].map((h, i) => pad(h, i === 0 ? 7 : 13)).join(''));
+  console.log(
+    'ingest benchmark: real webhook handler vs plain streaming copy (floor), same fake and S3 server',
+  );
+  console.log(
+    `part size ${PART_SIZE / 2 ** 20} MiB, ${QUEUE_SIZE} parts in flight; throughput from median run; RSS growth = peak over the post-warm-up baseline`,
+  );
+  console.log(
+    ['size', 'runs', 'handler MB/s', 'floor MB/s', 'ratio', 'p50 ms', 'p99 ms', 'RSS+ MB', 'floor RSS+ MB']
+      .map((h, i) => pad(h, i === 0 ? 7 : 13))
+      .join(''),
+  );
   for (const r of rows) {
     console.log(
-      [r.label, String(r.runs), r.handlerMbps.toFixed(1), r.floorMbps.toFixed(1), r.ratio.toFixed(2), r.p50.toFixed(0), r.p99.toFixed(0), r.rss.toFixed(1), r.floorRss.toFixed(1)]
+      [
+        r.label,
+        String(r.runs),
+        r.handlerMbps.toFixed(1),
+        r.floorMbps.toFixed(1),
+        r.ratio.toFixed(2),
+        r.p50.toFixed(0),
+        r.p99.toFixed(0),
+        r.rss.toFixed(1),
+        r.floorRss.toFixed(1),
+      ]
         .map((v, i) => pad(v, i === 0 ? 7 : 13))
         .join(''),
     );
@@ -182,7 +230,16 @@ async function main() {
     peak_rss_growth_mb: Number(largest.rss.toFixed(1)),
     largest_size_mb: SIZES[SIZES.length - 1]!.bytes / MB,
     sizes: Object.fromEntries(
-      rows.map((r) => [r.label, { handler_mbps: +r.handlerMbps.toFixed(1), floor_mbps: +r.floorMbps.toFixed(1), p50_ms: +r.p50.toFixed(0), p99_ms: +r.p99.toFixed(0), rss_growth_mb: +r.rss.toFixed(1) }]),
+      rows.map((r) => [
+        r.label,
+        {
+          handler_mbps: +r.handlerMbps.toFixed(1),
+          floor_mbps: +r.floorMbps.toFixed(1),
+          p50_ms: +r.p50.toFixed(0),
+          p99_ms: +r.p99.toFixed(0),
+          rss_growth_mb: +r.rss.toFixed(1),
+        },
+      ]),
     ),
     targets: { throughput_ratio_min: 0.8, peak_rss_growth_mb_max: 64 },
   };

@@ -87,7 +87,11 @@ export class ArchiveStack extends Stack {
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
       api: this.api,
-      functions: { Webhook: this.webhook.function, Lookup: this.lookup.function, Redrive: this.redrive.function },
+      functions: {
+        Webhook: this.webhook.function,
+        Lookup: this.lookup.function,
+        Redrive: this.redrive.function,
+      },
     });
 
     // The `$default` stage is served at the API's root, so the endpoint is the base URL.

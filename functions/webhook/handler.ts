@@ -5,7 +5,14 @@ import type { Context } from 'aws-lambda';
 import { MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError } from '../shared/domain/errors.js';
 import { maskPhoneNumber } from '../shared/domain/recording.js';
 import { signatureBaseUrl, verifySignatures } from '../shared/domain/signature.js';
-import { header, httpErrors, jsonResponse, rawBody, type HttpEvent, type HttpResult } from '../shared/framework/http.js';
+import {
+  header,
+  httpErrors,
+  jsonResponse,
+  rawBody,
+  type HttpEvent,
+  type HttpResult,
+} from '../shared/framework/http.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import { MAX_BODY_BYTES, parseRecordingCallback } from './callback.js';
 import { loadWebhookDependencies, type WebhookDependencies } from './dependencies.js';
@@ -36,7 +43,8 @@ export function createWebhookHandler(load: () => Promise<WebhookDependencies>) {
 
   async function handleCallback(event: HttpEvent, context: Context): Promise<HttpResult> {
     const method = event.requestContext.http.method.toUpperCase();
-    if (method !== 'POST' && method !== 'GET') throw new MethodNotAllowedError('Use POST (or GET) for Vobiz callbacks');
+    if (method !== 'POST' && method !== 'GET')
+      throw new MethodNotAllowedError('Use POST (or GET) for Vobiz callbacks', ['POST', 'GET']);
     const body = rawBody(event);
     // Checked before anything else so an oversized request costs nothing.
     if (body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError('Body exceeds 64 KiB');
@@ -66,7 +74,10 @@ export function createWebhookHandler(load: () => Promise<WebhookDependencies>) {
       to: maskPhoneNumber(callback.to),
     });
 
-    const accepted = await deps.acceptNotification(callback.recordingId, signature.verified.map((s) => s.nonce));
+    const accepted = await deps.acceptNotification(
+      callback.recordingId,
+      signature.verified.map((s) => s.nonce),
+    );
     if (accepted === 'replayed') {
       metrics.addMetric(METRIC.signatureRejected, MetricUnit.Count, 1);
       throw new UnauthorizedError('Signature nonce was already used (replayed callback)');
@@ -74,7 +85,10 @@ export function createWebhookHandler(load: () => Promise<WebhookDependencies>) {
 
     const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
     const deadline = AbortSignal.timeout(Math.max(1_000, remaining - RELEASE_RESERVE_MS));
-    const result = await deps.archiveRecording(callback.recordingId, { leaseMs: remaining + LEASE_MARGIN_MS, signal: deadline });
+    const result = await deps.archiveRecording(callback.recordingId, {
+      leaseMs: remaining + LEASE_MARGIN_MS,
+      signal: deadline,
+    });
 
     switch (result.outcome) {
       case 'stored':

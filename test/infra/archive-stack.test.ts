@@ -481,7 +481,14 @@ describe('alarms', () => {
     const lambdaAlarms = alarms
       .filter((a) => a.Namespace === 'AWS/Lambda')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual(['Errors', 'Errors', 'Errors', 'Throttles', 'Throttles', 'Throttles']);
+    expect(lambdaAlarms.sort()).toEqual([
+      'Errors',
+      'Errors',
+      'Errors',
+      'Throttles',
+      'Throttles',
+      'Throttles',
+    ]);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 

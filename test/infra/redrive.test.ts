@@ -50,7 +50,10 @@ describe('re-drive function', () => {
   it('shares the maxAttempts stage setting with the webhook and takes the sweep window from the stage', () => {
     expect(functionProps(prod).Environment.Variables.MAX_ATTEMPTS).toBeUndefined();
     const tuned = buildStack('prod', { maxAttempts: '12', backfillLookbackMinutes: '0' });
-    expect(functionProps(tuned).Environment.Variables).toMatchObject({ MAX_ATTEMPTS: '12', BACKFILL_LOOKBACK_MINUTES: '0' });
+    expect(functionProps(tuned).Environment.Variables).toMatchObject({
+      MAX_ATTEMPTS: '12',
+      BACKFILL_LOOKBACK_MINUTES: '0',
+    });
     const webhook = tuned.template.toJSON().Resources[
       tuned.stack.getLogicalId(tuned.stack.webhook.function.node.defaultChild as CfnElement)
     ].Properties as Props;

@@ -140,6 +140,7 @@ describe('routing', () => {
       const response = await call({ method, path: '/recordings' });
       expect(response.status).toBe(405);
       expect(response.body.error.code).toBe('method_not_allowed');
+      expect(response.headers.allow).toBe('GET');
     }
   });
 });

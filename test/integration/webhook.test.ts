@@ -124,11 +124,14 @@ describe('webhook: a signed callback archives the recording', () => {
 });
 
 describe('webhook: signatures', () => {
-  it.each([[['V3']], [['V2']], [['V3', 'V2']]] as const)('accepts %j signed with the auth token', async (schemes) => {
-    const recording = fake.addRecording();
-    const response = await deliver(handler, fake, recording, { schemes: [...schemes] });
-    expect(response.statusCode).toBe(200);
-  });
+  it.each([[['V3']], [['V2']], [['V3', 'V2']]] as const)(
+    'accepts %j signed with the auth token',
+    async (schemes) => {
+      const recording = fake.addRecording();
+      const response = await deliver(handler, fake, recording, { schemes: [...schemes] });
+      expect(response.statusCode).toBe(200);
+    },
+  );
 
   it('accepts MA-V3 and MA-V2 signatures when a parent token is configured, and refuses them otherwise', async () => {
     const parentToken = 'parent-account-token-xyz';
@@ -164,7 +167,10 @@ describe('webhook: signatures', () => {
       httpEvent({
         method: 'POST',
         path: WEBHOOK_PATH,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...fake.sign('https://elsewhere.example.com/hook') },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...fake.sign('https://elsewhere.example.com/hook'),
+        },
         body: new URLSearchParams(fake.callbackFields(recording)).toString(),
       }),
     );
@@ -178,7 +184,15 @@ describe('webhook: signatures', () => {
     const headers = fake.sign(PUBLIC_URL, { schemes: ['V3', 'V2'] });
     const body = new URLSearchParams(fake.callbackFields(recording)).toString();
     const send = (h: Record<string, string>) =>
-      invoke(handler, httpEvent({ method: 'POST', path: WEBHOOK_PATH, headers: { 'content-type': 'application/x-www-form-urlencoded', ...h }, body }));
+      invoke(
+        handler,
+        httpEvent({
+          method: 'POST',
+          path: WEBHOOK_PATH,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...h },
+          body,
+        }),
+      );
     expect((await send(headers)).statusCode).toBe(200);
     const replay = await send(headers);
     expect(replay.statusCode).toBe(401);
@@ -201,7 +215,11 @@ describe('webhook: idempotency', () => {
     expect(record.attempts).toBe(1);
     // The duplicate did not touch the stored item: it is not back in the re-drive's `due` index.
     const raw = await env.documents.send(
-      new GetCommand({ TableName: env.tableName, Key: keys.recording(recording.metadata.recording_id as string), ConsistentRead: true }),
+      new GetCommand({
+        TableName: env.tableName,
+        Key: keys.recording(recording.metadata.recording_id as string),
+        ConsistentRead: true,
+      }),
     );
     expect(raw.Item?.gsi_due_pk).toBeUndefined();
     expect(raw.Item?.next_attempt_at).toBeUndefined();
@@ -217,7 +235,9 @@ describe('webhook: idempotency', () => {
     expect(responses.filter((r) => r.statusCode === 200).length).toBeGreaterThanOrEqual(1);
     expect(recording.mediaCalls).toBe(1);
     await expectStored(recording);
-    const objects = await env.s3.send(new ListObjectsV2Command({ Bucket: env.bucketName, Prefix: `recordings/` }));
+    const objects = await env.s3.send(
+      new ListObjectsV2Command({ Bucket: env.bucketName, Prefix: `recordings/` }),
+    );
     expect(objects.Contents?.filter((o) => o.Key?.includes(id))).toHaveLength(1);
   });
 });
@@ -230,7 +250,11 @@ describe('webhook: failures leave the record pending, never half-stored', () => 
     expect(first.statusCode).toBe(202);
     expect(first.json).toEqual({ recording_id: id, status: 'pending' });
     const pending = await readRecord(env.documents, env.tableName, id);
-    expect(pending).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringMatching(/^not_available/) });
+    expect(pending).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      last_error: expect.stringMatching(/^not_available/),
+    });
     expect(Date.parse(pending!.next_attempt_at!)).toBeGreaterThan(Date.now());
     expect(pending!.lease_owner).toBeUndefined();
     const second = await deliver(handler, fake, recording);
@@ -261,7 +285,9 @@ describe('webhook: failures leave the record pending, never half-stored', () => 
     const record = await readRecord(env.documents, env.tableName, id);
     expect(record?.status).toBe('pending');
     expect(record?.s3_key).toBeUndefined();
-    const objects = await env.s3.send(new ListObjectsV2Command({ Bucket: env.bucketName, Prefix: 'recordings/' }));
+    const objects = await env.s3.send(
+      new ListObjectsV2Command({ Bucket: env.bucketName, Prefix: 'recordings/' }),
+    );
     expect(objects.Contents?.some((o) => o.Key?.includes(id)) ?? false).toBe(false);
 
     recording.faults = {};
@@ -271,7 +297,9 @@ describe('webhook: failures leave the record pending, never half-stored', () => 
 
   it('never fetches the RecordUrl of a callback: the audio comes from the API response', async () => {
     const recording = fake.addRecording();
-    const response = await deliver(handler, fake, recording, { fields: { RecordUrl: `${trapOrigin}/steal.mp3` } });
+    const response = await deliver(handler, fake, recording, {
+      fields: { RecordUrl: `${trapOrigin}/steal.mp3` },
+    });
     expect(response.statusCode).toBe(200);
     expect(trapHits).toBe(0);
     await expectStored(recording);
@@ -282,7 +310,10 @@ describe('webhook: failures leave the record pending, never half-stored', () => 
     const response = await deliver(handler, fake, foreign);
     expect(response.statusCode).toBe(202);
     const record = await readRecord(env.documents, env.tableName, foreign.metadata.recording_id as string);
-    expect(record).toMatchObject({ status: 'pending', last_error: expect.stringContaining('ALLOWED_MEDIA_ORIGINS') });
+    expect(record).toMatchObject({
+      status: 'pending',
+      last_error: expect.stringContaining('ALLOWED_MEDIA_ORIGINS'),
+    });
 
     const redirected = fake.addRecording({}, { mediaRedirectTo: `${trapOrigin}/b.mp3` });
     expect((await deliver(handler, fake, redirected)).statusCode).toBe(202);
@@ -302,17 +333,29 @@ describe('webhook: bad input is refused with a clear 4xx and writes nothing', ()
     const before = await countItems(env.documents, env.tableName);
     const response = await deliver(handler, fake, undefined, { fields: { RecordingID: recordingId } });
     expect(response.statusCode).toBe(400);
-    expect(response.json).toMatchObject({ error: { code: 'validation_error', message: expect.stringContaining('RecordingID') } });
+    expect(response.json).toMatchObject({
+      error: { code: 'validation_error', message: expect.stringContaining('RecordingID') },
+    });
     expect(await countItems(env.documents, env.tableName)).toBe(before);
   });
 
   it('an oversized body is 413, garbage JSON 400, another content type 415, a missing id 400', async () => {
     const before = await countItems(env.documents, env.tableName);
-    const big = await deliver(handler, fake, undefined, { fields: { RecordingID: 'abc', Pad: 'x'.repeat(70 * 1024) } });
+    const big = await deliver(handler, fake, undefined, {
+      fields: { RecordingID: 'abc', Pad: 'x'.repeat(70 * 1024) },
+    });
     expect(big.statusCode).toBe(413);
     const signed = fake.sign(PUBLIC_URL);
     const post = (contentType: string, body: string) =>
-      invoke(handler, httpEvent({ method: 'POST', path: WEBHOOK_PATH, headers: { 'content-type': contentType, ...signed }, body }));
+      invoke(
+        handler,
+        httpEvent({
+          method: 'POST',
+          path: WEBHOOK_PATH,
+          headers: { 'content-type': contentType, ...signed },
+          body,
+        }),
+      );
     const garbage = await post('application/json', '{"RecordingID": ');
     expect(garbage.statusCode).toBe(400);
     expect(garbage.json).toMatchObject({ error: { code: 'validation_error' } });
@@ -328,7 +371,11 @@ describe('webhook: bad input is refused with a clear 4xx and writes nothing', ()
   });
 
   it('other methods get 405', async () => {
-    const response = await invoke(handler, httpEvent({ method: 'PUT', path: WEBHOOK_PATH, headers: fake.sign(PUBLIC_URL) }));
+    const response = await invoke(
+      handler,
+      httpEvent({ method: 'PUT', path: WEBHOOK_PATH, headers: fake.sign(PUBLIC_URL) }),
+    );
     expect(response.statusCode).toBe(405);
+    expect(response.headers?.allow).toBe('POST, GET');
   });
 });

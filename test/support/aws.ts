@@ -30,8 +30,17 @@ export async function useEmulators(): Promise<{
   const suffix = randomUUID().slice(0, 8);
   const tableName = `recordings-${suffix}`;
   const bucketName = `audio-${suffix}`;
-  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const s3 = new S3Client({ endpoint: s3Endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const dynamo = new DynamoDBClient({
+    endpoint: dynamoEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+  });
   await Promise.all([createTable(dynamo, tableName), createBucket(s3, bucketName)]);
   return { tableName, bucketName, dynamo, documents: createDocumentClient(dynamo), s3 };
 }

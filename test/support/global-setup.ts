@@ -1,5 +1,10 @@
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal, startS3Server, type RunningDynamo, type RunningS3 } from '../../local/emulators.js';
+import {
+  startDynamoDbLocal,
+  startS3Server,
+  type RunningDynamo,
+  type RunningS3,
+} from '../../local/emulators.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -27,14 +27,16 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
         ).toString();
   const queryStringParameters: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(rawQueryString)) {
-    queryStringParameters[key] = queryStringParameters[key] === undefined ? value : `${queryStringParameters[key]},${value}`;
+    queryStringParameters[key] =
+      queryStringParameters[key] === undefined ? value : `${queryStringParameters[key]},${value}`;
   }
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(input.headers ?? {})) headers[key.toLowerCase()] = value;
   const domainName = input.domainName ?? 'abc123.execute-api.us-east-1.amazonaws.com';
   headers.host ??= domainName;
   headers['x-forwarded-proto'] ??= 'https';
-  const body = input.body === undefined ? undefined : Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body);
+  const body =
+    input.body === undefined ? undefined : Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body);
   return {
     version: '2.0',
     routeKey: input.routeKey ?? '$default',

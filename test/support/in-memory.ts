@@ -1,6 +1,10 @@
 import { Readable } from 'node:stream';
 import type { RecordingRecord, VobizRecording } from '../../functions/shared/domain/recording.js';
-import type { AudioArchive, StoreAudioInput, StoredObject } from '../../functions/shared/adapters/s3-archive.js';
+import type {
+  AudioArchive,
+  StoreAudioInput,
+  StoredObject,
+} from '../../functions/shared/adapters/s3-archive.js';
 import { DigestingStream } from '../../functions/shared/adapters/s3-archive.js';
 import type { MediaDownload, MediaSource } from '../../functions/shared/adapters/media.js';
 import type { VobizApi } from '../../functions/shared/adapters/vobiz-client.js';
@@ -18,17 +22,35 @@ export class InMemoryRecordings implements RecordingRepository {
   /** Makes `replaceLeased` slow, to exercise the overlap of the metadata write and the transfer. */
   writeDelayMs = 0;
 
-  accept({ record, nonces }: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<'accepted' | 'replayed'> {
+  accept({
+    record,
+    nonces,
+  }: {
+    record: RecordingRecord;
+    nonces: readonly ConsumedNonce[];
+  }): Promise<'accepted' | 'replayed'> {
     if (nonces.some((n) => this.nonces.has(n.value))) return Promise.resolve('replayed');
     nonces.forEach((n) => this.nonces.add(n.value));
-    if (!this.records.has(record.recording_id)) this.records.set(record.recording_id, structuredClone(record));
+    if (!this.records.has(record.recording_id))
+      this.records.set(record.recording_id, structuredClone(record));
     return Promise.resolve('accepted');
   }
 
-  claim({ recordingId, owner, nowMs, leaseMs }: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<ClaimResult> {
+  claim({
+    recordingId,
+    owner,
+    nowMs,
+    leaseMs,
+  }: {
+    recordingId: string;
+    owner: string;
+    nowMs: number;
+    leaseMs: number;
+  }): Promise<ClaimResult> {
     const current = this.records.get(recordingId);
     if (!current) return Promise.resolve({ kind: 'missing' });
-    if (current.status === 'stored') return Promise.resolve({ kind: 'stored', record: structuredClone(current) });
+    if (current.status === 'stored')
+      return Promise.resolve({ kind: 'stored', record: structuredClone(current) });
     if (current.lease_until_ms !== undefined && current.lease_until_ms >= nowMs) {
       return Promise.resolve({ kind: 'busy', record: structuredClone(current) });
     }
@@ -46,7 +68,8 @@ export class InMemoryRecordings implements RecordingRepository {
 
   async replaceLeased(record: RecordingRecord, owner: string): Promise<void> {
     if (this.writeDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
-    if (this.records.get(record.recording_id)?.lease_owner !== owner) throw new LeaseLostError(record.recording_id);
+    if (this.records.get(record.recording_id)?.lease_owner !== owner)
+      throw new LeaseLostError(record.recording_id);
     this.records.set(record.recording_id, structuredClone(record));
   }
 

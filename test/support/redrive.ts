@@ -50,6 +50,8 @@ export function redriveEnv(
     VOBIZ_AUTH_TOKEN: fake.authToken,
     VOBIZ_API_BASE_URL: fake.baseUrl,
     ALLOWED_MEDIA_ORIGINS: fake.baseUrl,
+    // Test recordings are minutes old at most; the sweep's minimum age is tested on its own.
+    BACKFILL_MIN_AGE_MINUTES: '0',
     ...extra,
   };
 }
@@ -65,7 +67,7 @@ export function buildRedrive(
 ): RedriveDependencies {
   const { extraEnv, ...clients } = options;
   const settings = readRedriveSettings(
-    redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', BACKFILL_MIN_AGE_MINUTES: '0', ...extraEnv }),
+    redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', ...extraEnv }),
   );
   return buildRedriveDependencies(
     settings,

@@ -11,7 +11,11 @@ import { httpEvent, lambdaContext } from './http-events.js';
 export const PUBLIC_URL = 'https://hooks.example.com/webhooks/vobiz/recording';
 export const WEBHOOK_PATH = '/webhooks/vobiz/recording';
 
-export function webhookEnv(fake: VobizFake, storage: { tableName: string; bucketName: string }, extra: Record<string, string> = {}) {
+export function webhookEnv(
+  fake: VobizFake,
+  storage: { tableName: string; bucketName: string },
+  extra: Record<string, string> = {},
+) {
   return {
     ...process.env,
     TABLE_NAME: storage.tableName,
@@ -51,17 +55,27 @@ export async function deliver(
   options: DeliveryOptions = {},
 ): Promise<WebhookResult> {
   const fields = { ...(recording ? fake.callbackFields(recording) : {}), ...options.fields };
-  const signed = fake.sign(PUBLIC_URL, { schemes: options.schemes, parentToken: options.parentToken, token: options.token });
+  const signed = fake.sign(PUBLIC_URL, {
+    schemes: options.schemes,
+    parentToken: options.parentToken,
+    token: options.token,
+  });
   const method = options.method ?? 'POST';
   const encoding = options.encoding ?? 'form';
   const body =
-    method === 'GET' ? undefined : encoding === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
+    method === 'GET'
+      ? undefined
+      : encoding === 'json'
+        ? JSON.stringify(fields)
+        : new URLSearchParams(fields).toString();
   const event = httpEvent({
     method,
     path: WEBHOOK_PATH,
     query: method === 'GET' ? fields : undefined,
     headers: {
-      ...(method === 'POST' ? { 'content-type': encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded' } : {}),
+      ...(method === 'POST'
+        ? { 'content-type': encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded' }
+        : {}),
       ...signed,
       ...options.headers,
     },
@@ -71,23 +85,38 @@ export async function deliver(
   return invoke(handler, event);
 }
 
-export async function invoke(handler: ReturnType<typeof webhookHandler>, event: ReturnType<typeof httpEvent>): Promise<WebhookResult> {
-  const result = (await handler(event, lambdaContext()));
+export async function invoke(
+  handler: ReturnType<typeof webhookHandler>,
+  event: ReturnType<typeof httpEvent>,
+): Promise<WebhookResult> {
+  const result = await handler(event, lambdaContext());
   return { ...result, json: result.body ? (JSON.parse(result.body) as Record<string, unknown>) : {} };
 }
 
-export async function readRecord(documents: DynamoDBDocumentClient, tableName: string, id: string): Promise<RecordingRecord | undefined> {
-  const result = await documents.send(new GetCommand({ TableName: tableName, Key: keys.recording(id), ConsistentRead: true }));
+export async function readRecord(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  id: string,
+): Promise<RecordingRecord | undefined> {
+  const result = await documents.send(
+    new GetCommand({ TableName: tableName, Key: keys.recording(id), ConsistentRead: true }),
+  );
   return result.Item ? fromItem(result.Item) : undefined;
 }
 
 /** Test-only full read of a small table, to prove that a rejected request wrote nothing. */
 export async function countItems(documents: DynamoDBDocumentClient, tableName: string): Promise<number> {
-  const result = await documents.send(new ScanCommand({ TableName: tableName, Select: 'COUNT', ConsistentRead: true }));
+  const result = await documents.send(
+    new ScanCommand({ TableName: tableName, Select: 'COUNT', ConsistentRead: true }),
+  );
   return result.Count ?? 0;
 }
 
-export async function readObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: Buffer; contentType?: string } | undefined> {
+export async function readObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ bytes: Buffer; contentType?: string } | undefined> {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   } catch {

@@ -1,17 +1,35 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DynamoRecordingRepository } from '../../functions/shared/adapters/dynamo-recordings.js';
 import { VobizClient } from '../../functions/shared/adapters/vobiz-client.js';
 import { HttpMediaSource } from '../../functions/shared/adapters/media.js';
 import { LeaseLostError } from '../../functions/shared/ingest/ports.js';
-import { IntegrityError, RecordingNotAvailableError, TransientError, VobizAuthError } from '../../functions/shared/domain/errors.js';
+import {
+  IntegrityError,
+  RecordingNotAvailableError,
+  TransientError,
+  VobizAuthError,
+} from '../../functions/shared/domain/errors.js';
 import { parseOriginPatterns } from '../../functions/shared/config.js';
 import type { RecordingRecord } from '../../functions/shared/domain/recording.js';
 
 const documents = mockClient(DynamoDBDocumentClient);
-const repo = new DynamoRecordingRepository(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'table');
+const repo = new DynamoRecordingRepository(
+  DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  'table',
+);
 const record: RecordingRecord = {
   recording_id: 'rec-1',
   account_id: 'MA_1',
@@ -27,7 +45,9 @@ describe('DynamoRecordingRepository (SDK mocked)', () => {
 
   it('accepts with one transaction: conditional nonce puts and a put of the record only if it is new', async () => {
     documents.on(TransactWriteCommand).resolves({});
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('accepted');
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
+      'accepted',
+    );
     const input = documents.commandCalls(TransactWriteCommand)[0]!.args[0].input;
     expect(input.TransactItems?.[0]?.Put).toMatchObject({
       Item: { pk: 'NONCE#123456789', sk: 'NONCE', expires_at: 99 },
@@ -40,44 +60,75 @@ describe('DynamoRecordingRepository (SDK mocked)', () => {
   });
 
   const cancelled = (...codes: string[]) =>
-    new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+    new TransactionCanceledException({
+      message: 'cancelled',
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
 
   it('reports a replay when a nonce condition cancels the transaction, and rethrows other cancellations', async () => {
-    documents.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).rejectsOnce(cancelled('None', 'TransactionConflict'));
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('replayed');
-    await expect(repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).rejects.toThrow(TransactionCanceledException);
+    documents
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('ConditionalCheckFailed', 'None'))
+      .rejectsOnce(cancelled('None', 'TransactionConflict'));
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
+      'replayed',
+    );
+    await expect(repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).rejects.toThrow(
+      TransactionCanceledException,
+    );
   });
 
   it('for an existing record, consumes only the nonces and never writes the record', async () => {
-    documents.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolvesOnce({});
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('accepted');
+    documents
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
+      .resolvesOnce({});
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
+      'accepted',
+    );
     const second = documents.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
     expect(second).toHaveLength(1);
     expect(second[0]?.Put?.Item).toMatchObject({ pk: 'NONCE#123456789' });
     // A nonce used in between (a racing replay) is still a replay.
     documents.reset();
-    documents.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).rejectsOnce(cancelled('ConditionalCheckFailed'));
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe('replayed');
+    documents
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
+      .rejectsOnce(cancelled('ConditionalCheckFailed'));
+    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
+      'replayed',
+    );
   });
 
   it('without nonces (backfill) puts the record only if it is new, and an existing record is fine', async () => {
-    documents.on(PutCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    documents
+      .on(PutCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     expect(await repo.accept({ record, nonces: [] })).toBe('accepted');
-    expect(documents.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe('attribute_not_exists(#pk)');
+    expect(documents.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe(
+      'attribute_not_exists(#pk)',
+    );
     expect(documents.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(documents.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('claim reports stored or busy from a consistent read when the condition fails', async () => {
-    documents.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    documents
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     documents
       .on(GetCommand)
       .resolvesOnce({ Item: { ...record, status: 'stored', pk: 'REC#rec-1', sk: 'REC' } })
       .resolvesOnce({ Item: { ...record, lease_owner: 'x', lease_until_ms: 5 } })
       .resolvesOnce({});
-    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe('stored');
+    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe(
+      'stored',
+    );
     expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe('busy');
-    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe('missing');
+    expect((await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind).toBe(
+      'missing',
+    );
     expect(documents.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
   });
 
@@ -124,12 +175,23 @@ const body = {
   resource_uri: '/v1/x/',
   rounded_recording_duration: 60,
 };
-const json = (status: number, value: unknown, headers: Record<string, string> = {}) => () =>
-  new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
+const json =
+  (status: number, value: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(JSON.stringify(value), {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
 describe('VobizClient (fetch stubbed)', () => {
   const client = (f: typeof fetch) =>
-    new VobizClient({ baseUrl: 'https://api.vobiz.ai', credentials: { authId: 'MA_1', authToken: 'tok' }, fetch: f, baseDelayMs: 1, maxDelayMs: 2 });
+    new VobizClient({
+      baseUrl: 'https://api.vobiz.ai',
+      credentials: { authId: 'MA_1', authToken: 'tok' },
+      fetch: f,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+    });
 
   it('calls the documented URL with the auth headers', async () => {
     const { fetch, calls } = fakeFetch([json(200, body)]);
@@ -140,19 +202,29 @@ describe('VobizClient (fetch stubbed)', () => {
   });
 
   it('retries 429/5xx/network errors and then succeeds', async () => {
-    const { fetch, calls } = fakeFetch([json(503, {}), () => Promise.reject(new TypeError('fetch failed')), json(200, body)]);
+    const { fetch, calls } = fakeFetch([
+      json(503, {}),
+      () => Promise.reject(new TypeError('fetch failed')),
+      json(200, body),
+    ]);
     await expect(client(fetch).getRecording('rec-1')).resolves.toMatchObject({ recording_id: 'rec-1' });
     expect(calls).toHaveLength(3);
   });
 
   it('gives up after the last attempt with a transient error', async () => {
-    const { fetch } = fakeFetch([json(429, {}, { 'retry-after': '0' }), json(500, {}), json(502, { api_id: 'z' })]);
+    const { fetch } = fakeFetch([
+      json(429, {}, { 'retry-after': '0' }),
+      json(500, {}),
+      json(502, { api_id: 'z' }),
+    ]);
     await expect(client(fetch).getRecording('rec-1')).rejects.toThrow(/HTTP 502 \(api_id z\)/);
   });
 
   it('treats 404 as not available (with api_id) and 401/403 as a configuration error, without retrying', async () => {
     const notFound = fakeFetch([json(404, { api_id: 'p', error: 'Recording not found' })]);
-    const error = await client(notFound.fetch).getRecording('rec-1').catch((e: unknown) => e);
+    const error = await client(notFound.fetch)
+      .getRecording('rec-1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RecordingNotAvailableError);
     expect((error as RecordingNotAvailableError).apiId).toBe('p');
     const refused = fakeFetch([json(403, { api_id: 'q' })]);
@@ -161,8 +233,12 @@ describe('VobizClient (fetch stubbed)', () => {
   });
 
   it('refuses a body for another recording or with a bad schema', async () => {
-    await expect(client(fakeFetch([json(200, { ...body, recording_id: 'rec-2' })]).fetch).getRecording('rec-1')).rejects.toBeInstanceOf(IntegrityError);
-    await expect(client(fakeFetch([json(200, { objects: [body] })]).fetch).getRecording('rec-1')).rejects.toBeInstanceOf(IntegrityError);
+    await expect(
+      client(fakeFetch([json(200, { ...body, recording_id: 'rec-2' })]).fetch).getRecording('rec-1'),
+    ).rejects.toBeInstanceOf(IntegrityError);
+    await expect(
+      client(fakeFetch([json(200, { objects: [body] })]).fetch).getRecording('rec-1'),
+    ).rejects.toBeInstanceOf(IntegrityError);
   });
 });
 
@@ -180,28 +256,46 @@ describe('HttpMediaSource origin policy', () => {
     'not a url',
   ])('refuses %s without fetching it', async (url) => {
     const { fetch, calls } = fakeFetch([]);
-    await expect(new HttpMediaSource({ allowedOrigins: origins, fetch }).open(url)).rejects.toBeInstanceOf(IntegrityError);
+    await expect(new HttpMediaSource({ allowedOrigins: origins, fetch }).open(url)).rejects.toBeInstanceOf(
+      IntegrityError,
+    );
     expect(calls).toHaveLength(0);
   });
 
   it('downloads from an allowed origin and follows redirects only within the allowed origins', async () => {
     const { fetch, calls } = fakeFetch([
       () => new Response(null, { status: 302, headers: { location: 'https://cdn.vobiz.ai/b.mp3' } }),
-      () => new Response('abc', { status: 200, headers: { 'content-length': '3', 'content-type': 'audio/mpeg' } }),
+      () =>
+        new Response('abc', {
+          status: 200,
+          headers: { 'content-length': '3', 'content-type': 'audio/mpeg' },
+        }),
     ]);
-    const download = await new HttpMediaSource({ allowedOrigins: origins, fetch }).open('https://media.vobiz.ai/a.mp3');
+    const download = await new HttpMediaSource({ allowedOrigins: origins, fetch }).open(
+      'https://media.vobiz.ai/a.mp3',
+    );
     expect(download.contentLength).toBe(3);
     expect(calls.map((c) => c.url)).toEqual(['https://media.vobiz.ai/a.mp3', 'https://cdn.vobiz.ai/b.mp3']);
-    const escaping = fakeFetch([() => new Response(null, { status: 302, headers: { location: 'https://evil.example.com/' } })]);
-    await expect(new HttpMediaSource({ allowedOrigins: origins, fetch: escaping.fetch }).open('https://media.vobiz.ai/a.mp3')).rejects.toThrow(
-      /ALLOWED_MEDIA_ORIGINS/,
-    );
+    const escaping = fakeFetch([
+      () => new Response(null, { status: 302, headers: { location: 'https://evil.example.com/' } }),
+    ]);
+    await expect(
+      new HttpMediaSource({ allowedOrigins: origins, fetch: escaping.fetch }).open(
+        'https://media.vobiz.ai/a.mp3',
+      ),
+    ).rejects.toThrow(/ALLOWED_MEDIA_ORIGINS/);
     expect(escaping.calls).toHaveLength(1);
   });
 
   it('maps 404 to not available and 5xx to a transient error', async () => {
-    const source = (status: number) => new HttpMediaSource({ allowedOrigins: origins, fetch: fakeFetch([() => new Response('x', { status })]).fetch });
-    await expect(source(404).open('https://media.vobiz.ai/a.mp3')).rejects.toBeInstanceOf(RecordingNotAvailableError);
+    const source = (status: number) =>
+      new HttpMediaSource({
+        allowedOrigins: origins,
+        fetch: fakeFetch([() => new Response('x', { status })]).fetch,
+      });
+    await expect(source(404).open('https://media.vobiz.ai/a.mp3')).rejects.toBeInstanceOf(
+      RecordingNotAvailableError,
+    );
     await expect(source(500).open('https://media.vobiz.ai/a.mp3')).rejects.toBeInstanceOf(TransientError);
   });
 });

@@ -2,9 +2,20 @@ import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeAcceptNotification } from '../../functions/shared/ingest/accept-notification.js';
 import { makeArchiveRecording } from '../../functions/shared/ingest/archive-recording.js';
-import { IntegrityError, RecordingNotAvailableError, TransientError, VobizAuthError } from '../../functions/shared/domain/errors.js';
+import {
+  IntegrityError,
+  RecordingNotAvailableError,
+  TransientError,
+  VobizAuthError,
+} from '../../functions/shared/domain/errors.js';
 import { DEFAULT_RETRY_POLICY } from '../../functions/shared/domain/retry-policy.js';
-import { InMemoryArchive, InMemoryRecordings, StubMedia, StubVobiz, vobizRecording } from '../support/in-memory.js';
+import {
+  InMemoryArchive,
+  InMemoryRecordings,
+  StubMedia,
+  StubVobiz,
+  vobizRecording,
+} from '../support/in-memory.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const AUDIO = Buffer.from('ID3 fake audio bytes '.repeat(100));
@@ -32,7 +43,13 @@ describe('archive recording use case', () => {
       ...overrides,
     });
   const accept = (id: string) =>
-    makeAcceptNotification({ recordings, clock, accountId: 'MA_1', nonceTtlSeconds: 3600, firstDueAfterMs: 120_000 })(id, []);
+    makeAcceptNotification({
+      recordings,
+      clock,
+      accountId: 'MA_1',
+      nonceTtlSeconds: 3600,
+      firstDueAfterMs: 120_000,
+    })(id, []);
 
   beforeEach(() => {
     now = T0;
@@ -85,18 +102,21 @@ describe('archive recording use case', () => {
     ['Vobiz 5xx', new TransientError('HTTP 503'), /HTTP 503/],
     ['credentials refused', new VobizAuthError('refused', undefined), /^vobiz_auth/],
     ['schema mismatch', new IntegrityError('bad body'), /bad body/],
-  ])('a failure (%s) leaves the record pending with a due time and the error', async (_name, error, pattern) => {
-    vobiz.respond = () => error;
-    await accept('rec-1');
-    const result = await build()('rec-1', { leaseMs: 60_000 });
-    expect(result.outcome).toBe('pending');
-    const record = recordings.records.get('rec-1')!;
-    expect(record.status).toBe('pending');
-    expect(record.last_error).toMatch(pattern);
-    expect(record.lease_owner).toBeUndefined();
-    expect(Date.parse(record.next_attempt_at!)).toBeGreaterThan(now);
-    expect(archive.objects.size).toBe(0);
-  });
+  ])(
+    'a failure (%s) leaves the record pending with a due time and the error',
+    async (_name, error, pattern) => {
+      vobiz.respond = () => error;
+      await accept('rec-1');
+      const result = await build()('rec-1', { leaseMs: 60_000 });
+      expect(result.outcome).toBe('pending');
+      const record = recordings.records.get('rec-1')!;
+      expect(record.status).toBe('pending');
+      expect(record.last_error).toMatch(pattern);
+      expect(record.lease_owner).toBeUndefined();
+      expect(Date.parse(record.next_attempt_at!)).toBeGreaterThan(now);
+      expect(archive.objects.size).toBe(0);
+    },
+  );
 
   it('waits at least Retry-After style hints (auth errors back off 15 minutes, not a hot loop)', async () => {
     vobiz.respond = () => new VobizAuthError('refused', undefined);
@@ -188,7 +208,13 @@ describe('archive recording: overlapping metadata write and transfer', () => {
         retryPolicy: DEFAULT_RETRY_POLICY,
         newLeaseOwner: () => 'o1',
       });
-      await makeAcceptNotification({ recordings, clock: { nowMs: () => T0 }, accountId: 'MA_1', nonceTtlSeconds: 60, firstDueAfterMs: 0 })('rec-9', []);
+      await makeAcceptNotification({
+        recordings,
+        clock: { nowMs: () => T0 },
+        accountId: 'MA_1',
+        nonceTtlSeconds: 60,
+        firstDueAfterMs: 0,
+      })('rec-9', []);
       const result = await archive('rec-9', { leaseMs: 60_000 });
       expect(result.outcome).toBe('pending');
       expect(recordings.records.get('rec-9')!.last_error).toMatch(/media down/);

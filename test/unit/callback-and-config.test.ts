@@ -1,28 +1,53 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecordingCallback } from '../../functions/webhook/callback.js';
 import { ConfigError, isAllowedOrigin, parseOriginPatterns } from '../../functions/shared/config.js';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../functions/shared/domain/errors.js';
+import {
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../../functions/shared/domain/errors.js';
 import { retryDelayMs, DEFAULT_RETRY_POLICY } from '../../functions/shared/domain/retry-policy.js';
-import { maskPhoneNumber, normalizePhoneNumber, timeSortKey } from '../../functions/shared/domain/recording.js';
+import {
+  maskPhoneNumber,
+  normalizePhoneNumber,
+  timeSortKey,
+} from '../../functions/shared/domain/recording.js';
 
 const post = (contentType: string | undefined, body: string) =>
   parseRecordingCallback({ method: 'POST', contentType, body: Buffer.from(body), rawQueryString: '' });
 
 describe('callback parsing', () => {
   it('reads RecordingID from form, JSON (either spelling) and GET query strings', () => {
-    expect(post('application/x-www-form-urlencoded; charset=utf-8', 'RecordingID=abc-1&CallUUID=c&From=%2B91800').recordingId).toBe('abc-1');
+    expect(
+      post('application/x-www-form-urlencoded; charset=utf-8', 'RecordingID=abc-1&CallUUID=c&From=%2B91800')
+        .recordingId,
+    ).toBe('abc-1');
     expect(post('application/json', '{"recording_id":"abc_2"}').recordingId).toBe('abc_2');
-    expect(parseRecordingCallback({ method: 'GET', contentType: undefined, body: Buffer.alloc(0), rawQueryString: 'RecordingID=abc3' }).recordingId).toBe('abc3');
+    expect(
+      parseRecordingCallback({
+        method: 'GET',
+        contentType: undefined,
+        body: Buffer.alloc(0),
+        rawQueryString: 'RecordingID=abc3',
+      }).recordingId,
+    ).toBe('abc3');
   });
 
   it('rejects bad ids, conflicting duplicates, bad JSON, bad UTF-8, other content types and big bodies', () => {
     expect(() => post('application/x-www-form-urlencoded', 'RecordingID=..%2Fx')).toThrow(ValidationError);
-    expect(() => post('application/x-www-form-urlencoded', 'RecordingID=a&recording_id=b')).toThrow(/more than once/);
+    expect(() => post('application/x-www-form-urlencoded', 'RecordingID=a&recording_id=b')).toThrow(
+      /more than once/,
+    );
     expect(() => post('application/json', '{')).toThrow(ValidationError);
     expect(() => post('application/json', '"abc"')).toThrow(ValidationError);
     expect(() => post('application/json', '{"RecordingID": 12}')).not.toThrow();
     expect(() =>
-      parseRecordingCallback({ method: 'POST', contentType: 'application/json', body: Buffer.from([0x7b, 0xff, 0x7d]), rawQueryString: '' }),
+      parseRecordingCallback({
+        method: 'POST',
+        contentType: 'application/json',
+        body: Buffer.from([0x7b, 0xff, 0x7d]),
+        rawQueryString: '',
+      }),
     ).toThrow(/UTF-8/);
     expect(() => post(undefined, 'RecordingID=a')).toThrow(UnsupportedMediaTypeError);
     expect(() => post('multipart/form-data', 'RecordingID=a')).toThrow(UnsupportedMediaTypeError);
@@ -54,7 +79,8 @@ describe('retry policy', () => {
     expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, () => 0)).toBe(22_500);
     expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, () => 1)).toBe(37_500);
     let total = 0;
-    for (let attempt = 1; attempt < DEFAULT_RETRY_POLICY.maxAttempts; attempt++) total += retryDelayMs(attempt, DEFAULT_RETRY_POLICY, mid);
+    for (let attempt = 1; attempt < DEFAULT_RETRY_POLICY.maxAttempts; attempt++)
+      total += retryDelayMs(attempt, DEFAULT_RETRY_POLICY, mid);
     expect(total / 3_600_000).toBeGreaterThan(20);
     expect(total / 3_600_000).toBeLessThan(28);
   });

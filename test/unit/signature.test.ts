@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { computeSignature, signatureBaseUrl, verifySignatures } from '../../functions/shared/domain/signature.js';
+import {
+  computeSignature,
+  signatureBaseUrl,
+  verifySignatures,
+} from '../../functions/shared/domain/signature.js';
 
 const url = 'https://hooks.example.com/webhooks/vobiz/recording';
 const token = 'auth-token';
@@ -45,33 +49,69 @@ describe('Vobiz signatures', () => {
   });
 
   it('refuses a signature made with another token, URL or nonce', () => {
-    const headers = (sig: string, n = nonce) => ({ 'x-vobiz-signature-v3': sig, 'x-vobiz-signature-v3-nonce': n });
-    expect(verifySignatures({ baseUrl: url, authToken: token, headers: headers(hmac('other', `${url}.${nonce}`)) }).ok).toBe(false);
-    expect(verifySignatures({ baseUrl: url, authToken: token, headers: headers(hmac(token, `${url}x.${nonce}`)) }).ok).toBe(false);
-    expect(verifySignatures({ baseUrl: url, authToken: token, headers: headers(hmac(token, `${url}.${nonce}`), '11111111111111111111') }).ok).toBe(false);
+    const headers = (sig: string, n = nonce) => ({
+      'x-vobiz-signature-v3': sig,
+      'x-vobiz-signature-v3-nonce': n,
+    });
+    expect(
+      verifySignatures({ baseUrl: url, authToken: token, headers: headers(hmac('other', `${url}.${nonce}`)) })
+        .ok,
+    ).toBe(false);
+    expect(
+      verifySignatures({ baseUrl: url, authToken: token, headers: headers(hmac(token, `${url}x.${nonce}`)) })
+        .ok,
+    ).toBe(false);
+    expect(
+      verifySignatures({
+        baseUrl: url,
+        authToken: token,
+        headers: headers(hmac(token, `${url}.${nonce}`), '11111111111111111111'),
+      }).ok,
+    ).toBe(false);
   });
 
   it('refuses missing headers, missing or malformed nonces, and signatures of the wrong length', () => {
-    expect(verifySignatures({ baseUrl: url, authToken: token, headers: {} })).toEqual({ ok: false, reason: 'no Vobiz signature header' });
+    expect(verifySignatures({ baseUrl: url, authToken: token, headers: {} })).toEqual({
+      ok: false,
+      reason: 'no Vobiz signature header',
+    });
     const sig = hmac(token, `${url}.${nonce}`);
-    expect(verifySignatures({ baseUrl: url, authToken: token, headers: { 'x-vobiz-signature-v3': sig } }).ok).toBe(false);
     expect(
-      verifySignatures({ baseUrl: url, authToken: token, headers: { 'x-vobiz-signature-v3': sig, 'x-vobiz-signature-v3-nonce': '../x' } }).ok,
+      verifySignatures({ baseUrl: url, authToken: token, headers: { 'x-vobiz-signature-v3': sig } }).ok,
     ).toBe(false);
     expect(
-      verifySignatures({ baseUrl: url, authToken: token, headers: { 'x-vobiz-signature-v3': 'c2hvcnQ=', 'x-vobiz-signature-v3-nonce': nonce } }).ok,
+      verifySignatures({
+        baseUrl: url,
+        authToken: token,
+        headers: { 'x-vobiz-signature-v3': sig, 'x-vobiz-signature-v3-nonce': '../x' },
+      }).ok,
+    ).toBe(false);
+    expect(
+      verifySignatures({
+        baseUrl: url,
+        authToken: token,
+        headers: { 'x-vobiz-signature-v3': 'c2hvcnQ=', 'x-vobiz-signature-v3-nonce': nonce },
+      }).ok,
     ).toBe(false);
   });
 
   it('checks MA signatures only with a configured parent token', () => {
-    const headers = { 'x-vobiz-signature-ma-v3': hmac(parent, `${url}.${nonce}`), 'x-vobiz-signature-ma-v3-nonce': nonce };
+    const headers = {
+      'x-vobiz-signature-ma-v3': hmac(parent, `${url}.${nonce}`),
+      'x-vobiz-signature-ma-v3-nonce': nonce,
+    };
     expect(verifySignatures({ baseUrl: url, authToken: token, parentAuthToken: parent, headers })).toEqual({
       ok: true,
       verified: [{ scheme: 'MA-V3', nonce }],
     });
     expect(verifySignatures({ baseUrl: url, authToken: token, headers }).ok).toBe(false);
     // An MA header signed with the sub-account token is not a parent signature.
-    const forged = { 'x-vobiz-signature-ma-v2': hmac(token, `${url}${nonce}`), 'x-vobiz-signature-ma-v2-nonce': nonce };
-    expect(verifySignatures({ baseUrl: url, authToken: token, parentAuthToken: parent, headers: forged }).ok).toBe(false);
+    const forged = {
+      'x-vobiz-signature-ma-v2': hmac(token, `${url}${nonce}`),
+      'x-vobiz-signature-ma-v2-nonce': nonce,
+    };
+    expect(
+      verifySignatures({ baseUrl: url, authToken: token, parentAuthToken: parent, headers: forged }).ok,
+    ).toBe(false);
   });
 });

@@ -17,7 +17,8 @@ const documented = {
   recording_storage_duration: 1,
   recording_storage_rate: 0.005,
   recording_type: 'call',
-  recording_url: 'https://media.vobiz.ai/api/v1/Account/MA_PU0XU668/Recording/d7801b2e-e76d-4dd8-be9c-9e015a7267b8.mp3',
+  recording_url:
+    'https://media.vobiz.ai/api/v1/Account/MA_PU0XU668/Recording/d7801b2e-e76d-4dd8-be9c-9e015a7267b8.mp3',
   resource_uri: '/v1/Account/MA_PU0XU668/Recording/d7801b2e-e76d-4dd8-be9c-9e015a7267b8/',
   rounded_recording_duration: 60,
   to_number: '919624705678',
@@ -88,7 +89,11 @@ describe('Retrieve Recording response parsing', () => {
   });
 
   it('accepts numbers where strings are documented and upper-case formats', () => {
-    const parsed = parseVobizRecording({ ...documented, recording_duration_ms: 500, recording_format: 'MP3' });
+    const parsed = parseVobizRecording({
+      ...documented,
+      recording_duration_ms: 500,
+      recording_format: 'MP3',
+    });
     expect(parsed.ok && parsed.value.recording_duration_ms).toBe(500);
     expect(parsed.ok && parsed.value.recording_format).toBe('mp3');
   });

@@ -17,14 +17,22 @@ export async function loadVobizCredentials(
     try {
       parsed = JSON.parse(result.SecretString ?? '');
     } catch {
-      throw new ConfigError('VOBIZ_SECRET_ARN: the secret is not JSON {"auth_id", "auth_token", "parent_auth_token"?}');
+      throw new ConfigError(
+        'VOBIZ_SECRET_ARN: the secret is not JSON {"auth_id", "auth_token", "parent_auth_token"?}',
+      );
     }
     const value = parsed as Record<string, unknown>;
     if (typeof value.auth_id !== 'string' || typeof value.auth_token !== 'string') {
       throw new ConfigError('VOBIZ_SECRET_ARN: the secret must hold string fields auth_id and auth_token');
     }
-    const parent = typeof value.parent_auth_token === 'string' && value.parent_auth_token ? value.parent_auth_token : undefined;
-    return validateCredentials({ authId: value.auth_id, authToken: value.auth_token, parentAuthToken: parent }, 'VOBIZ_SECRET_ARN');
+    const parent =
+      typeof value.parent_auth_token === 'string' && value.parent_auth_token
+        ? value.parent_auth_token
+        : undefined;
+    return validateCredentials(
+      { authId: value.auth_id, authToken: value.auth_token, parentAuthToken: parent },
+      'VOBIZ_SECRET_ARN',
+    );
   }
   const authId = optional(env, 'VOBIZ_AUTH_ID');
   const authToken = optional(env, 'VOBIZ_AUTH_TOKEN');

@@ -1,7 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -9,16 +6,14 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  fromItem,
-  keys,
-  timeSortKey,
-  shardOf,
-  toItem,
-  type RecordingRecord,
-} from '../domain/recording.js';
+import { fromItem, keys, timeSortKey, shardOf, toItem, type RecordingRecord } from '../domain/recording.js';
 import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS, TTL_ATTRIBUTE } from '../domain/table.js';
-import { LeaseLostError, type ClaimResult, type ConsumedNonce, type RecordingRepository } from '../ingest/ports.js';
+import {
+  LeaseLostError,
+  type ClaimResult,
+  type ConsumedNonce,
+  type RecordingRepository,
+} from '../ingest/ports.js';
 
 export class DynamoRecordingRepository implements RecordingRepository {
   constructor(
@@ -32,7 +27,13 @@ export class DynamoRecordingRepository implements RecordingRepository {
    * cancelled and only the nonces are written, in a second transaction, so an existing record is never
    * touched at all.
    */
-  async accept({ record, nonces }: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<'accepted' | 'replayed'> {
+  async accept({
+    record,
+    nonces,
+  }: {
+    record: RecordingRecord;
+    nonces: readonly ConsumedNonce[];
+  }): Promise<'accepted' | 'replayed'> {
     const create = {
       Put: {
         TableName: this.tableName,
@@ -75,7 +76,17 @@ export class DynamoRecordingRepository implements RecordingRepository {
     }
   }
 
-  async claim({ recordingId, owner, nowMs, leaseMs }: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<ClaimResult> {
+  async claim({
+    recordingId,
+    owner,
+    nowMs,
+    leaseMs,
+  }: {
+    recordingId: string;
+    owner: string;
+    nowMs: number;
+    leaseMs: number;
+  }): Promise<ClaimResult> {
     const leaseUntil = nowMs + leaseMs;
     const now = new Date(nowMs).toISOString();
     try {
@@ -141,12 +152,15 @@ export class DynamoRecordingRepository implements RecordingRepository {
 
   async get(recordingId: string, consistent = false): Promise<RecordingRecord | undefined> {
     const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.recording(recordingId), ConsistentRead: consistent }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.recording(recordingId),
+        ConsistentRead: consistent,
+      }),
     );
     return result.Item ? fromItem(result.Item) : undefined;
   }
 }
-
 
 /** For a cancelled transaction: which items failed their condition; undefined for any other error. */
 function conditionFailures(error: unknown): boolean[] | undefined {

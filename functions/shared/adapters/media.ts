@@ -36,14 +36,25 @@ export class HttpMediaSource implements MediaSource {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       if (!isAllowedOrigin(current, this.options.allowedOrigins)) {
-        throw new IntegrityError(`recording_url origin is not in ALLOWED_MEDIA_ORIGINS: ${safeOrigin(current)}`);
+        throw new IntegrityError(
+          `recording_url origin is not in ALLOWED_MEDIA_ORIGINS: ${safeOrigin(current)}`,
+        );
       }
       const headersTimeout = new AbortController();
-      const timer = setTimeout(() => headersTimeout.abort(new Error('media response headers timed out')), this.options.connectTimeoutMs ?? 10_000);
-      const signal = options.signal ? AbortSignal.any([options.signal, headersTimeout.signal]) : headersTimeout.signal;
+      const timer = setTimeout(
+        () => headersTimeout.abort(new Error('media response headers timed out')),
+        this.options.connectTimeoutMs ?? 10_000,
+      );
+      const signal = options.signal
+        ? AbortSignal.any([options.signal, headersTimeout.signal])
+        : headersTimeout.signal;
       let response: Response;
       try {
-        response = await doFetch(current, { headers: this.options.headers?.() ?? {}, redirect: 'manual', signal });
+        response = await doFetch(current, {
+          headers: this.options.headers?.() ?? {},
+          redirect: 'manual',
+          signal,
+        });
       } catch (error) {
         throw new TransientError(`audio download failed: ${(error as Error).message}`, { cause: error });
       } finally {
@@ -56,11 +67,13 @@ export class HttpMediaSource implements MediaSource {
       }
       if (!response.ok || !response.body) {
         await response.body?.cancel();
-        if (response.status === 404) throw new RecordingNotAvailableError('audio file not found (yet)', undefined);
+        if (response.status === 404)
+          throw new RecordingNotAvailableError('audio file not found (yet)', undefined);
         throw new TransientError(`audio download answered HTTP ${response.status}`);
       }
       const lengthHeader = response.headers.get('content-length');
-      const contentLength = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+      const contentLength =
+        lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       return {
         body: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
         contentLength,

@@ -95,6 +95,11 @@ export class S3AudioArchive implements AudioArchive {
     } finally {
       input.signal?.removeEventListener('abort', onAbort);
     }
-    return { bucket: this.bucket, key: input.key, sizeBytes: digest.bytes, sha256: digest.hash.digest('hex') };
+    return {
+      bucket: this.bucket,
+      key: input.key,
+      sizeBytes: digest.bytes,
+      sha256: digest.hash.digest('hex'),
+    };
   }
 }

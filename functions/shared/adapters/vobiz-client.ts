@@ -2,7 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { VobizRecording } from '../domain/recording.js';
 import { parseVobizRecording } from '../domain/vobiz-schema.js';
 import { parseRecordingListPage, type RecordingListPage } from '../domain/vobiz-list.js';
-import { IntegrityError, RecordingNotAvailableError, TransientError, VobizAuthError } from '../domain/errors.js';
+import {
+  IntegrityError,
+  RecordingNotAvailableError,
+  TransientError,
+  VobizAuthError,
+} from '../domain/errors.js';
 import type { VobizCredentials } from '../config.js';
 
 export interface VobizClientOptions {
@@ -63,7 +68,10 @@ export class VobizClient implements VobizApi {
 
   /** Headers for Vobiz's API and its media host (both authenticate with the account's id and token). */
   authHeaders(): Record<string, string> {
-    return { 'X-Auth-ID': this.options.credentials.authId, 'X-Auth-Token': this.options.credentials.authToken };
+    return {
+      'X-Auth-ID': this.options.credentials.authId,
+      'X-Auth-Token': this.options.credentials.authToken,
+    };
   }
 
   async getRecording(recordingId: string, options: { signal?: AbortSignal } = {}): Promise<VobizRecording> {
@@ -71,7 +79,8 @@ export class VobizClient implements VobizApi {
     const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/${encodeURIComponent(recordingId)}/`;
     const body = await this.requestJson(url, options.signal);
     const parsed = parseVobizRecording(body);
-    if (!parsed.ok) throw new IntegrityError(`Retrieve Recording returned an unexpected body: ${parsed.error}`);
+    if (!parsed.ok)
+      throw new IntegrityError(`Retrieve Recording returned an unexpected body: ${parsed.error}`);
     if (parsed.value.recording_id !== recordingId) {
       throw new IntegrityError('Retrieve Recording returned a different recording_id than requested');
     }
@@ -79,7 +88,11 @@ export class VobizClient implements VobizApi {
   }
 
   /** One page of List All Recordings (newest first), for the backfill; 429 is retried per Retry-After. */
-  async listRecordings(options: { limit: number; offset: number; signal?: AbortSignal }): Promise<RecordingListPage> {
+  async listRecordings(options: {
+    limit: number;
+    offset: number;
+    signal?: AbortSignal;
+  }): Promise<RecordingListPage> {
     const { authId } = this.options.credentials;
     const query = new URLSearchParams({ limit: String(options.limit), offset: String(options.offset) });
     const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/?${query.toString()}`;
@@ -94,11 +107,16 @@ export class VobizClient implements VobizApi {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       if (attempt > 0) {
         const hinted = (lastError as TransientError).retryAfterMs;
-        const delay = hinted !== undefined ? Math.min(hinted, this.maxDelayMs * 4) : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs, this.random);
+        const delay =
+          hinted !== undefined
+            ? Math.min(hinted, this.maxDelayMs * 4)
+            : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs, this.random);
         await sleep(delay, undefined, { signal: outer });
       }
       outer?.throwIfAborted();
-      const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+      const signal = outer
+        ? AbortSignal.any([outer, AbortSignal.timeout(this.timeoutMs)])
+        : AbortSignal.timeout(this.timeoutMs);
       let response: Response;
       try {
         response = await this.fetch(url, {
@@ -119,22 +137,34 @@ export class VobizClient implements VobizApi {
       } catch {
         body = undefined;
       }
-      const apiId = typeof (body as { api_id?: unknown })?.api_id === 'string' ? (body as { api_id: string }).api_id : undefined;
+      const apiId =
+        typeof (body as { api_id?: unknown })?.api_id === 'string'
+          ? (body as { api_id: string }).api_id
+          : undefined;
       if (response.ok) {
         if (body === undefined) throw new IntegrityError('Vobiz API returned a body that is not JSON');
         return body;
       }
-      if (response.status === 404) throw new RecordingNotAvailableError('Vobiz says the recording is not found (yet)', apiId);
+      if (response.status === 404)
+        throw new RecordingNotAvailableError('Vobiz says the recording is not found (yet)', apiId);
       if (response.status === 401 || response.status === 403) {
-        throw new VobizAuthError(`Vobiz refused the credentials (HTTP ${response.status}); check the auth id and token`, apiId);
+        throw new VobizAuthError(
+          `Vobiz refused the credentials (HTTP ${response.status}); check the auth id and token`,
+          apiId,
+        );
       }
       if (response.status === 429 || response.status >= 500) {
-        lastError = new TransientError(`Vobiz API answered HTTP ${response.status}${apiId ? ` (api_id ${apiId})` : ''}`, {
-          retryAfterMs: retryAfterMs(response),
-        });
+        lastError = new TransientError(
+          `Vobiz API answered HTTP ${response.status}${apiId ? ` (api_id ${apiId})` : ''}`,
+          {
+            retryAfterMs: retryAfterMs(response),
+          },
+        );
         continue;
       }
-      throw new IntegrityError(`Vobiz API answered HTTP ${response.status}${apiId ? ` (api_id ${apiId})` : ''}`);
+      throw new IntegrityError(
+        `Vobiz API answered HTTP ${response.status}${apiId ? ` (api_id ${apiId})` : ''}`,
+      );
     }
     throw lastError;
   }

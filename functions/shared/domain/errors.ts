@@ -40,7 +40,11 @@ export class ConflictError extends AppError {
 }
 
 export class MethodNotAllowedError extends AppError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Methods the resource allows, for the `Allow` header. */
+    readonly allow: readonly string[],
+  ) {
     super(405, 'method_not_allowed', message);
   }
 }
@@ -69,7 +73,10 @@ export class TransientError extends Error {
 
 /** Vobiz answered 404: the recording is not (yet) available. Retried with backoff. */
 export class RecordingNotAvailableError extends TransientError {
-  constructor(message: string, readonly apiId: string | undefined) {
+  constructor(
+    message: string,
+    readonly apiId: string | undefined,
+  ) {
     super(message);
     this.name = 'RecordingNotAvailableError';
   }
@@ -77,7 +84,10 @@ export class RecordingNotAvailableError extends TransientError {
 
 /** Vobiz refused our credentials (401/403): an operator must fix configuration; retried slowly. */
 export class VobizAuthError extends TransientError {
-  constructor(message: string, readonly apiId: string | undefined) {
+  constructor(
+    message: string,
+    readonly apiId: string | undefined,
+  ) {
     super(message, { retryAfterMs: 15 * 60_000 });
     this.name = 'VobizAuthError';
   }

@@ -97,14 +97,20 @@ export function timeSortKey(epochMs: number, recordingId: string): string {
 }
 
 /** The lowest and highest sort keys of a time window, for `BETWEEN` conditions (inclusive bounds). */
-export function timeSortKeyBounds(sinceMs: number | undefined, untilMs: number | undefined): { low: string; high: string } {
+export function timeSortKeyBounds(
+  sinceMs: number | undefined,
+  untilMs: number | undefined,
+): { low: string; high: string } {
   const low = `${String(Math.max(0, Math.trunc(sinceMs ?? 0))).padStart(TIME_DIGITS, '0')}#`;
   const high = `${String(Math.trunc(untilMs ?? 10 ** TIME_DIGITS - 1)).padStart(TIME_DIGITS, '0')}#~`;
   return { low, high };
 }
 
 export const keys = {
-  recording: (recordingId: string) => ({ [TABLE_KEYS.partitionKey]: `REC#${recordingId}`, [TABLE_KEYS.sortKey]: 'REC' }),
+  recording: (recordingId: string) => ({
+    [TABLE_KEYS.partitionKey]: `REC#${recordingId}`,
+    [TABLE_KEYS.sortKey]: 'REC',
+  }),
   nonce: (nonce: string) => ({ [TABLE_KEYS.partitionKey]: `NONCE#${nonce}`, [TABLE_KEYS.sortKey]: 'NONCE' }),
   callPartition: (callUuid: string) => `CALL#${callUuid}`,
   fromPartition: (phone: string) => `FROM#${normalizePhoneNumber(phone)}`,
@@ -158,8 +164,11 @@ export function fromItem(item: Record<string, unknown>): RecordingRecord {
   return record as unknown as RecordingRecord;
 }
 
-/** Fields never shown to API callers: worker bookkeeping, and the temporary Vobiz media URL. */
-const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms', 'version']);
+/**
+ * Fields never shown to API callers: worker bookkeeping. Every Retrieve Recording field is shown, as the
+ * design asks, including `recording_url` (Vobiz's own, possibly expired, link; use `/audio` for ours).
+ */
+const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms']);
 
 /** The public JSON shape of a record, shared by every route (and tool) that renders one. */
 export function renderRecording(record: RecordingRecord): Record<string, unknown> {
@@ -171,7 +180,12 @@ export function renderRecording(record: RecordingRecord): Record<string, unknown
 }
 
 /** `recordings/{account_id}/{yyyy}/{mm}/{dd}/{recording_id}.{ext}` with the UTC date of `add_time`. */
-export function audioObjectKey(accountId: string, recordingId: string, addTimeMs: number, format: RecordingFormat): string {
+export function audioObjectKey(
+  accountId: string,
+  recordingId: string,
+  addTimeMs: number,
+  format: RecordingFormat,
+): string {
   const date = new Date(addTimeMs);
   const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
   const mm = String(date.getUTCMonth() + 1).padStart(2, '0');

@@ -22,8 +22,15 @@ export function signedPayload(scheme: SignatureScheme, baseUrl: string, nonce: s
   return scheme.endsWith('V3') ? `${baseUrl}.${nonce}` : `${baseUrl}${nonce}`;
 }
 
-export function computeSignature(scheme: SignatureScheme, token: string, baseUrl: string, nonce: string): string {
-  return createHmac('sha256', token).update(signedPayload(scheme, baseUrl, nonce)).digest('base64');
+export function computeSignature(
+  scheme: SignatureScheme,
+  token: string,
+  baseUrl: string,
+  nonce: string,
+): string {
+  return createHmac('sha256', token)
+    .update(signedPayload(scheme, baseUrl, nonce))
+    .digest('base64');
 }
 
 /** The URL Vobiz signed: scheme, host and path, without query string or fragment. */
@@ -37,9 +44,7 @@ export interface VerifiedSignature {
   nonce: string;
 }
 
-export type SignatureCheck =
-  | { ok: true; verified: VerifiedSignature[] }
-  | { ok: false; reason: string };
+export type SignatureCheck = { ok: true; verified: VerifiedSignature[] } | { ok: false; reason: string };
 
 /**
  * Checks every signature header present and succeeds when at least one verifies (one valid HMAC proves

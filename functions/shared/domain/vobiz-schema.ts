@@ -11,18 +11,30 @@ const decimal = z.union([
     .regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number')
     .transform(Number),
 ]);
-const nullableDecimal = z.union([decimal, z.null()]).optional().transform((v) => v ?? null);
+const nullableDecimal = z
+  .union([decimal, z.null()])
+  .optional()
+  .transform((v) => v ?? null);
 
 /**
  * `2025-11-06 13:49:10.751756+00:00` (space, microseconds, offset). Also accepts ISO-8601 with `T`/`Z`.
  * Returns epoch ms; sub-millisecond digits are truncated.
  */
 export function parseVobizTimestamp(value: string): number | undefined {
-  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(value.trim());
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+    value.trim(),
+  );
   if (!match) return undefined;
   const [, date, time, fraction = '', zone = 'Z'] = match;
   const millis = fraction.padEnd(3, '0').slice(0, 3);
-  const offset = zone === 'Z' ? 'Z' : zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const offset =
+    zone === 'Z'
+      ? 'Z'
+      : zone.length === 3
+        ? `${zone}:00`
+        : zone.includes(':')
+          ? zone
+          : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const ms = Date.parse(`${date}T${time}.${millis}${offset}`);
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -37,7 +49,10 @@ const timestamp = z.string().transform((value, ctx) => {
 });
 
 const text = z.string();
-const nullableText = z.union([z.string(), z.null()]).optional().transform((v) => v ?? null);
+const nullableText = z
+  .union([z.string(), z.null()])
+  .optional()
+  .transform((v) => v ?? null);
 const integer = decimal.pipe(z.number().int());
 
 export const RetrieveRecordingResponseSchema = z.object({
@@ -67,10 +82,14 @@ export const RetrieveRecordingResponseSchema = z.object({
 export type RetrieveRecordingResponse = z.input<typeof RetrieveRecordingResponseSchema>;
 
 /** Parses a Retrieve Recording body (or one `objects[]` entry of List All Recordings) into our typed shape. */
-export function parseVobizRecording(body: unknown): { ok: true; value: VobizRecording } | { ok: false; error: string } {
+export function parseVobizRecording(
+  body: unknown,
+): { ok: true; value: VobizRecording } | { ok: false; error: string } {
   const result = RetrieveRecordingResponseSchema.safeParse(body);
   if (!result.success) {
-    const issues = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = result.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     return { ok: false, error: issues.join('; ') };
   }
   const { add_time, ...rest } = result.data;

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MiddlewareObj } from '@middy/core';
-import { AppError } from '../domain/errors.js';
+import { AppError, MethodNotAllowedError } from '../domain/errors.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -12,7 +12,11 @@ const JSON_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult {
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
@@ -29,13 +33,23 @@ export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
     onError: (request) => {
       const error = request.error;
       if (error instanceof AppError && error.expose) {
-        logger.info('request rejected', { status: error.statusCode, code: error.code, reason: error.message });
+        logger.info('request rejected', {
+          status: error.statusCode,
+          code: error.code,
+          reason: error.message,
+        });
         request.response = errorResponse(error.statusCode, error.code, error.message);
+        if (error instanceof MethodNotAllowedError)
+          request.response.headers = { ...request.response.headers, allow: error.allow.join(', ') };
         return;
       }
       logger.error('request failed', { error: error as Error });
       const status = error instanceof AppError ? error.statusCode : 500;
-      request.response = errorResponse(status, 'internal_error', 'Internal error; the request can be retried.');
+      request.response = errorResponse(
+        status,
+        'internal_error',
+        'Internal error; the request can be retried.',
+      );
     },
   };
 }

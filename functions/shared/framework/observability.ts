@@ -14,7 +14,11 @@ export function createObservability(functionName: string): { logger: Logger; met
     warn: (...args: unknown[]) => logger.debug(String(args[0])),
     error: (...args: unknown[]) => logger.error(String(args[0])),
   };
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: metricsLogger });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    logger: metricsLogger,
+  });
   return { logger, metrics };
 }
 

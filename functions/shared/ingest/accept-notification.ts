@@ -16,7 +16,10 @@ export interface AcceptDependencies {
  * same transaction: either both happen or neither, so a failure here is safe for Vobiz to retry.
  */
 export function makeAcceptNotification(deps: AcceptDependencies) {
-  return async function acceptNotification(recordingId: string, nonces: readonly string[]): Promise<'accepted' | 'replayed'> {
+  return async function acceptNotification(
+    recordingId: string,
+    nonces: readonly string[],
+  ): Promise<'accepted' | 'replayed'> {
     const nowMs = deps.clock.nowMs();
     const now = new Date(nowMs).toISOString();
     const record: RecordingRecord = {
@@ -29,6 +32,9 @@ export function makeAcceptNotification(deps: AcceptDependencies) {
       next_attempt_at: new Date(nowMs + deps.firstDueAfterMs).toISOString(),
     };
     const expiresAtSec = Math.floor(nowMs / 1000) + deps.nonceTtlSeconds;
-    return deps.recordings.accept({ record, nonces: [...new Set(nonces)].map((value) => ({ value, expiresAtSec })) });
+    return deps.recordings.accept({
+      record,
+      nonces: [...new Set(nonces)].map((value) => ({ value, expiresAtSec })),
+    });
   };
 }

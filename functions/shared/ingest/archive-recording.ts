@@ -45,7 +45,12 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
     options: { leaseMs: number; signal?: AbortSignal },
   ): Promise<ArchiveOutcome> {
     const owner = deps.newLeaseOwner();
-    const claim = await deps.recordings.claim({ recordingId, owner, nowMs: deps.clock.nowMs(), leaseMs: options.leaseMs });
+    const claim = await deps.recordings.claim({
+      recordingId,
+      owner,
+      nowMs: deps.clock.nowMs(),
+      leaseMs: options.leaseMs,
+    });
     if (claim.kind === 'missing') return { outcome: 'missing' };
     if (claim.kind === 'stored') return { outcome: 'stored', record: claim.record, alreadyStored: true };
     if (claim.kind === 'busy') return { outcome: 'busy', record: claim.record };
@@ -72,8 +77,19 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
       }
       const stored = await upload;
       await deps.afterStep?.('uploaded');
-      const { lease_owner: _owner, lease_until_ms: _until, last_error: _error, next_attempt_at: _next, ...rest } = record;
-      const final: RecordingRecord = { ...rest, ...stored, status: 'stored', updated_at: iso(deps.clock.nowMs()) };
+      const {
+        lease_owner: _owner,
+        lease_until_ms: _until,
+        last_error: _error,
+        next_attempt_at: _next,
+        ...rest
+      } = record;
+      const final: RecordingRecord = {
+        ...rest,
+        ...stored,
+        status: 'stored',
+        updated_at: iso(deps.clock.nowMs()),
+      };
       await deps.recordings.replaceLeased(final, owner);
       return { outcome: 'stored', record: final, alreadyStored: false };
     } catch (thrown) {
@@ -84,9 +100,18 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
   };
 }
 
-async function storeAudio(deps: ArchiveDependencies, metadata: VobizRecording, signal: AbortSignal | undefined) {
+async function storeAudio(
+  deps: ArchiveDependencies,
+  metadata: VobizRecording,
+  signal: AbortSignal | undefined,
+) {
   const download = await deps.media.open(metadata.recording_url, { signal });
-  const key = audioObjectKey(deps.accountId, metadata.recording_id, metadata.add_time_ms, metadata.recording_format);
+  const key = audioObjectKey(
+    deps.accountId,
+    metadata.recording_id,
+    metadata.add_time_ms,
+    metadata.recording_format,
+  );
   const contentType = CONTENT_TYPES[metadata.recording_format];
   const object = await deps.archive.store({
     key,
@@ -122,7 +147,9 @@ async function release(
     status: exhausted ? 'failed' : 'pending',
     last_error: describe(error),
     updated_at: iso(nowMs),
-    ...(exhausted ? {} : { next_attempt_at: iso(nowMs + retryDelayMs(record.attempts, deps.retryPolicy, random, hint)) }),
+    ...(exhausted
+      ? {}
+      : { next_attempt_at: iso(nowMs + retryDelayMs(record.attempts, deps.retryPolicy, random, hint)) }),
   };
   try {
     await deps.recordings.replaceLeased(released, owner);
@@ -137,7 +164,11 @@ async function release(
 /** A short, secret-free description for `last_error` (messages here never contain tokens or numbers). */
 function describe(error: Error): string {
   const kind =
-    error instanceof VobizAuthError ? 'vobiz_auth' : error instanceof RecordingNotAvailableError ? 'not_available' : error.name;
+    error instanceof VobizAuthError
+      ? 'vobiz_auth'
+      : error instanceof RecordingNotAvailableError
+        ? 'not_available'
+        : error.name;
   return `${kind}: ${error.message}`.slice(0, 500);
 }
 

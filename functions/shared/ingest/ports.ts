@@ -17,7 +17,10 @@ export interface RecordingRepository {
    * Records a notification: creates the record if it does not exist (never overwrites one) and consumes
    * the nonces, atomically. Returns `replayed` (and writes nothing) if any nonce was seen before.
    */
-  accept(input: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<'accepted' | 'replayed'>;
+  accept(input: {
+    record: RecordingRecord;
+    nonces: readonly ConsumedNonce[];
+  }): Promise<'accepted' | 'replayed'>;
   /** Takes the exclusive lease on a pending (or failed) record whose lease is free or expired. */
   claim(input: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<ClaimResult>;
   /** Replaces the record while `owner` still holds the lease; throws LeaseLostError otherwise. */
