@@ -203,7 +203,7 @@ async function main() {
   );
   console.log(
     ['size', 'runs', 'handler MB/s', 'floor MB/s', 'ratio', 'p50 ms', 'p99 ms', 'RSS+ MB', 'floor RSS+ MB']
-      .map((h, i) => pad(h, i === 0 ? 7 : 13))
+      .map((h, i) => pad(h, i === 0 ? 7 : 15))
       .join(''),
   );
   for (const r of rows) {
@@ -219,7 +219,7 @@ async function main() {
         r.rss.toFixed(1),
         r.floorRss.toFixed(1),
       ]
-        .map((v, i) => pad(v, i === 0 ? 7 : 13))
+        .map((v, i) => pad(v, i === 0 ? 7 : 15))
         .join(''),
     );
   }
