@@ -13,7 +13,13 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../local/emulators.js';
+import {
+  createTable,
+  emulatorEnvironment,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoDbLocal,
+} from '../local/emulators.js';
 import { VobizFake } from '../local/vobiz-fake.js';
 import { PART_SIZE, QUEUE_SIZE } from '../functions/shared/adapters/s3-archive.js';
 import { httpEvent, lambdaContext } from '../test/support/http-events.js';
@@ -76,14 +82,7 @@ async function main() {
   const dynamo = await startDynamoDbLocal();
 
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_S3: endpoints.s3,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_REGION: LOCAL_REGION,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...emulatorEnvironment({ dynamo: dynamo.endpoint, s3: endpoints.s3 }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
     TABLE_NAME: 'bench-recordings',

@@ -1,12 +1,13 @@
-import { Validations, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/framework/observability.js';
 import { nodejsBundling } from './bundling.js';
+import type { StageSettings } from './settings.js';
 
 export interface ArchiveFunctionProps {
   /** Absolute path of the handler module (exports `handler`). */
@@ -14,10 +15,8 @@ export interface ArchiveFunctionProps {
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-  readonly logRetention: RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
-  readonly logLevel: string;
-  readonly tracing: boolean;
+  /** The stage decides log retention and removal, log level and tracing, the same for every function. */
+  readonly settings: Pick<StageSettings, 'logRetention' | 'throwaway' | 'logLevel' | 'tracing'>;
   readonly reservedConcurrentExecutions?: number;
 }
 
@@ -29,8 +28,8 @@ export interface ArchiveFunctionProps {
 export class ArchiveFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ArchiveFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
-      retention: props.logRetention,
-      removalPolicy: props.logRemovalPolicy,
+      retention: props.settings.logRetention,
+      removalPolicy: props.settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     // An explicit role instead of the default one with AWSLambdaBasicExecutionRole (logs:* on every log group).
     const role = new Role(scope, `${id}Role`, {
@@ -47,15 +46,15 @@ export class ArchiveFunction extends NodejsFunction {
       timeout: props.timeout,
       role,
       logGroup,
-      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      tracing: props.settings.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: nodejsBundling(),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel,
-        POWERTOOLS_TRACE_ENABLED: String(props.tracing),
+        POWERTOOLS_LOG_LEVEL: props.settings.logLevel,
+        POWERTOOLS_TRACE_ENABLED: String(props.settings.tracing),
       },
     });
     logGroup.grantWrite(role);
@@ -65,7 +64,7 @@ export class ArchiveFunction extends NodejsFunction {
       reason:
         'Node.js 22 is deliberate: the code is tested on Node 20/22 and the pinned AWS SDK line supports 22. Move to nodejs24.x once the test matrix covers it.',
     });
-    if (props.tracing) {
+    if (props.settings.tracing) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

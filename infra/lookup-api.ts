@@ -49,10 +49,7 @@ export class LookupApi extends Construct {
       description: 'Recording lookup API: get, list, presigned audio links',
       timeout: Duration.seconds(10),
       memorySize: 512,
-      logRetention: settings.logRetention,
-      logRemovalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
+      settings,
     });
 
     this.function

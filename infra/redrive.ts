@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -51,10 +51,7 @@ export class Redrive extends Construct {
       timeout: REDRIVE_TIMEOUT,
       // Up to 4 uploads in flight, each ~3 parts in memory.
       memorySize: 512,
-      logRetention: settings.logRetention,
-      logRemovalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
+      settings,
     });
 
     this.function

@@ -46,10 +46,7 @@ export class Webhook extends Construct {
       timeout: WEBHOOK_TIMEOUT,
       // Audio is streamed to S3 in parts, never held whole in memory.
       memorySize: 512,
-      logRetention: settings.logRetention,
-      logRemovalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
+      settings,
       reservedConcurrentExecutions: settings.webhookReservedConcurrency,
     });
 

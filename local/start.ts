@@ -11,6 +11,7 @@ import type { RecoveryRunSummary } from '../functions/redrive/handler.js';
 import {
   createBucket,
   createTable,
+  emulatorEnvironment,
   freePort,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -295,14 +296,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, {
     TABLE_NAME: tableName,
     BUCKET_NAME: bucketName,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-    AWS_ENDPOINT_URL_S3: s3Endpoint,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_REGION: LOCAL_REGION,
-    // s3rver stores streamed uploads corrupted unless checksums are only sent when required.
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    ...emulatorEnvironment({ dynamo: dynamoEndpoint, s3: s3Endpoint }),
     WEBHOOK_PUBLIC_URL: webhookUrl,
     CURSOR_SIGNING_KEY: cursorSigningKey(options),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -3,7 +3,13 @@ import { inject } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
-import { createBucket, createTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
+import {
+  createBucket,
+  createTable,
+  emulatorEnvironment,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../../local/emulators.js';
 
 /**
  * Points the SDK (and so the handlers, which read the standard variables) at the emulators started by
@@ -18,15 +24,7 @@ export async function useEmulators(): Promise<{
 }> {
   const dynamoEndpoint = inject('dynamoEndpoint');
   const s3Endpoint = inject('s3Endpoint');
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-    AWS_ENDPOINT_URL_S3: s3Endpoint,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_REGION: LOCAL_REGION,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-  });
+  Object.assign(process.env, emulatorEnvironment({ dynamo: dynamoEndpoint, s3: s3Endpoint }));
   const suffix = randomUUID().slice(0, 8);
   const tableName = `recordings-${suffix}`;
   const bucketName = `audio-${suffix}`;

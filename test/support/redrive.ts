@@ -17,7 +17,7 @@ import { createRedriveHandler } from '../../functions/redrive/handler.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import { audioSha256, type FakeRecording, type VobizFake } from '../../local/vobiz-fake.js';
 import type { useEmulators } from './aws.js';
-import { readObject, readRecord } from './webhook.js';
+import { readObject, readRecord, webhookEnv } from './webhook.js';
 
 export type Emulators = Awaited<ReturnType<typeof useEmulators>>;
 
@@ -37,23 +37,14 @@ export class FakeClock implements Clock {
   }
 }
 
+/** The re-drive reads the webhook's settings (minus the public URL, which it ignores) and its own. */
 export function redriveEnv(
   fake: VobizFake,
   storage: { tableName: string; bucketName: string },
   extra: Record<string, string> = {},
 ) {
-  return {
-    ...process.env,
-    TABLE_NAME: storage.tableName,
-    BUCKET_NAME: storage.bucketName,
-    VOBIZ_AUTH_ID: fake.authId,
-    VOBIZ_AUTH_TOKEN: fake.authToken,
-    VOBIZ_API_BASE_URL: fake.baseUrl,
-    ALLOWED_MEDIA_ORIGINS: fake.baseUrl,
-    // Test recordings are minutes old at most; the sweep's minimum age is tested on its own.
-    BACKFILL_MIN_AGE_MINUTES: '0',
-    ...extra,
-  };
+  // Test recordings are minutes old at most; the sweep's minimum age is tested on its own.
+  return webhookEnv(fake, storage, { BACKFILL_MIN_AGE_MINUTES: '0', ...extra });
 }
 
 /** Fast client-side retries so that a test's "Vobiz is down" round costs milliseconds. */
