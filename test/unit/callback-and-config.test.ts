@@ -10,7 +10,9 @@ import { retryDelayMs, DEFAULT_RETRY_POLICY } from '../../functions/shared/domai
 import {
   maskPhoneNumber,
   normalizePhoneNumber,
+  renderRecording,
   timeSortKey,
+  type RecordingRecord,
 } from '../../functions/shared/domain/recording.js';
 
 const post = (contentType: string | undefined, body: string) =>
@@ -98,5 +100,33 @@ describe('record helpers', () => {
   it('orders time sort keys like the numbers they encode', () => {
     const keys = [timeSortKey(9, 'b'), timeSortKey(10, 'a'), timeSortKey(1_762_436_950_253, 'c')];
     expect([...keys].sort()).toEqual(keys);
+  });
+});
+
+describe('renderRecording', () => {
+  it('hides lease bookkeeping, drops undefined fields and puts identity and state first', () => {
+    const rendered = renderRecording({
+      updated_at: '2026-01-01T00:00:01.000Z',
+      lease_owner: 'worker-1',
+      lease_until_ms: 5,
+      zeta_extra: 1,
+      status: 'stored',
+      recording_id: 'rec-1',
+      account_id: 'MA_1',
+      attempts: 1,
+      received_at: '2026-01-01T00:00:00.000Z',
+      last_error: undefined,
+      recording_url: 'https://media.vobiz.ai/rec-1.mp3',
+    } as RecordingRecord);
+    expect(Object.keys(rendered)).toEqual([
+      'recording_id',
+      'status',
+      'account_id',
+      'attempts',
+      'received_at',
+      'updated_at',
+      'recording_url',
+      'zeta_extra',
+    ]);
   });
 });

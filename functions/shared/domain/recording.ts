@@ -170,13 +170,47 @@ export function fromItem(item: Record<string, unknown>): RecordingRecord {
  */
 const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms']);
 
-/** The public JSON shape of a record, shared by every route (and tool) that renders one. */
+/** Identity and state first, then the call, the audio and the bookkeeping; anything else after, sorted. */
+const FIELD_ORDER = [
+  'recording_id',
+  'status',
+  'account_id',
+  'call_uuid',
+  'from_number',
+  'to_number',
+  'add_time',
+  'add_time_ms',
+  'recording_type',
+  'recording_format',
+  'recording_duration_ms',
+  'recording_start_ms',
+  'recording_end_ms',
+  'rounded_recording_duration',
+  'conference_name',
+  's3_bucket',
+  's3_key',
+  'size_bytes',
+  'sha256',
+  'content_type',
+  'archived_at',
+  'attempts',
+  'last_error',
+  'next_attempt_at',
+  'received_at',
+  'updated_at',
+];
+const FIELD_RANK = new Map(FIELD_ORDER.map((name, i) => [name, i]));
+
+/** The public JSON shape of a record, shared by every route (and tool) that renders one; stable field order. */
 export function renderRecording(record: RecordingRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(record)) {
-    if (!HIDDEN_FIELDS.has(name) && value !== undefined) out[name] = value;
-  }
-  return out;
+  const names = Object.keys(record)
+    .filter((name) => !HIDDEN_FIELDS.has(name) && record[name as keyof RecordingRecord] !== undefined)
+    .sort(
+      (a, b) =>
+        (FIELD_RANK.get(a) ?? FIELD_ORDER.length) - (FIELD_RANK.get(b) ?? FIELD_ORDER.length) ||
+        a.localeCompare(b),
+    );
+  return Object.fromEntries(names.map((name) => [name, record[name as keyof RecordingRecord]]));
 }
 
 /** `recordings/{account_id}/{yyyy}/{mm}/{dd}/{recording_id}.{ext}` with the UTC date of `add_time`. */
