@@ -37,6 +37,11 @@ function jsonParams(text: string): Params {
   return params;
 }
 
+/** Informative and untrusted: kept for log correlation only when it looks like an id. */
+function logSafeId(value: string | undefined): string | undefined {
+  return value !== undefined && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+}
+
 function single(params: Params, ...names: string[]): string | undefined {
   const values = names.flatMap((name) => params.get(name) ?? []);
   if (new Set(values).size > 1)
@@ -82,7 +87,7 @@ export function parseRecordingCallback(input: {
   }
   return {
     recordingId,
-    callUuid: single(params, 'CallUUID'),
+    callUuid: logSafeId(single(params, 'CallUUID')),
     from: single(params, 'From'),
     to: single(params, 'To'),
   };

@@ -25,6 +25,15 @@ describe('callback parsing', () => {
         .recordingId,
     ).toBe('abc-1');
     expect(post('application/json', '{"recording_id":"abc_2"}').recordingId).toBe('abc_2');
+    expect(post('application/x-www-form-urlencoded', 'RecordingID=a1&CallUUID=6e558798-499c').callUuid).toBe(
+      '6e558798-499c',
+    );
+    expect(
+      post('application/x-www-form-urlencoded', `RecordingID=a1&CallUUID=${'x'.repeat(65)}`).callUuid,
+    ).toBeUndefined();
+    expect(
+      post('application/x-www-form-urlencoded', 'RecordingID=a1&CallUUID=a%0Ab').callUuid,
+    ).toBeUndefined();
     expect(
       parseRecordingCallback({
         method: 'GET',
