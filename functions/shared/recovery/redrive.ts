@@ -89,7 +89,8 @@ export function makeRedrive(deps: RedriveDependencies) {
     };
 
     const processOne = async (item: DueRecording): Promise<RedriveItemResult> => {
-      // Only pending records are work; a stored or failed one got into `due` by a late duplicate write.
+      // Only pending records are work. Writes never leave a stored or failed record in `due`; if one is
+      // found there anyway (e.g. written by an older version), it is taken out rather than re-archived.
       if (item.status !== 'pending') {
         await deps.due.clearDue(item.recordingId);
         return { recordingId: item.recordingId, result: 'stray', status: item.status };
