@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// zod/mini: the same schemas as `zod`, tree-shakable, so the bundle carries only what it uses.
+import * as z from 'zod/mini';
+import type { $ZodIssue } from 'zod/v4/core';
 import { ValidationError } from '../shared/domain/errors.js';
 import {
   RECORDING_STATUSES,
@@ -53,68 +55,84 @@ export function parseInstant(value: string, bound: 'since' | 'until'): number | 
 }
 
 function instant(bound: 'since' | 'until') {
-  return z.string().transform((value, ctx) => {
-    const ms = parseInstant(value, bound);
-    if (ms === undefined || ms < 0 || ms > MAX_TIME_MS) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'must be an ISO-8601 date-time with Z or an offset (2025-01-15T10:30:00Z), a UTC date (2025-01-15) or epoch milliseconds, not before 1970',
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  return z.pipe(
+    z.string(),
+    z.transform((value, ctx) => {
+      const ms = parseInstant(value, bound);
+      if (ms === undefined || ms < 0 || ms > MAX_TIME_MS) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message:
+            'must be an ISO-8601 date-time with Z or an offset (2025-01-15T10:30:00Z), a UTC date (2025-01-15) or epoch milliseconds, not before 1970',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  );
 }
 
-const phoneNumber = z
-  .string()
-  .regex(
-    /^[+ ]?\d{6,20}$/,
-    'must be a phone number in international form, like +919876543210 or 919876543210',
-  )
-  .transform(normalizePhoneNumber);
+const phoneNumber = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(
+        /^[+ ]?\d{6,20}$/,
+        'must be a phone number in international form, like +919876543210 or 919876543210',
+      ),
+    ),
+  z.transform(normalizePhoneNumber),
+);
+
+const limitMessage = `must be an integer between 1 and ${MAX_LIMIT}`;
 
 const ListParamsSchema = z
   .strictObject({
-    call_uuid: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
-        'must be a call UUID (letters, digits, - and _, at most 128)',
-      )
-      .optional(),
-    from_number: phoneNumber.optional(),
-    to_number: phoneNumber.optional(),
-    since: instant('since').optional(),
-    until: instant('until').optional(),
-    status: z
-      .enum(RECORDING_STATUSES as [RecordingStatus, ...RecordingStatus[]], {
+    call_uuid: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+            'must be a call UUID (letters, digits, - and _, at most 128)',
+          ),
+        ),
+    ),
+    from_number: z.optional(phoneNumber),
+    to_number: z.optional(phoneNumber),
+    since: z.optional(instant('since')),
+    until: z.optional(instant('until')),
+    status: z.optional(
+      z.enum(RECORDING_STATUSES as [RecordingStatus, ...RecordingStatus[]], {
         message: `must be one of ${RECORDING_STATUSES.join(', ')}`,
-      })
-      .optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, `must be an integer between 1 and ${MAX_LIMIT}`)
-      .transform(Number)
-      .refine((n) => n >= 1 && n <= MAX_LIMIT, `must be an integer between 1 and ${MAX_LIMIT}`)
-      .optional(),
-    cursor: z.string().min(1, 'must not be empty').optional(),
+      }),
+    ),
+    limit: z.optional(
+      z.pipe(
+        z.pipe(z.string().check(z.regex(/^\d{1,3}$/, limitMessage)), z.transform(Number)),
+        z.number().check(z.refine((n) => n >= 1 && n <= MAX_LIMIT, limitMessage)),
+      ),
+    ),
+    cursor: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
   })
-  .superRefine((params, ctx) => {
-    const filters = (['call_uuid', 'from_number', 'to_number'] as const).filter(
-      (name) => params[name] !== undefined,
-    );
-    if (filters.length > 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `use at most one of call_uuid, from_number, to_number (got ${filters.join(' and ')})`,
-      });
-    }
-    if (params.since !== undefined && params.until !== undefined && params.since > params.until) {
-      ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be after until' });
-    }
-  });
+  .check(
+    z.superRefine((params, ctx) => {
+      const filters = (['call_uuid', 'from_number', 'to_number'] as const).filter(
+        (name) => params[name] !== undefined,
+      );
+      if (filters.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          input: params,
+          message: `use at most one of call_uuid, from_number, to_number (got ${filters.join(' and ')})`,
+        });
+      }
+      if (params.since !== undefined && params.until !== undefined && params.since > params.until) {
+        ctx.addIssue({ code: 'custom', input: params, path: ['since'], message: 'must not be after until' });
+      }
+    }),
+  );
 
 export interface ListParams {
   query: RecordingListQuery;
@@ -145,7 +163,7 @@ export function parseListParams(raw: Record<string, string>): ListParams {
   return { query, limit: p.limit ?? DEFAULT_LIMIT, cursor: p.cursor, binding };
 }
 
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+function describeIssues(issues: readonly $ZodIssue[]): string {
   return [...issues]
     .sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))
     .map((issue) => {

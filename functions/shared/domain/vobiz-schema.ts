@@ -1,20 +1,18 @@
-import { z } from 'zod';
+// zod/mini: the same schemas as `zod`, tree-shakable, so each function bundle carries only what it uses.
+import * as z from 'zod/mini';
 import type { VobizRecording } from './recording.js';
 import { RECORDING_ID_PATTERN } from './recording.js';
 
 /** Vobiz sends several numbers as decimal strings (`"10080.00000"`); accept both forms. */
 const decimal = z.union([
-  z.number().finite(),
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number')
-    .transform(Number),
+  z.number(),
+  z.pipe(
+    z.string().check(z.trim(), z.regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number')),
+    z.transform(Number),
+  ),
 ]);
-const nullableDecimal = z
-  .union([decimal, z.null()])
-  .optional()
-  .transform((v) => v ?? null);
+const orNull = <T>(value: T | null | undefined): T | null => value ?? null;
+const nullableDecimal = z.pipe(z.optional(z.nullable(decimal)), z.transform(orNull));
 
 /**
  * `2025-11-06 13:49:10.751756+00:00` (space, microseconds, offset). Also accepts ISO-8601 with `T`/`Z`.
@@ -39,44 +37,51 @@ export function parseVobizTimestamp(value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-const timestamp = z.string().transform((value, ctx) => {
-  const ms = parseVobizTimestamp(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `unrecognised timestamp "${value.slice(0, 40)}"` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const timestamp = z.pipe(
+  z.string(),
+  z.transform((value, ctx) => {
+    const ms = parseVobizTimestamp(value);
+    if (ms === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `unrecognised timestamp "${value.slice(0, 40)}"`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+);
 
 const text = z.string();
-const nullableText = z
-  .union([z.string(), z.null()])
-  .optional()
-  .transform((v) => v ?? null);
-const integer = decimal.pipe(z.number().int());
+const nullableText = z.pipe(z.optional(z.nullable(z.string())), z.transform(orNull));
+const integer = z.pipe(decimal, z.int());
 
 export const RetrieveRecordingResponseSchema = z.object({
-  recording_id: z.string().regex(RECORDING_ID_PATTERN, 'recording_id has an unexpected format'),
-  api_id: text.optional().default(''),
+  recording_id: z.string().check(z.regex(RECORDING_ID_PATTERN, 'recording_id has an unexpected format')),
+  api_id: z._default(text, ''),
   add_time: timestamp,
   call_uuid: text,
   conference_name: nullableText,
   from_number: text,
   to_number: text,
-  monthly_recording_storage_amount: decimal.optional().default(0),
+  monthly_recording_storage_amount: z._default(decimal, 0),
   recording_duration_ms: decimal,
   recording_start_ms: nullableDecimal,
   recording_end_ms: nullableDecimal,
-  recording_format: z
-    .string()
-    .transform((v) => v.toLowerCase())
-    .pipe(z.enum(['mp3', 'wav'])),
-  recording_storage_duration: integer.optional().default(0),
-  recording_storage_rate: decimal.optional().default(0),
+  recording_format: z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((v) => v.toLowerCase()),
+    ),
+    z.enum(['mp3', 'wav']),
+  ),
+  recording_storage_duration: z._default(integer, 0),
+  recording_storage_rate: z._default(decimal, 0),
   recording_type: text,
-  recording_url: z.string().min(1),
-  resource_uri: text.optional().default(''),
-  rounded_recording_duration: integer.optional().default(0),
+  recording_url: z.string().check(z.minLength(1)),
+  resource_uri: z._default(text, ''),
+  rounded_recording_duration: z._default(integer, 0),
 });
 
 export type RetrieveRecordingResponse = z.input<typeof RetrieveRecordingResponseSchema>;
