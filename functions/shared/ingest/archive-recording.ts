@@ -61,8 +61,9 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
       const metadata = await deps.vobiz.getRecording(recordingId, { signal: options.signal });
       record = { ...record, ...metadata, updated_at: iso(deps.clock.nowMs()) };
 
-      // The metadata write and the transfer overlap (one round trip less per recording); if the write
-      // fails, the transfer is aborted before it can complete, so no object outlives a lost lease.
+      // The metadata write and the transfer overlap (one round trip less per recording). If the write
+      // fails, a transfer still running is aborted; one that already finished left an object under the
+      // recording's fixed key, which the next attempt overwrites. The record says `stored` only below.
       const transfer = new AbortController();
       const signal = options.signal ? AbortSignal.any([options.signal, transfer.signal]) : transfer.signal;
       const upload = storeAudio(deps, metadata, signal);
