@@ -1,5 +1,3 @@
-import { ValidationError } from './domain/errors.js';
-
 /**
  * Configuration is read from the environment once per container and fails fast with a message that
  * names the variable: a misconfigured function should die at cold start, not on the first callback.
@@ -121,6 +119,3 @@ export function parseBaseUrl(value: string, name: string): string {
     throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
   }
 }
-
-// Re-exported so callers that validate request input and config share one error vocabulary.
-export { ValidationError };

@@ -6,8 +6,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { fromItem, keys, timeSortKey, shardOf, toItem, type RecordingRecord } from '../domain/recording.js';
-import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS, TTL_ATTRIBUTE } from '../domain/table.js';
+import { fromItem, indexAttributes, keys, toItem, type RecordingRecord } from '../domain/recording.js';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../domain/table.js';
 import {
   LeaseLostError,
   type ClaimResult,
@@ -89,6 +89,17 @@ export class DynamoRecordingRepository implements RecordingRepository {
   }): Promise<ClaimResult> {
     const leaseUntil = nowMs + leaseMs;
     const now = new Date(nowMs).toISOString();
+    const due = new Date(leaseUntil).toISOString();
+    // The status and due index keys of a claimed record, derived by the record module that owns them.
+    const claimedKeys = indexAttributes({
+      recording_id: recordingId,
+      account_id: '',
+      status: 'pending',
+      attempts: 0,
+      received_at: now,
+      updated_at: now,
+      next_attempt_at: due,
+    });
     try {
       const result = await this.documents.send(
         new UpdateCommand({
@@ -116,10 +127,10 @@ export class DynamoRecordingRepository implements RecordingRepository {
             ':failed': 'failed',
             ':now': now,
             ':nowMs': nowMs,
-            ':due': new Date(leaseUntil).toISOString(),
-            ':statusPk': keys.statusPartition('pending', shardOf(recordingId, TIME_SHARDS)),
-            ':duePk': keys.duePartition(shardOf(recordingId, DUE_SHARDS)),
-            ':dueSk': timeSortKey(leaseUntil, recordingId),
+            ':due': due,
+            ':statusPk': claimedKeys[INDEXES.byStatus.partitionKey],
+            ':duePk': claimedKeys[INDEXES.due.partitionKey],
+            ':dueSk': claimedKeys[INDEXES.due.sortKey],
           },
           ReturnValues: 'ALL_NEW',
         }),

@@ -84,8 +84,6 @@ export const RetrieveRecordingResponseSchema = z.object({
   rounded_recording_duration: z._default(integer, 0),
 });
 
-export type RetrieveRecordingResponse = z.input<typeof RetrieveRecordingResponseSchema>;
-
 /** Parses a Retrieve Recording body (or one `objects[]` entry of List All Recordings) into our typed shape. */
 export function parseVobizRecording(
   body: unknown,
