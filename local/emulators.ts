@@ -6,8 +6,10 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type GlobalSecondaryIndex,
@@ -15,6 +17,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
 
 /** Credentials the emulators accept; never real ones. */
@@ -169,10 +172,24 @@ export async function startS3Server(
   };
 }
 
-/** Creates the table exactly as the CDK stack does (same keys, same indexes, TTL); no-op when it exists. */
+/**
+ * Creates the table exactly as the CDK stack does (same keys, same indexes, TTL, the stream that starts
+ * the archive worker). An existing table is kept, and given the stream if it was created without one.
+ */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const existing = await client.send(new ListTablesCommand({}));
-  if (existing.TableNames?.includes(tableName)) return;
+  if (existing.TableNames?.includes(tableName)) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+        }),
+      );
+    }
+    return;
+  }
   const attributeNames = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]);
   const indexes: GlobalSecondaryIndex[] = Object.values(INDEXES).map((index) => {
     attributeNames.add(index.partitionKey);
@@ -200,6 +217,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
       ],
       AttributeDefinitions: attributes,
       GlobalSecondaryIndexes: indexes,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
     }),
   );
   await client.send(

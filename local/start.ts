@@ -6,8 +6,14 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RecoveryRunSummary } from '../functions/redrive/handler.js';
+import {
+  ARCHIVE_TRIGGER,
+  ARCHIVE_TRIGGER_FILTER,
+  DEFAULT_ARCHIVE_CONCURRENCY,
+  MAX_PARALLELIZATION_FACTOR,
+} from '../functions/shared/domain/archive-trigger.js';
 import {
   createBucket,
   createTable,
@@ -29,6 +35,7 @@ import {
   type RouteTarget,
 } from './gateway.js';
 import { VobizSimulator } from './simulator.js';
+import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -38,7 +45,7 @@ import { VobizSimulator } from './simulator.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
 /** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
-const TIMEOUTS_MS = { webhook: 28_000, lookup: 10_000 };
+const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, worker: 15 * 60_000 };
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -50,7 +57,8 @@ const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose]
 
 Environment: PORT, VOBIZ_SIMULATOR_PORT (4010), VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (talk to the real
 Vobiz instead of the simulator), WEBHOOK_PUBLIC_URL (the URL Vobiz calls, e.g. through a tunnel),
-REDRIVE_INTERVAL_SECONDS (15), LOCAL_DATA_DIR (.data).`;
+REDRIVE_INTERVAL_SECONDS (15), ARCHIVE_CONCURRENCY (${DEFAULT_ARCHIVE_CONCURRENCY}: recordings archived at once),
+LOCAL_DATA_DIR (.data).`;
 
 class StartError extends Error {}
 
@@ -61,6 +69,7 @@ interface Options {
   verbose: boolean;
   dataDir: string;
   redriveIntervalMs: number;
+  archiveConcurrency: number;
 }
 
 function parsePort(value: string, name: string): number {
@@ -86,6 +95,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
   const interval = Number(env.REDRIVE_INTERVAL_SECONDS ?? 15);
   if (!Number.isFinite(interval) || interval < 1)
     throw new StartError('REDRIVE_INTERVAL_SECONDS must be a number of seconds >= 1');
+  const archiveConcurrency = Number(env.ARCHIVE_CONCURRENCY ?? DEFAULT_ARCHIVE_CONCURRENCY);
+  if (!Number.isInteger(archiveConcurrency) || archiveConcurrency < 1 || archiveConcurrency > 1000)
+    throw new StartError('ARCHIVE_CONCURRENCY must be an integer from 1 to 1000');
   return {
     inMemory,
     verbose,
@@ -95,6 +107,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
       : 4010,
     dataDir: env.LOCAL_DATA_DIR ?? join(ROOT, '.data'),
     redriveIntervalMs: interval * 1000,
+    archiveConcurrency,
   };
 }
 
@@ -171,6 +184,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined = undefined;
+  let trigger: StreamTrigger | undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
 
@@ -224,6 +238,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(code || 1), 8_000);
     force.unref();
     gateway.closeAllConnections();
+    // Recordings in flight are not waited for: their leases run out and the re-drive finishes them.
+    await trigger?.stop({ drain: false });
     // Whatever is still starting is stopped once it is up, so no emulator is left behind.
     await Promise.allSettled(starting);
     await Promise.allSettled([
@@ -361,10 +377,13 @@ async function main(): Promise<void> {
     import('../functions/webhook/handler.js'),
     import('../functions/lookup/handler.js'),
     import('../functions/redrive/handler.js'),
+    import('../functions/archive-worker/handler.js'),
   ] as const;
   starting.push(...startups);
-  const [dynamoRunning, s3Running, , webhook, lookup, redrive] = await Promise.all(startups);
+  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker] = await Promise.all(startups);
   if (stopping) return;
+  trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
+  if (stopping) return void trigger.stop({ drain: false });
 
   functions = {
     webhook: {
@@ -414,6 +433,50 @@ function stopLeftover(pidFile: string): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * Starts the archive worker the way AWS does: from the table's stream, with the stack's filter, batch
+ * size, retries and concurrency (infra/archive-worker.ts), one line per batch.
+ */
+function startArchiveTrigger(
+  endpoint: string,
+  tableName: string,
+  handler: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>,
+  options: Options,
+): Promise<StreamTrigger> {
+  return startStreamTrigger({
+    endpoint,
+    tableName,
+    filter: ARCHIVE_TRIGGER_FILTER,
+    batchSize: ARCHIVE_TRIGGER.batchSize,
+    maxRetryAttempts: ARCHIVE_TRIGGER.maxRetryAttempts,
+    bisectOnError: ARCHIVE_TRIGGER.bisectOnError,
+    parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, options.archiveConcurrency),
+    maxConcurrency: options.archiveConcurrency,
+    timeoutMs: TIMEOUTS_MS.worker,
+    handler: async (event, context) => {
+      const started = performance.now();
+      const result = await handler(event, context);
+      const back = result.batchItemFailures.length;
+      const count = event.Records.length;
+      console.log(
+        `archive-worker ${count} recording${count === 1 ? '' : 's'}` +
+          `${back > 0 ? paint(33, `, ${back} handed back for a retry`) : ''} ${Math.round(performance.now() - started)}ms`,
+      );
+      return result;
+    },
+    onError: (error) =>
+      console.error(paint(31, 'archive-worker failed:'), error instanceof Error ? error.message : error),
+    onDiscard: (batch) =>
+      console.error(
+        paint(
+          31,
+          `archive trigger gave up on ${batch.DDBStreamBatchInfo.batchSize} record(s) after ${batch.requestContext.approximateInvokeCount} attempts;` +
+            ' the re-drive picks them up when they are due',
+        ),
+      ),
+  });
 }
 
 type RedriveHandler = (event: Record<string, never>, context: Context) => Promise<RecoveryRunSummary>;
@@ -497,7 +560,7 @@ function printBanner(input: {
     `  ${pad}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
     `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
     `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
-    `  ${label('Re-drive')}every ${options.redriveIntervalMs / 1000} s`,
+    `  ${label('Archive')}worker started by the table's stream, ${options.archiveConcurrency} at a time; re-drive every ${options.redriveIntervalMs / 1000} s`,
   );
   if (simulator)
     lines.push(

@@ -61,7 +61,10 @@ export async function runBackfillCommand(
     return 2;
   }
   const dynamo = new DynamoDBClient({ region });
-  const sweep = buildBackfillSweep(settings, credentials, { documents: createDocumentClient(dynamo), clock });
+  const sweep = buildBackfillSweep(settings, credentials, credentials.authId, {
+    documents: createDocumentClient(dynamo),
+    clock,
+  });
 
   const untilMs = args.untilMs;
   const topMs = Math.min(untilMs ?? startedMs, startedMs);

@@ -90,11 +90,13 @@ function logItem(item: RedriveItemResult): void {
     status: item.status,
     reason: item.error ? `${item.error.name}: ${item.error.message}`.slice(0, 500) : undefined,
   };
-  if (item.error?.name === 'VobizAuthError') metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1);
   if (item.result === 'failed' || item.result === 'error' || item.error?.name === 'VobizAuthError')
     logger.error('re-drive item', fields);
   else if (item.result === 'pending') logger.warn('re-drive item', fields);
   else logger.info('re-drive item', fields);
 }
 
-export const handler = createRedriveHandler(() => loadRedriveDependencies());
+export const handler = createRedriveHandler(() =>
+  // Every 401/403 from Vobiz counts, the sweep's List calls included: a rotated token must not be silent.
+  loadRedriveDependencies(process.env, () => metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1)),
+);

@@ -50,6 +50,21 @@ function single(params: Params, ...names: string[]): string | undefined {
 }
 
 /**
+ * The media type of a POST callback: form-urlencoded (Vobiz's default) or JSON; anything else is a 415.
+ * Checked before the signature, since it needs no secret. A GET carries its fields in the query string.
+ */
+export function callbackMediaType(method: string, contentType: string | undefined): string | undefined {
+  if (method === 'GET') return undefined;
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded' && mediaType !== 'application/json') {
+    throw new UnsupportedMediaTypeError(
+      'Content-Type must be application/x-www-form-urlencoded or application/json',
+    );
+  }
+  return mediaType;
+}
+
+/**
  * Parses a callback from a POST body (form-urlencoded or JSON) or a GET query string and validates the
  * recording id strictly, because it becomes part of a URL path, a DynamoDB key and an S3 key.
  */
@@ -66,12 +81,7 @@ export function parseRecordingCallback(input: {
     params = formParams(input.rawQueryString);
   } else {
     if (input.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError('Body exceeds 64 KiB');
-    const mediaType = (input.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/x-www-form-urlencoded' && mediaType !== 'application/json') {
-      throw new UnsupportedMediaTypeError(
-        'Content-Type must be application/x-www-form-urlencoded or application/json',
-      );
-    }
+    const mediaType = callbackMediaType(input.method, input.contentType);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(input.body);

@@ -44,3 +44,97 @@ export async function loadVobizCredentials(
     'VOBIZ_AUTH_ID/VOBIZ_AUTH_TOKEN',
   );
 }
+
+/** Where the current Vobiz credentials come from; `refresh` re-reads them after Vobiz refused them. */
+export interface CredentialsSource {
+  current(): Promise<VobizCredentials>;
+  /** Re-reads the credentials (rate-limited); true when they changed. */
+  refresh(): Promise<boolean>;
+}
+
+/** Credentials that never change (tests, scripts). */
+export function staticCredentials(credentials: VobizCredentials): CredentialsSource {
+  return { current: () => Promise.resolve(credentials), refresh: () => Promise.resolve(false) };
+}
+
+export interface CachedCredentialsOptions {
+  /** A value older than this is read again before use, so every container sees a rotated token in time. */
+  maxAgeMs?: number;
+  /** `refresh()` reads the secret at most this often, however many requests are refused. */
+  minRefreshIntervalMs?: number;
+  nowMs?: () => number;
+}
+
+/**
+ * Vobiz credentials cached per container with a bounded lifetime. After a token change at Vobiz, a warm
+ * container would otherwise keep failing: a 401/403 from Vobiz (or a callback signature that does not
+ * verify) calls `refresh()`, which re-reads the secret at most once a minute.
+ */
+export class CachedCredentials implements CredentialsSource {
+  private value: Promise<VobizCredentials> | undefined;
+  private good: VobizCredentials | undefined;
+  private loadedAtMs = 0;
+  private lastRefreshMs = Number.NEGATIVE_INFINITY;
+  private readonly maxAgeMs: number;
+  private readonly minRefreshIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly load: () => Promise<VobizCredentials>,
+    options: CachedCredentialsOptions = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
+    this.now = options.nowMs ?? Date.now;
+  }
+
+  current(): Promise<VobizCredentials> {
+    if (!this.value || this.now() - this.loadedAtMs >= this.maxAgeMs) this.reload();
+    return this.value!;
+  }
+
+  async refresh(): Promise<boolean> {
+    if (this.now() - this.lastRefreshMs < this.minRefreshIntervalMs) return false;
+    this.lastRefreshMs = this.now();
+    const before = this.good;
+    const after = await this.reload();
+    return (
+      !before ||
+      before.authId !== after.authId ||
+      before.authToken !== after.authToken ||
+      before.parentAuthToken !== after.parentAuthToken
+    );
+  }
+
+  private reload(): Promise<VobizCredentials> {
+    this.loadedAtMs = this.now();
+    const previous = this.good;
+    const loading: Promise<VobizCredentials> = this.load().then(
+      (value) => {
+        this.good = value;
+        return value;
+      },
+      (error: unknown) => {
+        // A failed read is not cached: the next use tries again. Until then a transient failure
+        // (Secrets Manager throttled) keeps the last good value; a malformed secret is never hidden.
+        if (this.value === loading) this.value = undefined;
+        if (previous && !(error instanceof ConfigError)) return previous;
+        throw error;
+      },
+    );
+    this.value = loading;
+    return loading;
+  }
+}
+
+/**
+ * A function's Vobiz credentials: read once at cold start (so a missing or malformed secret fails
+ * there), then cached with a bounded lifetime and refreshed after Vobiz refuses them.
+ */
+export async function loadCachedCredentials(
+  env: Record<string, string | undefined>,
+  secrets: () => SecretsManagerClient,
+): Promise<{ source: CredentialsSource; credentials: VobizCredentials }> {
+  const source = new CachedCredentials(() => loadVobizCredentials(env, secrets));
+  return { source, credentials: await source.current() };
+}

@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -6,10 +10,19 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { fromItem, indexAttributes, keys, toItem, type RecordingRecord } from '../domain/recording.js';
+import {
+  fromItem,
+  indexAttributes,
+  dueIndexKeys,
+  keys,
+  toItem,
+  type RecordingRecord,
+  type RecordingStatus,
+} from '../domain/recording.js';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../domain/table.js';
 import {
   LeaseLostError,
+  type AcceptResult,
   type ClaimResult,
   type ConsumedNonce,
   type RecordingRepository,
@@ -22,10 +35,13 @@ export class DynamoRecordingRepository implements RecordingRepository {
   ) {}
 
   /**
-   * One transaction: a conditional put per nonce and a put of the new record that only succeeds if the
-   * record does not exist yet. When the record exists (a duplicate callback), the transaction is
-   * cancelled and only the nonces are written, in a second transaction, so an existing record is never
-   * touched at all.
+   * One transaction: a conditional put per nonce (remembering the recording it was consumed for) and a
+   * put of the new record that only succeeds if the record does not exist yet. Every condition returns
+   * the item it found, so a cancelled transaction says exactly why:
+   * - a nonce consumed for another recording: `replayed`, nothing written;
+   * - the record exists (a duplicate callback): its status is known, and the nonces not seen before
+   *   are consumed in a second transaction, so an existing record is never touched at all;
+   * - every nonce was consumed for this recording already: a retry of the same delivery, no write.
    */
   async accept({
     record,
@@ -33,47 +49,78 @@ export class DynamoRecordingRepository implements RecordingRepository {
   }: {
     record: RecordingRecord;
     nonces: readonly ConsumedNonce[];
-  }): Promise<'accepted' | 'replayed'> {
+  }): Promise<AcceptResult> {
+    const recordingId = record.recording_id;
     const create = {
       Put: {
         TableName: this.tableName,
         Item: toItem(record),
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       },
     };
+    const consume = (nonce: ConsumedNonce, alsoSameRecording: boolean) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.nonce(nonce.value),
+          recording_id: recordingId,
+          [TTL_ATTRIBUTE]: nonce.expiresAtSec,
+        },
+        ConditionExpression: alsoSameRecording
+          ? 'attribute_not_exists(#pk) OR recording_id = :id'
+          : 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        ...(alsoSameRecording ? { ExpressionAttributeValues: { ':id': recordingId } } : {}),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    });
+
     if (nonces.length === 0) {
       try {
         await this.documents.send(new PutCommand(create.Put));
+        return { kind: 'recorded', status: 'pending' };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const status = (error.Item as Record<string, AttributeValue> | undefined)?.status?.S;
+        return { kind: 'known', status: (status ?? 'pending') as RecordingStatus, retry: false };
       }
-      return 'accepted';
     }
-    const consume = nonces.map((nonce) => ({
-      Put: {
-        TableName: this.tableName,
-        Item: { ...keys.nonce(nonce.value), [TTL_ATTRIBUTE]: nonce.expiresAtSec },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-      },
-    }));
+    let existing: Record<string, AttributeValue> | undefined;
+    let fresh = nonces;
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: [...consume, create] }));
-      return 'accepted';
+      await this.documents.send(
+        new TransactWriteCommand({ TransactItems: [...nonces.map((n) => consume(n, false)), create] }),
+      );
+      return { kind: 'recorded', status: 'pending' };
     } catch (error) {
-      const reasons = conditionFailures(error);
-      if (!reasons) throw error;
-      if (reasons.slice(0, nonces.length).some(Boolean)) return 'replayed';
-      if (!reasons[nonces.length]) throw error;
+      const failures = conditionFailures(error);
+      if (!failures) throw error;
+      const seen = failures.slice(0, nonces.length);
+      if (seen.some((old) => old && old.recording_id?.S !== recordingId)) return { kind: 'replayed' };
+      existing = failures[nonces.length];
+      fresh = nonces.filter((_, i) => !seen[i]);
+      if (!existing && fresh.length === nonces.length) throw error; // cancelled for another reason
     }
-    try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: consume }));
-      return 'accepted';
-    } catch (error) {
-      if (conditionFailures(error)?.some(Boolean)) return 'replayed';
-      throw error;
+
+    // The record exists (or, rarely, only its nonces do): consume what is new, create what is missing.
+    const items = [...fresh.map((n) => consume(n, true)), ...(existing ? [] : [create])];
+    if (items.length > 0) {
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        const failures = conditionFailures(error);
+        if (failures?.slice(0, fresh.length).some(Boolean)) return { kind: 'replayed' };
+        throw error; // a race with another writer of this very recording: the caller answers 5xx, Vobiz retries
+      }
     }
+    if (!existing) return { kind: 'recorded', status: 'pending' };
+    return {
+      kind: 'known',
+      status: String(existing.status?.S ?? 'pending') as RecordingStatus,
+      retry: fresh.length === 0,
+    };
   }
 
   async claim({
@@ -145,6 +192,43 @@ export class DynamoRecordingRepository implements RecordingRepository {
     return { kind: 'busy', record: current };
   }
 
+  async renewLease({
+    recordingId,
+    owner,
+    nowMs,
+    leaseMs,
+  }: {
+    recordingId: string;
+    owner: string;
+    nowMs: number;
+    leaseMs: number;
+  }): Promise<void> {
+    const leaseUntil = nowMs + leaseMs;
+    const due = dueIndexKeys(recordingId, leaseUntil);
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.recording(recordingId),
+          // The due time moves with the lease: if this worker dies now, the record is due when it runs out.
+          UpdateExpression: 'SET lease_until_ms = :until, next_attempt_at = :due, #dueSk = :dueSk',
+          ConditionExpression: 'lease_owner = :owner AND #status = :pending',
+          ExpressionAttributeNames: { '#status': 'status', '#dueSk': INDEXES.due.sortKey },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':pending': 'pending',
+            ':until': leaseUntil,
+            ':due': new Date(leaseUntil).toISOString(),
+            ':dueSk': due[INDEXES.due.sortKey],
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(recordingId);
+      throw error;
+    }
+  }
+
   async replaceLeased(record: RecordingRecord, owner: string): Promise<void> {
     try {
       await this.documents.send(
@@ -173,8 +257,13 @@ export class DynamoRecordingRepository implements RecordingRepository {
   }
 }
 
-/** For a cancelled transaction: which items failed their condition; undefined for any other error. */
-function conditionFailures(error: unknown): boolean[] | undefined {
+/**
+ * For a cancelled transaction: per item, the item found when its condition failed (`{}` when DynamoDB
+ * returned none), or undefined when that item's condition held; undefined for any other error.
+ */
+function conditionFailures(error: unknown): (Record<string, AttributeValue> | undefined)[] | undefined {
   if (!(error instanceof TransactionCanceledException) || !error.CancellationReasons) return undefined;
-  return error.CancellationReasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
+  return error.CancellationReasons.map((reason) =>
+    reason.Code === 'ConditionalCheckFailed' ? (reason.Item ?? {}) : undefined,
+  );
 }

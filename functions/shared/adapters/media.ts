@@ -2,17 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isAllowedOrigin, type OriginPattern } from '../config.js';
 import { IntegrityError, RecordingNotAvailableError, TransientError } from '../domain/errors.js';
-
-export interface MediaDownload {
-  body: Readable;
-  /** From `Content-Length`; undefined when the server streams without one. */
-  contentLength: number | undefined;
-  contentType: string | undefined;
-}
-
-export interface MediaSource {
-  open(url: string, options?: { signal?: AbortSignal }): Promise<MediaDownload>;
-}
+import type { MediaDownload, MediaSource } from '../ingest/ports.js';
 
 const MAX_REDIRECTS = 3;
 

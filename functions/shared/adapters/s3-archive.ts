@@ -1,40 +1,24 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { IntegrityError, TransientError } from '../domain/errors.js';
-
-export interface StoreAudioInput {
-  key: string;
-  contentType: string;
-  body: Readable;
-  /** When known (Content-Length), a different byte count fails the upload before it completes. */
-  expectedBytes: number | undefined;
-  metadata?: Record<string, string>;
-  signal?: AbortSignal;
-}
-
-export interface StoredObject {
-  bucket: string;
-  key: string;
-  sizeBytes: number;
-  sha256: string;
-}
-
-export interface AudioArchive {
-  store(input: StoreAudioInput): Promise<StoredObject>;
-}
+import type { AudioArchive, StoreAudioInput, StoredObject } from '../ingest/ports.js';
 
 /** Counts and hashes bytes as they pass; fails at the end if the count differs from the expected one. */
 export class DigestingStream extends Transform {
   readonly hash = createHash('sha256');
   bytes = 0;
-  constructor(private readonly expectedBytes: number | undefined) {
+  constructor(
+    private readonly expectedBytes: number | undefined,
+    private readonly onProgress?: (bytes: number) => void,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     this.hash.update(chunk);
+    this.onProgress?.(this.bytes);
     if (this.expectedBytes !== undefined && this.bytes > this.expectedBytes) {
       callback(new IntegrityError(`audio is longer than its Content-Length (${this.expectedBytes} bytes)`));
       return;
@@ -65,7 +49,7 @@ export class S3AudioArchive implements AudioArchive {
   ) {}
 
   async store(input: StoreAudioInput): Promise<StoredObject> {
-    const digest = new DigestingStream(input.expectedBytes);
+    const digest = new DigestingStream(input.expectedBytes, input.onProgress);
     input.body.once('error', (error) => digest.destroy(error));
     input.body.pipe(digest);
     const upload = new Upload({

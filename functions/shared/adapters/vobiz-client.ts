@@ -9,10 +9,15 @@ import {
   VobizAuthError,
 } from '../domain/errors.js';
 import type { VobizCredentials } from '../config.js';
+import { staticCredentials, type CredentialsSource } from './credentials.js';
+import type { VobizApi } from '../ingest/ports.js';
 
 export interface VobizClientOptions {
   baseUrl: string;
-  credentials: VobizCredentials;
+  /** Fixed credentials, or a source that can re-read them after Vobiz refused them (rotated token). */
+  credentials: VobizCredentials | CredentialsSource;
+  /** Told of every 401/403 from Vobiz (the functions count it as `VobizAuthFailed`, which is alarmed). */
+  onAuthFailure?: (status: number) => void;
   /** Per-request timeout. */
   timeoutMs?: number;
   /** Attempts for retryable failures (429, 5xx, network, timeout), including the first. */
@@ -21,10 +26,6 @@ export interface VobizClientOptions {
   maxDelayMs?: number;
   fetch?: typeof fetch;
   random?: () => number;
-}
-
-export interface VobizApi {
-  getRecording(recordingId: string, options?: { signal?: AbortSignal }): Promise<VobizRecording>;
 }
 
 /** Full-jitter exponential backoff: a random delay in [0, min(max, base·2^attempt)). */
@@ -52,8 +53,13 @@ export class VobizClient implements VobizApi {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly random: () => number;
+  private readonly credentials: CredentialsSource;
+  /** The credentials of the latest request, for the audio download that follows it. */
+  private lastCredentials: VobizCredentials | undefined;
 
   constructor(private readonly options: VobizClientOptions) {
+    this.credentials =
+      'current' in options.credentials ? options.credentials : staticCredentials(options.credentials);
     this.fetch = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.maxAttempts = options.maxAttempts ?? 3;
@@ -62,20 +68,16 @@ export class VobizClient implements VobizApi {
     this.random = options.random ?? Math.random;
   }
 
-  get accountId(): string {
-    return this.options.credentials.authId;
-  }
-
-  /** Headers for Vobiz's API and its media host (both authenticate with the account's id and token). */
+  /**
+   * Headers for Vobiz's media host, which authenticates like the API: the credentials of the latest API
+   * request (the download always follows a Retrieve Recording call).
+   */
   authHeaders(): Record<string, string> {
-    return {
-      'X-Auth-ID': this.options.credentials.authId,
-      'X-Auth-Token': this.options.credentials.authToken,
-    };
+    return this.lastCredentials ? headersFor(this.lastCredentials) : {};
   }
 
   async getRecording(recordingId: string, options: { signal?: AbortSignal } = {}): Promise<VobizRecording> {
-    const { authId } = this.options.credentials;
+    const { authId } = await this.credentials.current();
     const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/${encodeURIComponent(recordingId)}/`;
     const body = await this.requestJson(url, options.signal);
     const parsed = parseVobizRecording(body);
@@ -93,7 +95,7 @@ export class VobizClient implements VobizApi {
     offset: number;
     signal?: AbortSignal;
   }): Promise<RecordingListPage> {
-    const { authId } = this.options.credentials;
+    const { authId } = await this.credentials.current();
     const query = new URLSearchParams({ limit: String(options.limit), offset: String(options.offset) });
     const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/?${query.toString()}`;
     const page = parseRecordingListPage(await this.requestJson(url, options.signal), options);
@@ -101,8 +103,22 @@ export class VobizClient implements VobizApi {
     return page;
   }
 
-  /** GET with retries on 429/5xx/network errors/timeouts; 404 and 401/403 are final for this call. */
+  /**
+   * GET with retries on 429/5xx/network errors/timeouts; 404 is final for this call. A 401/403 re-reads
+   * the credentials (rate-limited by the source) and, if they changed, tries once more with the new ones.
+   */
   async requestJson(url: string, outer?: AbortSignal): Promise<unknown> {
+    try {
+      return await this.requestOnce(url, outer);
+    } catch (error) {
+      if (!(error instanceof VobizAuthError) || !(await this.credentials.refresh())) throw error;
+      return this.requestOnce(url, outer);
+    }
+  }
+
+  private async requestOnce(url: string, outer?: AbortSignal): Promise<unknown> {
+    const credentials = await this.credentials.current();
+    this.lastCredentials = credentials;
     let lastError: Error = new TransientError('Vobiz request not attempted');
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       if (attempt > 0) {
@@ -121,7 +137,7 @@ export class VobizClient implements VobizApi {
       try {
         response = await this.fetch(url, {
           method: 'GET',
-          headers: { ...this.authHeaders(), Accept: 'application/json', 'Content-Type': 'application/json' },
+          headers: { ...headersFor(credentials), Accept: 'application/json', 'Content-Type': 'application/json' },
           redirect: 'error',
           signal,
         });
@@ -148,6 +164,7 @@ export class VobizClient implements VobizApi {
       if (response.status === 404)
         throw new RecordingNotAvailableError('Vobiz says the recording is not found (yet)', apiId);
       if (response.status === 401 || response.status === 403) {
+        this.options.onAuthFailure?.(response.status);
         throw new VobizAuthError(
           `Vobiz refused the credentials (HTTP ${response.status}); check the auth id and token`,
           apiId,
@@ -168,4 +185,8 @@ export class VobizClient implements VobizApi {
     }
     throw lastError;
   }
+}
+
+function headersFor(credentials: VobizCredentials): Record<string, string> {
+  return { 'X-Auth-ID': credentials.authId, 'X-Auth-Token': credentials.authToken };
 }

@@ -140,10 +140,17 @@ export function indexAttributes(record: RecordingRecord): Record<string, string>
   if (record.from_number) attrs[INDEXES.byFrom.partitionKey] = keys.fromPartition(record.from_number);
   if (record.to_number) attrs[INDEXES.byTo.partitionKey] = keys.toPartition(record.to_number);
   if (record.status === 'pending' && record.next_attempt_at) {
-    attrs[INDEXES.due.partitionKey] = keys.duePartition(shardOf(id, DUE_SHARDS));
-    attrs[INDEXES.due.sortKey] = timeSortKey(Date.parse(record.next_attempt_at), id);
+    Object.assign(attrs, dueIndexKeys(id, Date.parse(record.next_attempt_at)));
   }
   return attrs;
+}
+
+/** The `due` index keys of a pending record whose next attempt is due at `dueAtMs`. */
+export function dueIndexKeys(recordingId: string, dueAtMs: number): Record<string, string> {
+  return {
+    [INDEXES.due.partitionKey]: keys.duePartition(shardOf(recordingId, DUE_SHARDS)),
+    [INDEXES.due.sortKey]: timeSortKey(dueAtMs, recordingId),
+  };
 }
 
 const INTERNAL_ATTRIBUTES = new Set<string>([

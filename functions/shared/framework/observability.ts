@@ -35,6 +35,8 @@ export const METRIC = {
   deferred: 'RecordingDeferred',
   /** A record ran out of attempts and is now `failed` (alarmed). */
   failed: 'RecordingFailed',
+  /** A signed callback was recorded (new, duplicate or retried delivery): answered 200. */
+  callbackAccepted: 'CallbackAccepted',
   /** A callback was refused: missing/invalid signature or replayed nonce. */
   signatureRejected: 'SignatureRejected',
   /** Vobiz refused our credentials (401/403): configuration must be fixed (alarmed). */

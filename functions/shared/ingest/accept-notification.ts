@@ -1,5 +1,12 @@
 import type { RecordingRecord } from '../domain/recording.js';
-import type { Clock, RecordingRepository } from './ports.js';
+import type { AcceptResult, Clock, RecordingRepository } from './ports.js';
+
+/**
+ * When a new record becomes due for the re-drive if the archive worker has not finished it: long enough
+ * for the worker's trigger to deliver and retry (and to drain a burst at its bounded concurrency),
+ * short enough that a record whose trigger gave up is archived the same hour.
+ */
+export const SAFETY_NET_DELAY_MS = 10 * 60_000;
 
 export interface AcceptDependencies {
   recordings: RecordingRepository;
@@ -7,19 +14,23 @@ export interface AcceptDependencies {
   accountId: string;
   /** How long a consumed nonce is remembered (replays within this window are refused). */
   nonceTtlSeconds: number;
-  /** A new record becomes due for the re-drive this long after it was accepted, if nobody finished it. */
+  /**
+   * A new record becomes due for the re-drive this long after it was accepted: the safety net for a
+   * record the archive worker never got to (its trigger gave up), not the normal path.
+   */
   firstDueAfterMs: number;
 }
 
 /**
- * Durably records that a recording exists and needs archiving, consuming the callback's nonces in the
- * same transaction: either both happen or neither, so a failure here is safe for Vobiz to retry.
+ * Durably records that a recording exists and needs archiving, consuming the callback's nonces with
+ * it. The insert of the `pending` record is itself what starts the archive worker (DynamoDB Streams),
+ * so there is no second write whose loss could strand a recorded notification.
  */
 export function makeAcceptNotification(deps: AcceptDependencies) {
   return async function acceptNotification(
     recordingId: string,
     nonces: readonly string[],
-  ): Promise<'accepted' | 'replayed'> {
+  ): Promise<AcceptResult> {
     const nowMs = deps.clock.nowMs();
     const now = new Date(nowMs).toISOString();
     const record: RecordingRecord = {

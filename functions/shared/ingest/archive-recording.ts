@@ -2,14 +2,20 @@ import {
   audioObjectKey,
   CONTENT_TYPES,
   type RecordingRecord,
+  type StoredAudio,
   type VobizRecording,
 } from '../domain/recording.js';
 import { TransientError, VobizAuthError, RecordingNotAvailableError } from '../domain/errors.js';
 import { retryDelayMs, type RetryPolicy } from '../domain/retry-policy.js';
-import type { VobizApi } from '../adapters/vobiz-client.js';
-import type { MediaSource } from '../adapters/media.js';
-import type { AudioArchive } from '../adapters/s3-archive.js';
-import { LeaseLostError, type Clock, type RecordingRepository } from './ports.js';
+import {
+  LeaseLostError,
+  type AudioArchive,
+  type ClaimResult,
+  type Clock,
+  type MediaSource,
+  type RecordingRepository,
+  type VobizApi,
+} from './ports.js';
 
 export type ArchiveOutcome =
   | { outcome: 'stored'; record: RecordingRecord; alreadyStored: boolean }
@@ -17,6 +23,11 @@ export type ArchiveOutcome =
   | { outcome: 'failed'; record: RecordingRecord; error: Error }
   | { outcome: 'busy'; record?: RecordingRecord }
   | { outcome: 'missing' };
+
+export type ArchiveStep = 'claimed' | 'retrieved' | 'uploaded';
+
+/** A lease lasts this long unless renewed: how soon the recording of a worker that died is taken up again. */
+export const DEFAULT_LEASE_MS = 60_000;
 
 export interface ArchiveDependencies {
   recordings: RecordingRepository;
@@ -28,56 +39,59 @@ export interface ArchiveDependencies {
   retryPolicy: RetryPolicy;
   newLeaseOwner: () => string;
   random?: () => number;
+  /** Lease length (default 60 s); renewed while the work progresses. */
+  leaseMs?: number;
+  /** How often the lease is renewed (default a third of the lease). */
+  renewEveryMs?: number;
   /** Test seam: called after each step, so a test can stop the use case exactly there. */
-  afterStep?: (step: 'claimed' | 'metadata' | 'uploaded') => void | Promise<void>;
+  afterStep?: (step: ArchiveStep) => void | Promise<void>;
 }
 
 /**
- * Archives one recording that has a record: claims it, fetches trusted metadata from Vobiz, stores the
- * metadata, streams the audio to S3 and marks it stored. Any failure leaves the record `pending` with a
- * due time (or `failed` after the last attempt), so the webhook and the re-drive can share this code.
+ * Archives one recording that has a record: takes its lease while fetching trusted metadata from Vobiz
+ * (a wasted read is harmless when the lease is not ours), streams the audio to S3, then writes the
+ * metadata and `stored` in one conditional write. The lease is short and renewed while bytes flow, so a
+ * worker that dies mid-transfer holds a recording up for about a minute, not for its whole timeout.
+ * Any failure leaves the record `pending` with a due time (or `failed` after the last attempt), so the
+ * archive worker and the re-drive share this code.
  */
 export function makeArchiveRecording(deps: ArchiveDependencies) {
   const random = deps.random ?? Math.random;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
 
   return async function archiveRecording(
     recordingId: string,
-    options: { leaseMs: number; signal?: AbortSignal },
+    options: { signal?: AbortSignal } = {},
   ): Promise<ArchiveOutcome> {
     const owner = deps.newLeaseOwner();
-    const claim = await deps.recordings.claim({
-      recordingId,
-      owner,
-      nowMs: deps.clock.nowMs(),
-      leaseMs: options.leaseMs,
-    });
+    const work = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, work.signal]) : work.signal;
+
+    const retrieval = deps.vobiz.getRecording(recordingId, { signal });
+    retrieval.catch(() => undefined); // observed below; a read for a lease we did not get is simply dropped
+    let claim: ClaimResult;
+    try {
+      claim = await deps.recordings.claim({ recordingId, owner, nowMs: deps.clock.nowMs(), leaseMs });
+    } catch (error) {
+      work.abort(error);
+      throw error;
+    }
+    if (claim.kind !== 'claimed') work.abort(new Error('lease not taken'));
     if (claim.kind === 'missing') return { outcome: 'missing' };
     if (claim.kind === 'stored') return { outcome: 'stored', record: claim.record, alreadyStored: true };
     if (claim.kind === 'busy') return { outcome: 'busy', record: claim.record };
 
     let record = claim.record;
+    const lease = new LeaseKeeper(deps, recordingId, owner, leaseMs, work);
     try {
       await deps.afterStep?.('claimed');
-      const metadata = await deps.vobiz.getRecording(recordingId, { signal: options.signal });
+      const metadata = await retrieval;
+      lease.touch();
       record = { ...record, ...metadata, updated_at: iso(deps.clock.nowMs()) };
-
-      // The metadata write and the transfer overlap (one round trip less per recording). If the write
-      // fails, a transfer still running is aborted; one that already finished left an object under the
-      // recording's fixed key, which the next attempt overwrites. The record says `stored` only below.
-      const transfer = new AbortController();
-      const signal = options.signal ? AbortSignal.any([options.signal, transfer.signal]) : transfer.signal;
-      const upload = storeAudio(deps, metadata, signal);
-      upload.catch(() => undefined); // observed below; this only keeps an early rejection from being "unhandled"
-      try {
-        await deps.recordings.replaceLeased(record, owner);
-        await deps.afterStep?.('metadata');
-      } catch (error) {
-        transfer.abort(error);
-        await upload.catch(() => undefined);
-        throw error;
-      }
-      const stored = await upload;
+      await deps.afterStep?.('retrieved');
+      const stored = await storeAudio(deps, metadata, signal, lease);
       await deps.afterStep?.('uploaded');
+      await lease.stop();
       const {
         lease_owner: _owner,
         lease_until_ms: _until,
@@ -94,19 +108,103 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
       await deps.recordings.replaceLeased(final, owner);
       return { outcome: 'stored', record: final, alreadyStored: false };
     } catch (thrown) {
-      if (thrown instanceof LeaseLostError) return { outcome: 'busy' };
-      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      await lease.stop();
+      // Once the lease is gone, the record belongs to whoever took it: write nothing more.
+      if (thrown instanceof LeaseLostError || lease.lost instanceof LeaseLostError) return { outcome: 'busy' };
+      const error = lease.lost ?? (thrown instanceof Error ? thrown : new Error(String(thrown)));
       return release(deps, random, record, owner, error);
     }
   };
 }
 
+/**
+ * Keeps a lease alive while the work progresses: renews it every `renewEveryMs`, and aborts the work
+ * when the lease is lost (someone else took it), cannot be renewed before it runs out, or the transfer
+ * has made no progress for a whole lease period (a stalled download must not hold the recording).
+ */
+class LeaseKeeper {
+  lost: Error | undefined;
+  private leaseUntilMs: number;
+  private lastProgressMs: number;
+  private bytes = 0;
+  private renewal: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: ArchiveDependencies,
+    private readonly recordingId: string,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+    private readonly work: AbortController,
+  ) {
+    const now = deps.clock.nowMs();
+    this.leaseUntilMs = now + leaseMs;
+    this.lastProgressMs = now;
+    const every = deps.renewEveryMs ?? Math.floor(leaseMs / 3);
+    this.timer = setInterval(() => this.tick(every), every);
+    this.timer.unref();
+  }
+
+  /** Something happened (metadata arrived, the download opened). */
+  touch(): void {
+    this.lastProgressMs = this.deps.clock.nowMs();
+  }
+
+  /** Bytes transferred so far; only growth counts as progress. */
+  progress(bytes: number): void {
+    if (bytes <= this.bytes) return;
+    this.bytes = bytes;
+    this.touch();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.renewal;
+  }
+
+  private tick(every: number): void {
+    if (this.renewal || this.lost) return;
+    const now = this.deps.clock.nowMs();
+    if (now - this.lastProgressMs >= this.leaseMs) {
+      this.fail(
+        new TransientError(`audio transfer stalled: no progress for ${Math.round(this.leaseMs / 1000)} s`),
+      );
+      return;
+    }
+    this.renewal = this.deps.recordings
+      .renewLease({ recordingId: this.recordingId, owner: this.owner, nowMs: now, leaseMs: this.leaseMs })
+      .then(
+        () => {
+          this.leaseUntilMs = now + this.leaseMs;
+        },
+        (error: unknown) => {
+          if (error instanceof LeaseLostError) this.fail(error);
+          // A failed renewal is tried again next tick, unless the lease would run out before that.
+          else if (this.leaseUntilMs - this.deps.clock.nowMs() <= every)
+            this.fail(
+              new TransientError(`lease could not be renewed: ${(error as Error).message}`, { cause: error }),
+            );
+        },
+      )
+      .finally(() => {
+        this.renewal = undefined;
+      });
+  }
+
+  private fail(error: Error): void {
+    this.lost ??= error;
+    this.work.abort(error);
+  }
+}
+
 async function storeAudio(
   deps: ArchiveDependencies,
   metadata: VobizRecording,
-  signal: AbortSignal | undefined,
-) {
+  signal: AbortSignal,
+  lease: LeaseKeeper,
+): Promise<StoredAudio> {
   const download = await deps.media.open(metadata.recording_url, { signal });
+  lease.touch();
   const key = audioObjectKey(
     deps.accountId,
     metadata.recording_id,
@@ -121,6 +219,7 @@ async function storeAudio(
     expectedBytes: download.contentLength,
     metadata: { 'recording-id': metadata.recording_id },
     signal,
+    onProgress: (bytes) => lease.progress(bytes),
   });
   return {
     s3_bucket: object.bucket,
@@ -176,3 +275,5 @@ function describe(error: Error): string {
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+export type ArchiveRecording = ReturnType<typeof makeArchiveRecording>;

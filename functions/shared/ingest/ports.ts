@@ -1,4 +1,10 @@
-import type { RecordingRecord } from '../domain/recording.js';
+import type { Readable } from 'node:stream';
+import type { RecordingRecord, RecordingStatus, VobizRecording } from '../domain/recording.js';
+
+/**
+ * What the ingest use cases need from the outside world. The adapters under `adapters/` implement
+ * these; nothing here knows about DynamoDB, S3 or HTTP.
+ */
 
 export type ClaimResult =
   | { kind: 'claimed'; record: RecordingRecord }
@@ -11,18 +17,35 @@ export interface ConsumedNonce {
   expiresAtSec: number;
 }
 
+/**
+ * What recording a notification produced:
+ * - `recorded`: a new `pending` record (its insert is what starts the archive worker);
+ * - `known`: the record existed (a duplicate callback, or a retry of the same delivery when every
+ *   nonce was already consumed for this very recording); nothing about the record changed;
+ * - `replayed`: a nonce was already consumed for a *different* recording (a captured signature).
+ */
+export type AcceptResult =
+  | { kind: 'recorded'; status: 'pending' }
+  | { kind: 'known'; status: RecordingStatus; retry: boolean }
+  | { kind: 'replayed' };
+
 /** Persistence of recording records; every write is conditional so concurrent workers cannot collide. */
 export interface RecordingRepository {
   /**
    * Records a notification: creates the record if it does not exist (never overwrites one) and consumes
-   * the nonces, atomically. Returns `replayed` (and writes nothing) if any nonce was seen before.
+   * the nonces, each remembered with the recording it was consumed for.
    */
   accept(input: {
     record: RecordingRecord;
     nonces: readonly ConsumedNonce[];
-  }): Promise<'accepted' | 'replayed'>;
-  /** Takes the exclusive lease on a pending (or failed) record whose lease is free or expired. */
+  }): Promise<AcceptResult>;
+  /**
+   * Takes the exclusive lease on a pending (or failed) record whose lease is free or expired; the record
+   * becomes due again when the lease runs out, so a worker that dies leaves nothing stuck.
+   */
   claim(input: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<ClaimResult>;
+  /** Extends `owner`'s lease (and the due time with it); throws LeaseLostError if it is not `owner`'s. */
+  renewLease(input: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<void>;
   /** Replaces the record while `owner` still holds the lease; throws LeaseLostError otherwise. */
   replaceLeased(record: RecordingRecord, owner: string): Promise<void>;
   get(recordingId: string): Promise<RecordingRecord | undefined>;
@@ -33,6 +56,47 @@ export class LeaseLostError extends Error {
     super(`lease on ${recordingId} was taken over by another worker`);
     this.name = 'LeaseLostError';
   }
+}
+
+/** Vobiz's Retrieve Recording: the only source of trusted metadata and of the audio URL. */
+export interface VobizApi {
+  getRecording(recordingId: string, options?: { signal?: AbortSignal }): Promise<VobizRecording>;
+}
+
+export interface MediaDownload {
+  body: Readable;
+  /** From `Content-Length`; undefined when the server streams without one (or compressed). */
+  contentLength: number | undefined;
+  contentType: string | undefined;
+}
+
+/** Opens the audio at a URL taken from the Retrieve Recording response (never from a callback). */
+export interface MediaSource {
+  open(url: string, options?: { signal?: AbortSignal }): Promise<MediaDownload>;
+}
+
+export interface StoreAudioInput {
+  key: string;
+  contentType: string;
+  body: Readable;
+  /** When known (Content-Length), a different byte count fails the upload before it completes. */
+  expectedBytes: number | undefined;
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Called as bytes pass, with the running total: what the lease renewal watches. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** Durable audio storage; a failed or aborted store leaves no object behind. */
+export interface AudioArchive {
+  store(input: StoreAudioInput): Promise<StoredObject>;
 }
 
 export interface Clock {

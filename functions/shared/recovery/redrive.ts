@@ -1,15 +1,10 @@
-import type { ArchiveOutcome } from '../ingest/archive-recording.js';
+import type { ArchiveOutcome, ArchiveRecording } from '../ingest/archive-recording.js';
 import type { Clock } from '../ingest/ports.js';
 import type { DueRecording, DueRecordings } from './ports.js';
 
-export type ArchiveRecording = (
-  recordingId: string,
-  options: { leaseMs: number; signal?: AbortSignal },
-) => Promise<ArchiveOutcome>;
-
 export interface RedriveDependencies {
   due: DueRecordings;
-  /** The ingest use case shared with the webhook (claim → Retrieve → metadata → audio → stored). */
+  /** The archive use case shared with the archive worker (claim → Retrieve → audio → stored). */
   archiveRecording: ArchiveRecording;
   clock: Clock;
   /** Due records taken per run, oldest first. */
@@ -20,8 +15,6 @@ export interface RedriveDependencies {
   minRemainingToStartMs?: number;
   /** Time kept back at the end to record the outcome of an unfinished attempt. */
   releaseReserveMs?: number;
-  /** A lease outlives the invocation, so a frozen or timed-out run can never be overlapped by another. */
-  leaseMarginMs?: number;
 }
 
 /** A pending record due longer ago than this means the re-drive is not keeping up (alarmed). */
@@ -59,14 +52,14 @@ export interface RedriveSummary {
 }
 
 /**
- * Finishes what the webhook promised with its `202`: reads due `pending` records from the `due` index
- * and re-runs the ingest use case on each. Concurrent runs (and the webhook) are safe because every
- * attempt first takes the record's lease with a conditional write.
+ * Retries what the archive worker could not finish: reads due `pending` records from the `due` index
+ * (backoff after a failed attempt, a lease that ran out after a worker died, or a record the worker's
+ * trigger never delivered) and re-runs the archive use case on each. Concurrent runs (and the worker)
+ * are safe because every attempt first takes the record's lease with a conditional write.
  */
 export function makeRedrive(deps: RedriveDependencies) {
   const minStart = deps.minRemainingToStartMs ?? 60_000;
   const reserve = deps.releaseReserveMs ?? 10_000;
-  const margin = deps.leaseMarginMs ?? 60_000;
 
   return async function redrive(options: {
     remainingMs: () => number;
@@ -95,11 +88,10 @@ export function makeRedrive(deps: RedriveDependencies) {
         await deps.due.clearDue(item.recordingId);
         return { recordingId: item.recordingId, result: 'stray', status: item.status };
       }
-      // Timers and lease times want whole milliseconds; a context's remaining time need not be one.
+      // Timers want whole milliseconds; a context's remaining time need not be one.
       const remaining = Math.floor(options.remainingMs());
       const deadline = AbortSignal.timeout(Math.max(1_000, remaining - reserve));
       const outcome = await deps.archiveRecording(item.recordingId, {
-        leaseMs: remaining + margin,
         signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
       });
       if (outcome.outcome === 'stored' && outcome.alreadyStored) {
