@@ -455,6 +455,7 @@ function startArchiveTrigger(
     parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, options.archiveConcurrency),
     maxConcurrency: options.archiveConcurrency,
     timeoutMs: TIMEOUTS_MS.worker,
+    ...(options.inMemory ? {} : { checkpointFile: join(options.dataDir, 'archive-trigger.json') }),
     handler: async (event, context) => {
       const started = performance.now();
       const result = await handler(event, context);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -60,6 +61,11 @@ export interface StreamTriggerOptions {
   onError?: (error: unknown) => void;
   pollIntervalMs?: number;
   retryDelayMs?: number;
+  /**
+   * Where to keep each shard's position (the last sequence number handled), so that a restarted local
+   * stack resumes where it stopped, as a mapping does, instead of replaying the stream's 24 hours.
+   */
+  checkpointFile?: string;
 }
 
 export interface StreamTrigger {
@@ -171,21 +177,32 @@ export async function startStreamTrigger(options: StreamTriggerOptions): Promise
     );
   };
 
+  const checkpoints = new Checkpoints(options.checkpointFile, streamArn);
+
   const readShard = async (shard: Shard): Promise<void> => {
     const shardId = shard.ShardId!;
+    const after = checkpoints.get(shardId);
     let iterator = (
       await streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ...(after
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
       )
     ).ShardIterator;
     while (iterator && !stopping.signal.aborted) {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
       iterator = page.NextShardIterator;
-      const records = (page.Records ?? [])
+      const all = page.Records ?? [];
+      const records = all
         .map((record) => toLambdaRecord(record, streamArn))
         .filter((record) => matches(options.filter, record));
       if (records.length > 0) await dispatch(shardId, records);
-      else if ((page.Records ?? []).length === 0) await sleepUnlessStopped(poll);
+      if (all.length === 0) await sleepUnlessStopped(poll);
+      else if (!stopping.signal.aborted) checkpoints.set(shardId, all.at(-1)!.dynamodb!.SequenceNumber!);
     }
   };
 
@@ -278,6 +295,34 @@ export function matches(pattern: unknown, value: unknown): boolean {
     );
   }
   return pattern === value;
+}
+
+/** Shard positions, kept in a small JSON file when one is given (and only for the same stream). */
+class Checkpoints {
+  private readonly positions: Record<string, string> = {};
+  constructor(
+    private readonly file: string | undefined,
+    private readonly streamArn: string,
+  ) {
+    if (!file || !existsSync(file)) return;
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+        streamArn?: string;
+        shards?: Record<string, string>;
+      };
+      if (saved.streamArn === streamArn) Object.assign(this.positions, saved.shards);
+    } catch {
+      // unreadable: start from the oldest retained record, which is safe (the worker is idempotent)
+    }
+  }
+  get(shardId: string): string | undefined {
+    return this.positions[shardId];
+  }
+  set(shardId: string, sequenceNumber: string): void {
+    this.positions[shardId] = sequenceNumber;
+    if (this.file)
+      writeFileSync(this.file, JSON.stringify({ streamArn: this.streamArn, shards: this.positions }));
+  }
 }
 
 class Semaphore {

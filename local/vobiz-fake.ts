@@ -48,6 +48,8 @@ export interface FakeRecording {
   faults: FakeFaults;
   retrieveCalls: number;
   mediaCalls: number;
+  /** Audio bytes written to clients so far, over all downloads. */
+  mediaBytesSent: number;
 }
 
 const BLOCK_BYTES = 256 * 1024;
@@ -143,6 +145,9 @@ export class VobizFake {
   readonly requests: { method: string; path: string }[] = [];
   /** Faults for every recording (merged under per-recording faults). */
   globalFaults: FakeFaults = {};
+  /** Audio downloads being served right now, and the most there ever were at once. */
+  activeMediaDownloads = 0;
+  maxActiveMediaDownloads = 0;
 
   constructor(private readonly options: VobizFakeOptions = {}) {
     this.authId = options.authId ?? 'MA_FAKE0001';
@@ -201,7 +206,15 @@ export class VobizFake {
       rounded_recording_duration: Math.ceil(durationMs / 60_000) * 60,
       to_number: input.to_number ?? '919624705678',
     };
-    const recording: FakeRecording = { metadata, sizeBytes, format, faults, retrieveCalls: 0, mediaCalls: 0 };
+    const recording: FakeRecording = {
+      metadata,
+      sizeBytes,
+      format,
+      faults,
+      retrieveCalls: 0,
+      mediaCalls: 0,
+      mediaBytesSent: 0,
+    };
     this.recordings.set(id, recording);
     return recording;
   }
@@ -364,20 +377,33 @@ export class VobizFake {
       'content-type': format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
       'content-length': String(recording.sizeBytes),
     });
-    let sent = 0;
-    for (const chunk of audioChunks(id, format, recording.sizeBytes)) {
-      if (faults.truncateAudioAt !== undefined && sent + chunk.length > faults.truncateAudioAt) {
-        const part = chunk.subarray(0, faults.truncateAudioAt - sent);
-        await new Promise<void>((resolve) => res.write(part, () => resolve()));
-        res.socket?.destroy();
-        return;
+    this.maxActiveMediaDownloads = Math.max(this.maxActiveMediaDownloads, ++this.activeMediaDownloads);
+    try {
+      let sent = 0;
+      for (const chunk of audioChunks(id, format, recording.sizeBytes)) {
+        if (faults.truncateAudioAt !== undefined && sent + chunk.length > faults.truncateAudioAt) {
+          const part = chunk.subarray(0, faults.truncateAudioAt - sent);
+          await new Promise<void>((resolve) => res.write(part, () => resolve()));
+          recording.mediaBytesSent += part.length;
+          res.socket?.destroy();
+          return;
+        }
+        sent += chunk.length;
+        recording.mediaBytesSent += chunk.length;
+        if (!res.write(chunk))
+          await new Promise<void>((resolve) => {
+            res.once('drain', resolve);
+            res.once('close', resolve);
+          });
+        if (res.destroyed) return;
+        // Read per chunk, so a test can speed up a download that is under way.
+        const delay = recording.faults.mediaChunkDelayMs ?? this.globalFaults.mediaChunkDelayMs;
+        if (delay) await sleep(delay);
       }
-      sent += chunk.length;
-      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
-      if (res.destroyed) return;
-      if (faults.mediaChunkDelayMs) await sleep(faults.mediaChunkDelayMs);
+      res.end();
+    } finally {
+      this.activeMediaDownloads--;
     }
-    res.end();
   }
 }
 

@@ -1,26 +1,31 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { RecordingRecord, VobizRecording } from '../../functions/shared/domain/recording.js';
-import type {
-  AudioArchive,
-  StoreAudioInput,
-  StoredObject,
-} from '../../functions/shared/adapters/s3-archive.js';
 import { DigestingStream } from '../../functions/shared/adapters/s3-archive.js';
-import type { MediaDownload, MediaSource } from '../../functions/shared/adapters/media.js';
-import type { VobizApi } from '../../functions/shared/adapters/vobiz-client.js';
 import {
   LeaseLostError,
+  type AcceptResult,
+  type AudioArchive,
   type ClaimResult,
   type ConsumedNonce,
+  type MediaDownload,
+  type MediaSource,
   type RecordingRepository,
+  type StoreAudioInput,
+  type StoredObject,
+  type VobizApi,
 } from '../../functions/shared/ingest/ports.js';
 
 /** The repository's contract in memory: same conditions as the DynamoDB adapter, for use-case tests. */
 export class InMemoryRecordings implements RecordingRepository {
   readonly records = new Map<string, RecordingRecord>();
-  readonly nonces = new Set<string>();
-  /** Makes `replaceLeased` slow, to exercise the overlap of the metadata write and the transfer. */
+  /** Consumed nonce → the recording it was consumed for. */
+  readonly nonces = new Map<string, string>();
+  /** Makes `replaceLeased` slow, to observe what happens while a write is in flight. */
   writeDelayMs = 0;
+  /** Lease renewals, in order, and an optional failure to inject into them. */
+  readonly renewals: { recordingId: string; owner: string; nowMs: number }[] = [];
+  renewFailure: Error | undefined;
 
   accept({
     record,
@@ -28,12 +33,45 @@ export class InMemoryRecordings implements RecordingRepository {
   }: {
     record: RecordingRecord;
     nonces: readonly ConsumedNonce[];
-  }): Promise<'accepted' | 'replayed'> {
-    if (nonces.some((n) => this.nonces.has(n.value))) return Promise.resolve('replayed');
-    nonces.forEach((n) => this.nonces.add(n.value));
-    if (!this.records.has(record.recording_id))
-      this.records.set(record.recording_id, structuredClone(record));
-    return Promise.resolve('accepted');
+  }): Promise<AcceptResult> {
+    const id = record.recording_id;
+    const seen = nonces.filter((n) => this.nonces.has(n.value));
+    if (seen.some((n) => this.nonces.get(n.value) !== id)) return Promise.resolve({ kind: 'replayed' });
+    nonces.forEach((n) => this.nonces.set(n.value, id));
+    const existing = this.records.get(id);
+    if (existing)
+      return Promise.resolve({
+        kind: 'known',
+        status: existing.status,
+        retry: nonces.length > 0 && seen.length === nonces.length,
+      });
+    this.records.set(id, structuredClone(record));
+    return Promise.resolve({ kind: 'recorded', status: 'pending' });
+  }
+
+  renewLease({
+    recordingId,
+    owner,
+    nowMs,
+    leaseMs,
+  }: {
+    recordingId: string;
+    owner: string;
+    nowMs: number;
+    leaseMs: number;
+  }): Promise<void> {
+    this.renewals.push({ recordingId, owner, nowMs });
+    if (this.renewFailure) return Promise.reject(this.renewFailure);
+    const current = this.records.get(recordingId);
+    if (current?.lease_owner !== owner || current.status !== 'pending')
+      return Promise.reject(new LeaseLostError(recordingId));
+    const until = nowMs + leaseMs;
+    this.records.set(recordingId, {
+      ...current,
+      lease_until_ms: until,
+      next_attempt_at: new Date(until).toISOString(),
+    });
+    return Promise.resolve();
   }
 
   claim({
@@ -108,9 +146,16 @@ export class StubMedia implements MediaSource {
 export class InMemoryArchive implements AudioArchive {
   readonly objects = new Map<string, { bytes: Buffer; contentType: string }>();
   async store(input: StoreAudioInput): Promise<StoredObject> {
-    const digest = new DigestingStream(input.expectedBytes);
+    const digest = new DigestingStream(input.expectedBytes, input.onProgress);
     const chunks: Buffer[] = [];
-    for await (const chunk of input.body.pipe(digest)) chunks.push(chunk as Buffer);
+    await pipeline(
+      input.body,
+      digest,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) chunks.push(chunk);
+      },
+      { signal: input.signal },
+    );
     this.objects.set(input.key, { bytes: Buffer.concat(chunks), contentType: input.contentType });
     return { bucket: 'memory', key: input.key, sizeBytes: digest.bytes, sha256: digest.hash.digest('hex') };
   }

@@ -60,11 +60,12 @@ export function buildRedrive(
   const settings = readRedriveSettings(
     redriveEnv(fake, env, { BACKFILL_LOOKBACK_MINUTES: '0', ...extraEnv }),
   );
-  return buildRedriveDependencies(
-    settings,
-    { authId: fake.authId, authToken: fake.authToken },
-    { documents: env.documents, s3: env.s3, vobiz: FAST_VOBIZ, ...clients },
-  );
+  return buildRedriveDependencies(settings, { authId: fake.authId, authToken: fake.authToken }, fake.authId, {
+    documents: env.documents,
+    s3: env.s3,
+    vobiz: FAST_VOBIZ,
+    ...clients,
+  });
 }
 
 /** The real middy handler over those collaborators. */

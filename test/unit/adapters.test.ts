@@ -4,6 +4,7 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   TransactionCanceledException,
+  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -43,74 +44,120 @@ const record: RecordingRecord = {
 describe('DynamoRecordingRepository (SDK mocked)', () => {
   beforeEach(() => documents.reset());
 
+  const NONCE = [{ value: '123456789', expiresAtSec: 99 }];
+
   it('accepts with one transaction: conditional nonce puts and a put of the record only if it is new', async () => {
     documents.on(TransactWriteCommand).resolves({});
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
-      'accepted',
-    );
+    expect(await repo.accept({ record, nonces: NONCE })).toEqual({ kind: 'recorded', status: 'pending' });
     const input = documents.commandCalls(TransactWriteCommand)[0]!.args[0].input;
     expect(input.TransactItems?.[0]?.Put).toMatchObject({
-      Item: { pk: 'NONCE#123456789', sk: 'NONCE', expires_at: 99 },
+      Item: { pk: 'NONCE#123456789', sk: 'NONCE', expires_at: 99, recording_id: 'rec-1' },
       ConditionExpression: 'attribute_not_exists(#pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     expect(input.TransactItems?.[1]?.Put).toMatchObject({
       Item: { pk: 'REC#rec-1', sk: 'REC', status: 'pending', gsi_due_pk: expect.stringMatching(/^DUE#/) },
       ConditionExpression: 'attribute_not_exists(#pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
-  const cancelled = (...codes: string[]) =>
+  /** A cancelled transaction as DynamoDB reports it, with the item each failed condition found. */
+  const cancelled = (...reasons: (string | Record<string, AttributeValue>)[]) =>
     new TransactionCanceledException({
       message: 'cancelled',
       $metadata: {},
-      CancellationReasons: codes.map((Code) => ({ Code })),
+      CancellationReasons: reasons.map((reason) =>
+        typeof reason === 'string' ? { Code: reason } : { Code: 'ConditionalCheckFailed', Item: reason },
+      ),
     });
+  const nonceFor = (id: string) => ({ pk: { S: 'NONCE#123456789' }, recording_id: { S: id } });
+  const existing = (status: string) => ({ pk: { S: 'REC#rec-1' }, status: { S: status } });
 
-  it('reports a replay when a nonce condition cancels the transaction, and rethrows other cancellations', async () => {
-    documents
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled('ConditionalCheckFailed', 'None'))
-      .rejectsOnce(cancelled('None', 'TransactionConflict'));
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
-      'replayed',
-    );
-    await expect(repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).rejects.toThrow(
-      TransactionCanceledException,
-    );
+  it('a nonce consumed for another recording is a replay, and nothing more is written', async () => {
+    documents.on(TransactWriteCommand).rejectsOnce(cancelled(nonceFor('rec-other'), 'None'));
+    expect(await repo.accept({ record, nonces: NONCE })).toEqual({ kind: 'replayed' });
+    expect(documents.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
-  it('for an existing record, consumes only the nonces and never writes the record', async () => {
+  it('the same nonce for the same recording is a retry of the delivery: its status, no write', async () => {
+    documents.on(TransactWriteCommand).rejectsOnce(cancelled(nonceFor('rec-1'), existing('stored')));
+    expect(await repo.accept({ record, nonces: NONCE })).toEqual({
+      kind: 'known',
+      status: 'stored',
+      retry: true,
+    });
+    expect(documents.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('rethrows a cancellation that is not about a condition', async () => {
+    documents.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict'));
+    await expect(repo.accept({ record, nonces: NONCE })).rejects.toThrow(TransactionCanceledException);
+  });
+
+  it('for an existing record, consumes only the new nonces and never writes the record', async () => {
     documents
       .on(TransactWriteCommand)
-      .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
+      .rejectsOnce(cancelled('None', existing('failed')))
       .resolvesOnce({});
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
-      'accepted',
-    );
+    expect(await repo.accept({ record, nonces: NONCE })).toEqual({
+      kind: 'known',
+      status: 'failed',
+      retry: false,
+    });
     const second = documents.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
     expect(second).toHaveLength(1);
-    expect(second[0]?.Put?.Item).toMatchObject({ pk: 'NONCE#123456789' });
-    // A nonce used in between (a racing replay) is still a replay.
+    expect(second[0]?.Put).toMatchObject({
+      Item: { pk: 'NONCE#123456789', recording_id: 'rec-1' },
+      ConditionExpression: 'attribute_not_exists(#pk) OR recording_id = :id',
+    });
+    // A nonce used in between by another recording (a racing replay) is still a replay.
     documents.reset();
     documents
       .on(TransactWriteCommand)
-      .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
-      .rejectsOnce(cancelled('ConditionalCheckFailed'));
-    expect(await repo.accept({ record, nonces: [{ value: '123456789', expiresAtSec: 99 }] })).toBe(
-      'replayed',
-    );
+      .rejectsOnce(cancelled('None', existing('pending')))
+      .rejectsOnce(cancelled(nonceFor('rec-other')));
+    expect(await repo.accept({ record, nonces: NONCE })).toEqual({ kind: 'replayed' });
   });
 
-  it('without nonces (backfill) puts the record only if it is new, and an existing record is fine', async () => {
-    documents
-      .on(PutCommand)
-      .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    expect(await repo.accept({ record, nonces: [] })).toBe('accepted');
+  it('without nonces (backfill) puts the record only if it is new, and reports an existing one', async () => {
+    documents.on(PutCommand).rejectsOnce(
+      new ConditionalCheckFailedException({
+        message: 'exists',
+        $metadata: {},
+        Item: existing('stored'),
+      }),
+    );
+    expect(await repo.accept({ record, nonces: [] })).toEqual({
+      kind: 'known',
+      status: 'stored',
+      retry: false,
+    });
     expect(documents.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe(
       'attribute_not_exists(#pk)',
     );
     expect(documents.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(documents.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('renewLease moves the lease and the due time, only for the owner of a pending record', async () => {
+    documents
+      .on(UpdateCommand)
+      .resolvesOnce({})
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    await repo.renewLease({ recordingId: 'rec-1', owner: 'me', nowMs: 1_000, leaseMs: 60_000 });
+    expect(documents.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      ConditionExpression: 'lease_owner = :owner AND #status = :pending',
+      ExpressionAttributeValues: {
+        ':owner': 'me',
+        ':until': 61_000,
+        ':due': new Date(61_000).toISOString(),
+        ':dueSk': '000000000061000#rec-1',
+      },
+    });
+    await expect(
+      repo.renewLease({ recordingId: 'rec-1', owner: 'me', nowMs: 1_000, leaseMs: 60_000 }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it('claim reports stored or busy from a consistent read when the condition fails', async () => {

@@ -137,7 +137,11 @@ export class VobizClient implements VobizApi {
       try {
         response = await this.fetch(url, {
           method: 'GET',
-          headers: { ...headersFor(credentials), Accept: 'application/json', 'Content-Type': 'application/json' },
+          headers: {
+            ...headersFor(credentials),
+            Accept: 'application/json',
+            'Content-Type': 'application/json',
+          },
           redirect: 'error',
           signal,
         });

@@ -110,7 +110,8 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
     } catch (thrown) {
       await lease.stop();
       // Once the lease is gone, the record belongs to whoever took it: write nothing more.
-      if (thrown instanceof LeaseLostError || lease.lost instanceof LeaseLostError) return { outcome: 'busy' };
+      if (thrown instanceof LeaseLostError || lease.lost instanceof LeaseLostError)
+        return { outcome: 'busy' };
       const error = lease.lost ?? (thrown instanceof Error ? thrown : new Error(String(thrown)));
       return release(deps, random, record, owner, error);
     }
@@ -167,7 +168,7 @@ class LeaseKeeper {
     const now = this.deps.clock.nowMs();
     if (now - this.lastProgressMs >= this.leaseMs) {
       this.fail(
-        new TransientError(`audio transfer stalled: no progress for ${Math.round(this.leaseMs / 1000)} s`),
+        new TransientError(`audio transfer stalled: no progress for ${+(this.leaseMs / 1000).toFixed(1)} s`),
       );
       return;
     }

@@ -35,10 +35,7 @@ export interface RecordingRepository {
    * Records a notification: creates the record if it does not exist (never overwrites one) and consumes
    * the nonces, each remembered with the recording it was consumed for.
    */
-  accept(input: {
-    record: RecordingRecord;
-    nonces: readonly ConsumedNonce[];
-  }): Promise<AcceptResult>;
+  accept(input: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<AcceptResult>;
   /**
    * Takes the exclusive lease on a pending (or failed) record whose lease is free or expired; the record
    * becomes due again when the lease runs out, so a worker that dies leaves nothing stuck.
