@@ -1,8 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { computeSignature, type SignatureScheme } from '../functions/shared/domain/signature.js';
+import type { SignatureScheme } from '../functions/shared/domain/signature.js';
 
 /**
  * A Vobiz API fake that speaks HTTP as shared/vobiz/retrieve-recording.md documents it: Retrieve a
@@ -224,7 +224,11 @@ export class VobizFake {
     };
   }
 
-  /** Signature headers for a callback to `url`, as Vobiz would send them. */
+  /**
+   * Signature headers for a callback to `url`, as Vobiz would send them (facts.md). Written from the
+   * documentation rather than with the verifier's code, so the two cannot share a misreading: one nonce
+   * header per version, which the parent account's signature shares (MA-V3 signs the V3 nonce).
+   */
   sign(
     url: string,
     options: { schemes?: SignatureScheme[]; token?: string; parentToken?: string; nonce?: string } = {},
@@ -232,13 +236,14 @@ export class VobizFake {
     const headers: Record<string, string> = {};
     const baseUrl = url.split(/[?#]/)[0]!;
     for (const scheme of options.schemes ?? ['V3', 'V2']) {
-      const nonce = options.nonce ?? randomNonce();
-      const token = scheme.startsWith('MA')
-        ? (options.parentToken ?? this.authToken)
-        : (options.token ?? this.authToken);
-      const name = `x-vobiz-signature-${scheme.toLowerCase()}`;
-      headers[name] = computeSignature(scheme, token, baseUrl, nonce);
-      headers[`${name}-nonce`] = nonce;
+      const v3 = scheme.endsWith('V3');
+      const nonceHeader = v3 ? 'x-vobiz-signature-v3-nonce' : 'x-vobiz-signature-v2-nonce';
+      const nonce = (headers[nonceHeader] ??= options.nonce ?? randomNonce());
+      const parent = scheme.startsWith('MA-');
+      const token = parent ? (options.parentToken ?? this.authToken) : (options.token ?? this.authToken);
+      headers[`x-vobiz-signature-${scheme.toLowerCase()}`] = createHmac('sha256', token)
+        .update(v3 ? `${baseUrl}.${nonce}` : `${baseUrl}${nonce}`)
+        .digest('base64');
     }
     return headers;
   }
