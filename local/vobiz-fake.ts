@@ -1,7 +1,14 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import type { SignatureScheme } from '../functions/shared/domain/signature.js';
 
 /**
@@ -37,8 +44,13 @@ export interface FakeFaults {
   mediaChunkDelayMs?: number;
   /** Return this `recording_url` instead of our own (e.g. a foreign origin). */
   recordingUrl?: string;
-  /** Answer the audio download with a redirect to this URL. */
+  /** Answer the audio download with a redirect to this URL (e.g. another fake: a second origin). */
   mediaRedirectTo?: string;
+  /**
+   * Answer the audio download gzip-compressed, with the compressed Content-Length: `'if-accepted'`
+   * when the request's Accept-Encoding allows gzip (as a CDN does), `'always'` whatever it asked for.
+   */
+  mediaGzip?: 'if-accepted' | 'always';
 }
 
 export interface FakeRecording {
@@ -139,8 +151,8 @@ export class VobizFake {
   private readonly recordings = new Map<string, FakeRecording>();
   private server: Server | undefined;
   private origin = '';
-  /** Every request's method and path, for assertions. */
-  readonly requests: { method: string; path: string }[] = [];
+  /** Every request's method, path and headers (credentials included: it is a fake), for assertions. */
+  readonly requests: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
   /** Faults for every recording (merged under per-recording faults). */
   globalFaults: FakeFaults = {};
 
@@ -271,7 +283,7 @@ export class VobizFake {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname });
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, headers: { ...req.headers } });
     const prefix = `/api/v1/Account/${this.authId}/Recording/`;
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -365,8 +377,20 @@ export class VobizFake {
       res.end('media error');
       return;
     }
+    const contentType = format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
+    if (faults.mediaGzip === 'always' || (faults.mediaGzip && acceptsGzip(req.headers['accept-encoding']))) {
+      // Compressed whole (the fake's recordings are small): the header must state the compressed size.
+      const body = gzipSync(Buffer.concat([...audioChunks(id, format, recording.sizeBytes)]));
+      res.writeHead(200, {
+        'content-type': contentType,
+        'content-encoding': 'gzip',
+        'content-length': String(body.length),
+      });
+      res.end(body);
+      return;
+    }
     res.writeHead(200, {
-      'content-type': format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+      'content-type': contentType,
       'content-length': String(recording.sizeBytes),
     });
     let sent = 0;
@@ -384,6 +408,19 @@ export class VobizFake {
     }
     res.end();
   }
+}
+
+/** Whether an Accept-Encoding header allows gzip (named, or `*`, without `q=0`). */
+export function acceptsGzip(header: string | undefined): boolean {
+  const codings = new Map(
+    (header ?? '').split(',').map((part) => {
+      const [coding = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      return [coding, q === undefined ? 1 : Number(q.slice(2))] as const;
+    }),
+  );
+  const q = codings.get('gzip') ?? codings.get('x-gzip') ?? codings.get('*') ?? 0;
+  return q > 0;
 }
 
 /** A random 20-digit nonce, as Vobiz sends. */

@@ -126,7 +126,7 @@ export function buildRedriveDependencies(
     vobiz,
     media: new HttpMediaSource({
       allowedOrigins: settings.allowedOrigins,
-      headers: () => vobiz.authHeaders(),
+      auth: { apiBaseUrl: settings.vobizApiBaseUrl, headers: () => vobiz.authHeaders() },
     }),
     archive: new S3AudioArchive(clients.s3, settings.bucketName),
     clock: clients.clock,

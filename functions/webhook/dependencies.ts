@@ -61,7 +61,10 @@ export async function loadWebhookDependencies(
     archiveRecording: makeArchiveRecording({
       recordings,
       vobiz,
-      media: new HttpMediaSource({ allowedOrigins, headers: () => vobiz.authHeaders() }),
+      media: new HttpMediaSource({
+        allowedOrigins,
+        auth: { apiBaseUrl: baseUrl, headers: () => vobiz.authHeaders() },
+      }),
       archive: new S3AudioArchive(createS3Client(env), storage.bucketName),
       clock: systemClock,
       accountId: credentials.authId,
