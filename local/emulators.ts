@@ -18,6 +18,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
+import { addMultipartCleanup } from './s3rver-multipart.js';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
 
 /** Credentials the emulators accept; never real ones. */
@@ -165,6 +166,7 @@ export async function startS3Server(
     resetOnClose: options.directory === undefined,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
+  addMultipartCleanup(server);
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

@@ -1,8 +1,15 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { computeSignature, type SignatureScheme } from '../functions/shared/domain/signature.js';
+import { gzipSync } from 'node:zlib';
+import type { SignatureScheme } from '../functions/shared/domain/signature.js';
 
 /**
  * A Vobiz API fake that speaks HTTP as shared/vobiz/retrieve-recording.md documents it: Retrieve a
@@ -37,8 +44,13 @@ export interface FakeFaults {
   mediaChunkDelayMs?: number;
   /** Return this `recording_url` instead of our own (e.g. a foreign origin). */
   recordingUrl?: string;
-  /** Answer the audio download with a redirect to this URL. */
+  /** Answer the audio download with a redirect to this URL (e.g. another fake: a second origin). */
   mediaRedirectTo?: string;
+  /**
+   * Answer the audio download gzip-compressed, with the compressed Content-Length: `'if-accepted'`
+   * when the request's Accept-Encoding allows gzip (as a CDN does), `'always'` whatever it asked for.
+   */
+  mediaGzip?: 'if-accepted' | 'always';
 }
 
 export interface FakeRecording {
@@ -141,8 +153,8 @@ export class VobizFake {
   private readonly recordings = new Map<string, FakeRecording>();
   private server: Server | undefined;
   private origin = '';
-  /** Every request's method and path, for assertions. */
-  readonly requests: { method: string; path: string }[] = [];
+  /** Every request's method, path and headers (credentials included: it is a fake), for assertions. */
+  readonly requests: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
   /** Faults for every recording (merged under per-recording faults). */
   globalFaults: FakeFaults = {};
   /** Audio downloads being served right now, and the most there ever were at once. */
@@ -237,7 +249,11 @@ export class VobizFake {
     };
   }
 
-  /** Signature headers for a callback to `url`, as Vobiz would send them. */
+  /**
+   * Signature headers for a callback to `url`, as Vobiz would send them (facts.md). Written from the
+   * documentation rather than with the verifier's code, so the two cannot share a misreading: one nonce
+   * header per version, which the parent account's signature shares (MA-V3 signs the V3 nonce).
+   */
   sign(
     url: string,
     options: { schemes?: SignatureScheme[]; token?: string; parentToken?: string; nonce?: string } = {},
@@ -245,13 +261,14 @@ export class VobizFake {
     const headers: Record<string, string> = {};
     const baseUrl = url.split(/[?#]/)[0]!;
     for (const scheme of options.schemes ?? ['V3', 'V2']) {
-      const nonce = options.nonce ?? randomNonce();
-      const token = scheme.startsWith('MA')
-        ? (options.parentToken ?? this.authToken)
-        : (options.token ?? this.authToken);
-      const name = `x-vobiz-signature-${scheme.toLowerCase()}`;
-      headers[name] = computeSignature(scheme, token, baseUrl, nonce);
-      headers[`${name}-nonce`] = nonce;
+      const v3 = scheme.endsWith('V3');
+      const nonceHeader = v3 ? 'x-vobiz-signature-v3-nonce' : 'x-vobiz-signature-v2-nonce';
+      const nonce = (headers[nonceHeader] ??= options.nonce ?? randomNonce());
+      const parent = scheme.startsWith('MA-');
+      const token = parent ? (options.parentToken ?? this.authToken) : (options.token ?? this.authToken);
+      headers[`x-vobiz-signature-${scheme.toLowerCase()}`] = createHmac('sha256', token)
+        .update(v3 ? `${baseUrl}.${nonce}` : `${baseUrl}${nonce}`)
+        .digest('base64');
     }
     return headers;
   }
@@ -279,7 +296,7 @@ export class VobizFake {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname });
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, headers: { ...req.headers } });
     const prefix = `/api/v1/Account/${this.authId}/Recording/`;
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -373,8 +390,20 @@ export class VobizFake {
       res.end('media error');
       return;
     }
+    const contentType = format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
+    if (faults.mediaGzip === 'always' || (faults.mediaGzip && acceptsGzip(req.headers['accept-encoding']))) {
+      // Compressed whole (the fake's recordings are small): the header must state the compressed size.
+      const body = gzipSync(Buffer.concat([...audioChunks(id, format, recording.sizeBytes)]));
+      res.writeHead(200, {
+        'content-type': contentType,
+        'content-encoding': 'gzip',
+        'content-length': String(body.length),
+      });
+      res.end(body);
+      return;
+    }
     res.writeHead(200, {
-      'content-type': format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+      'content-type': contentType,
       'content-length': String(recording.sizeBytes),
     });
     this.maxActiveMediaDownloads = Math.max(this.maxActiveMediaDownloads, ++this.activeMediaDownloads);
@@ -405,6 +434,19 @@ export class VobizFake {
       this.activeMediaDownloads--;
     }
   }
+}
+
+/** Whether an Accept-Encoding header allows gzip (named, or `*`, without `q=0`). */
+export function acceptsGzip(header: string | undefined): boolean {
+  const codings = new Map(
+    (header ?? '').split(',').map((part) => {
+      const [coding = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      return [coding, q === undefined ? 1 : Number(q.slice(2))] as const;
+    }),
+  );
+  const q = codings.get('gzip') ?? codings.get('x-gzip') ?? codings.get('*') ?? 0;
+  return q > 0;
 }
 
 /** A random 20-digit nonce, as Vobiz sends. */

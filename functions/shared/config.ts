@@ -41,7 +41,12 @@ export function loadStorageConfig(env: Env = process.env): StorageConfig {
   return { tableName: required(env, 'TABLE_NAME'), bucketName: required(env, 'BUCKET_NAME') };
 }
 
-/** An allowed media origin: exact (`http://127.0.0.1:4010`) or with one leading wildcard label (`https://*.vobiz.ai`). */
+/**
+ * An allowed media origin (where audio may be *downloaded* from): exact (`http://127.0.0.1:4010`) or a
+ * wildcard (`https://*.vobiz.ai`) that matches subdomains at any depth (`media.vobiz.ai`,
+ * `a.b.vobiz.ai`) but not the bare domain. Where the Vobiz *credentials* may go is narrower: see
+ * `isVobizOrigin`.
+ */
 export interface OriginPattern {
   protocol: 'http:' | 'https:';
   host: string; // without the `*.`
@@ -92,6 +97,23 @@ export function isAllowedOrigin(rawUrl: string, patterns: readonly OriginPattern
       p.port === url.port &&
       (p.wildcard ? host.endsWith(`.${p.host}`) && host.length > p.host.length + 1 : host === p.host),
   );
+}
+
+/**
+ * Whether Vobiz's API credentials may be sent to this URL's origin: `https://vobiz.ai` or exactly one
+ * label under it (`https://media.vobiz.ai`) on the default port, or the origin of the configured API base
+ * URL (the local simulator serves the API and the audio). Never a URL with userinfo.
+ */
+export function isVobizOrigin(rawUrl: string, apiBaseUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (url.origin === new URL(apiBaseUrl).origin) return true;
+  return url.protocol === 'https:' && url.port === '' && /^([a-z0-9-]+\.)?vobiz\.ai$/.test(url.hostname);
 }
 
 /** Auth ids become part of S3 keys and URL paths. */

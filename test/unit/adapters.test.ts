@@ -23,7 +23,7 @@ import {
   TransientError,
   VobizAuthError,
 } from '../../functions/shared/domain/errors.js';
-import { parseOriginPatterns } from '../../functions/shared/config.js';
+import { isVobizOrigin, parseOriginPatterns } from '../../functions/shared/config.js';
 import type { RecordingRecord } from '../../functions/shared/domain/recording.js';
 
 const documents = mockClient(DynamoDBDocumentClient);
@@ -344,5 +344,117 @@ describe('HttpMediaSource origin policy', () => {
       RecordingNotAvailableError,
     );
     await expect(source(500).open('https://media.vobiz.ai/a.mp3')).rejects.toBeInstanceOf(TransientError);
+  });
+});
+
+describe('HttpMediaSource credentials', () => {
+  const origins = parseOriginPatterns('https://*.vobiz.ai,http://127.0.0.1:4010');
+  const auth = (apiBaseUrl = 'https://api.vobiz.ai') => ({
+    apiBaseUrl,
+    headers: () => ({ 'X-Auth-ID': 'MA_1', 'X-Auth-Token': 'tok' }),
+  });
+  const redirect = (location: string) => () => new Response(null, { status: 302, headers: { location } });
+  const audio = () => new Response('abc', { status: 200, headers: { 'content-length': '3' } });
+  const sentToken = (calls: FetchCall[]) =>
+    calls.map((c) => [c.url, new Headers(c.init?.headers).get('x-auth-token')]);
+
+  it('sends them to the Vobiz origin of the recording_url, and drops them when a redirect changes origin', async () => {
+    const { fetch, calls } = fakeFetch([redirect('https://cdn.vobiz.ai/b.mp3'), audio]);
+    await new HttpMediaSource({ allowedOrigins: origins, auth: auth(), fetch }).open(
+      'https://media.vobiz.ai/a.mp3',
+    );
+    expect(sentToken(calls)).toEqual([
+      ['https://media.vobiz.ai/a.mp3', 'tok'],
+      ['https://cdn.vobiz.ai/b.mp3', null],
+    ]);
+  });
+
+  it('keeps them on a redirect within the origin, and never resends them after leaving it', async () => {
+    const { fetch, calls } = fakeFetch([
+      redirect('/b.mp3'),
+      redirect('https://cdn.vobiz.ai/c.mp3'),
+      redirect('https://media.vobiz.ai/d.mp3'),
+      audio,
+    ]);
+    await new HttpMediaSource({ allowedOrigins: origins, auth: auth(), fetch }).open(
+      'https://media.vobiz.ai/a.mp3',
+    );
+    expect(sentToken(calls)).toEqual([
+      ['https://media.vobiz.ai/a.mp3', 'tok'],
+      ['https://media.vobiz.ai/b.mp3', 'tok'],
+      ['https://cdn.vobiz.ai/c.mp3', null],
+      ['https://media.vobiz.ai/d.mp3', null],
+    ]);
+  });
+
+  it.each([
+    [
+      'a deeper subdomain the download allow-list accepts',
+      'https://a.b.vobiz.ai/a.mp3',
+      'https://api.vobiz.ai',
+    ],
+    ['an allowed origin that is not the API', 'http://127.0.0.1:4010/a.mp3', 'https://api.vobiz.ai'],
+  ])('never sends them to %s', async (_case, url, apiBaseUrl) => {
+    const { fetch, calls } = fakeFetch([redirect('https://media.vobiz.ai/b.mp3'), audio]);
+    await new HttpMediaSource({ allowedOrigins: origins, auth: auth(apiBaseUrl), fetch }).open(url);
+    expect(sentToken(calls).map(([, token]) => token)).toEqual([null, null]);
+  });
+
+  it('sends them to the configured API origin (the local simulator serves the audio)', async () => {
+    const { fetch, calls } = fakeFetch([audio]);
+    await new HttpMediaSource({
+      allowedOrigins: origins,
+      auth: auth('http://127.0.0.1:4010'),
+      fetch,
+    }).open('http://127.0.0.1:4010/a.mp3');
+    expect(sentToken(calls)).toEqual([['http://127.0.0.1:4010/a.mp3', 'tok']]);
+  });
+
+  it('defines a Vobiz origin as https on vobiz.ai or one label under it, or the API base origin', () => {
+    const api = 'https://api.vobiz.ai';
+    expect(isVobizOrigin('https://media.vobiz.ai/x.mp3', api)).toBe(true);
+    expect(isVobizOrigin('https://vobiz.ai/x.mp3', api)).toBe(true);
+    expect(isVobizOrigin('https://MEDIA.Vobiz.AI:443/x', api)).toBe(true);
+    expect(isVobizOrigin('https://a.b.vobiz.ai/x', api)).toBe(false);
+    expect(isVobizOrigin('http://media.vobiz.ai/x', api)).toBe(false);
+    expect(isVobizOrigin('https://media.vobiz.ai:8443/x', api)).toBe(false);
+    expect(isVobizOrigin('https://media.vobiz.ai./x', api)).toBe(false);
+    expect(isVobizOrigin('https://vobiz.ai.evil.com/x', api)).toBe(false);
+    expect(isVobizOrigin('https://evilvobiz.ai/x', api)).toBe(false);
+    expect(isVobizOrigin('https://u:p@media.vobiz.ai/x', api)).toBe(false);
+    expect(isVobizOrigin('not a url', api)).toBe(false);
+    expect(isVobizOrigin('http://127.0.0.1:4010/x', 'http://127.0.0.1:4010')).toBe(true);
+    expect(isVobizOrigin('http://127.0.0.1:4011/x', 'http://127.0.0.1:4010')).toBe(false);
+  });
+});
+
+describe('HttpMediaSource content coding', () => {
+  const origins = parseOriginPatterns('https://*.vobiz.ai');
+  const open = (headers: Record<string, string>) => {
+    const { fetch, calls } = fakeFetch([
+      () => new Response('abc', { status: 200, headers: { 'content-length': '3', ...headers } }),
+    ]);
+    return {
+      calls,
+      download: new HttpMediaSource({ allowedOrigins: origins, fetch }).open('https://media.vobiz.ai/a.mp3'),
+    };
+  };
+
+  it('asks for the identity coding, so Content-Length counts the bytes stored', async () => {
+    const { calls, download } = open({});
+    expect((await download).contentLength).toBe(3);
+    expect(new Headers(calls[0]!.init?.headers).get('accept-encoding')).toBe('identity');
+  });
+
+  it('treats the length as unknown when the server compresses anyway (fetch decodes the body)', async () => {
+    expect((await open({ 'content-encoding': 'gzip' }).download).contentLength).toBeUndefined();
+    expect((await open({ 'content-encoding': 'identity, br' }).download).contentLength).toBeUndefined();
+    expect((await open({ 'content-encoding': 'identity' }).download).contentLength).toBe(3);
+  });
+
+  it('refuses a coding fetch does not decode, which would store encoded bytes as audio', async () => {
+    await expect(open({ 'content-encoding': 'zstd' }).download).rejects.toThrow(
+      /unsupported Content-Encoding: zstd/,
+    );
   });
 });

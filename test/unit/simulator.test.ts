@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifySignatures } from '../../functions/shared/domain/signature.js';
 import { formatBytes, parseArgs, parseSize } from '../../local/simulate.js';
 import { VobizSimulator, type SimulatedRecording } from '../../local/simulator.js';
+import { VobizFake } from '../../local/vobiz-fake.js';
+import { parent, token, url as signedUrl, v2Nonce, v3Nonce, VECTORS } from '../support/signature-vectors.js';
 
 const running: VobizSimulator[] = [];
 const directories: string[] = [];
@@ -58,6 +60,24 @@ describe('the Vobiz simulator', () => {
       expect(check.ok).toBe(true);
       expect(new URLSearchParams(recording.callback!.body).get('RecordingID')).toBe(recording.recording_id);
     }
+  });
+
+  it('signs MA-only callbacks with the documented headers only: the V3/V2 nonce headers, no MA nonce header', async () => {
+    const simulator = await start();
+    const response = await create(simulator, {
+      size_bytes: 2048,
+      callback_url: 'http://127.0.0.1:3000/hook',
+      schemes: ['MA-V3', 'MA-V2'],
+    });
+    const [recording] = ((await response.json()) as { recordings: SimulatedRecording[] }).recordings;
+    const headers = recording!.callback!.headers;
+    expect(Object.keys(headers).sort()).toEqual([
+      'content-type',
+      'x-vobiz-signature-ma-v2',
+      'x-vobiz-signature-ma-v3',
+      'x-vobiz-signature-v2-nonce',
+      'x-vobiz-signature-v3-nonce',
+    ]);
   });
 
   it('serves Retrieve Recording flat and List All Recordings with meta and objects, as documented', async () => {
@@ -124,6 +144,32 @@ describe('the Vobiz simulator', () => {
     );
     const metadata = second.recording(recordings[0]!.recording_id)!.metadata;
     expect(metadata.add_time).toBe(first.recording(recordings[0]!.recording_id)!.metadata.add_time);
+  });
+});
+
+describe('the Vobiz fake signs as documented', () => {
+  const fake = new VobizFake({ authToken: token });
+
+  it('matches the independently computed vectors, V3 and MA-V3 sharing the one V3 nonce header', () => {
+    expect(fake.sign(signedUrl, { schemes: ['V3', 'MA-V3'], parentToken: parent, nonce: v3Nonce })).toEqual({
+      'x-vobiz-signature-v3': VECTORS.V3,
+      'x-vobiz-signature-v3-nonce': v3Nonce,
+      'x-vobiz-signature-ma-v3': VECTORS['MA-V3'],
+    });
+    expect(
+      fake.sign(`${signedUrl}?q=1`, { schemes: ['MA-V2', 'V2'], parentToken: parent, nonce: v2Nonce }),
+    ).toEqual({
+      'x-vobiz-signature-v2': VECTORS.V2,
+      'x-vobiz-signature-v2-nonce': v2Nonce,
+      'x-vobiz-signature-ma-v2': VECTORS['MA-V2'],
+    });
+  });
+
+  it('uses one nonce per version, shared by the parent signature', () => {
+    const headers = fake.sign(signedUrl, { schemes: ['V3', 'V2', 'MA-V3', 'MA-V2'], parentToken: parent });
+    expect(headers['x-vobiz-signature-v3-nonce']).toMatch(/^\d{20}$/);
+    expect(headers['x-vobiz-signature-v2-nonce']).toMatch(/^\d{20}$/);
+    expect(Object.keys(headers)).toHaveLength(6);
   });
 });
 

@@ -7,15 +7,27 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export type SignatureScheme = 'V3' | 'V2' | 'MA-V3' | 'MA-V2';
 
-const SCHEMES: readonly { scheme: SignatureScheme; header: string; parent: boolean }[] = [
-  { scheme: 'V3', header: 'x-vobiz-signature-v3', parent: false },
-  { scheme: 'V2', header: 'x-vobiz-signature-v2', parent: false },
-  { scheme: 'MA-V3', header: 'x-vobiz-signature-ma-v3', parent: true },
-  { scheme: 'MA-V2', header: 'x-vobiz-signature-ma-v2', parent: true },
-];
+const V3_NONCE = 'x-vobiz-signature-v3-nonce';
+const V2_NONCE = 'x-vobiz-signature-v2-nonce';
+
+/**
+ * Vobiz sends no MA nonce headers: the parent-account signatures are computed over the same nonce as
+ * their sub-account counterpart, so MA-V3 reads the V3 nonce and MA-V2 the V2 nonce.
+ */
+const SIGNATURE_HEADERS: Readonly<
+  Record<SignatureScheme, { signature: string; nonce: string; parent: boolean }>
+> = {
+  V3: { signature: 'x-vobiz-signature-v3', nonce: V3_NONCE, parent: false },
+  V2: { signature: 'x-vobiz-signature-v2', nonce: V2_NONCE, parent: false },
+  'MA-V3': { signature: 'x-vobiz-signature-ma-v3', nonce: V3_NONCE, parent: true },
+  'MA-V2': { signature: 'x-vobiz-signature-ma-v2', nonce: V2_NONCE, parent: true },
+};
+const SCHEMES: readonly SignatureScheme[] = ['V3', 'V2', 'MA-V3', 'MA-V2'];
 
 /** Documented as a random 20-digit number; accepted a little wider, but bounded, since it becomes a key. */
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+/** Canonical base64 of 32 bytes: 43 characters and one `=`; the decoder's leniency is checked separately. */
+const HMAC_SHA256_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
 const HMAC_SHA256_BYTES = 32;
 
 export function signedPayload(scheme: SignatureScheme, baseUrl: string, nonce: string): string {
@@ -59,29 +71,49 @@ export function verifySignatures(input: {
 }): SignatureCheck {
   const verified: VerifiedSignature[] = [];
   const failures: string[] = [];
-  for (const { scheme, header, parent } of SCHEMES) {
-    const signature = input.headers[header];
+  for (const scheme of SCHEMES) {
+    const names = SIGNATURE_HEADERS[scheme];
+    const signature = input.headers[names.signature];
     if (signature === undefined) continue;
-    const token = parent ? input.parentAuthToken : input.authToken;
+    const token = names.parent ? input.parentAuthToken : input.authToken;
     // An MA signature is only checkable with a configured parent token; without one it is ignored.
     if (!token) continue;
-    const nonce = input.headers[`${header}-nonce`];
+    const nonce = input.headers[names.nonce];
     if (nonce === undefined || !NONCE_PATTERN.test(nonce)) {
-      failures.push(`${scheme} nonce missing or malformed`);
-    } else if (!equalsInConstantTime(signature, computeSignature(scheme, token, input.baseUrl, nonce))) {
-      failures.push(`${scheme} signature does not match`);
-    } else {
-      verified.push({ scheme, nonce });
+      failures.push(`${scheme} nonce (${names.nonce}) missing or malformed`);
+      continue;
     }
+    const expected = Buffer.from(computeSignature(scheme, token, input.baseUrl, nonce), 'base64');
+    const match = matchesAny(signature, expected);
+    if (match === 'match') verified.push({ scheme, nonce });
+    else if (match === 'mismatch') failures.push(`${scheme} signature does not match`);
+    else failures.push(`${scheme} signature is not base64 of a 32-byte HMAC-SHA256`);
   }
   if (verified.length > 0) return { ok: true, verified };
   return { ok: false, reason: failures.length > 0 ? failures.join('; ') : 'no Vobiz signature header' };
 }
 
-function equalsInConstantTime(givenBase64: string, expectedBase64: string): boolean {
-  const expected = Buffer.from(expectedBase64, 'base64');
-  const given = Buffer.from(givenBase64.trim(), 'base64');
-  // Lengths are public (always 32 for HMAC-SHA256); comparing equal-length buffers keeps timing flat.
-  if (given.length !== HMAC_SHA256_BYTES) return false;
-  return timingSafeEqual(given, expected);
+/** The 32 bytes a header entry encodes, or undefined unless it is their one canonical base64 spelling. */
+function decodeSignature(entry: string): Buffer | undefined {
+  if (!HMAC_SHA256_BASE64.test(entry)) return undefined;
+  // Node's decoder ignores non-zero padding bits; the round trip refuses those other spellings.
+  const bytes = Buffer.from(entry, 'base64');
+  return bytes.length === HMAC_SHA256_BYTES && bytes.toString('base64') === entry ? bytes : undefined;
+}
+
+/**
+ * API Gateway joins a repeated header's values with commas, so a header may hold a list. Every entry is
+ * compared in constant time, without stopping at the first match, and any one matching verifies.
+ */
+function matchesAny(header: string, expected: Buffer): 'match' | 'mismatch' | 'malformed' {
+  const placeholder = Buffer.alloc(HMAC_SHA256_BYTES);
+  let matched = false;
+  let wellFormed = false;
+  for (const entry of header.split(',')) {
+    const given = decodeSignature(entry.trim());
+    wellFormed ||= given !== undefined;
+    // A malformed entry is compared too (against zeros, and never counted), so timing is per entry only.
+    if (timingSafeEqual(given ?? placeholder, expected) && given !== undefined) matched = true;
+  }
+  return matched ? 'match' : wellFormed ? 'mismatch' : 'malformed';
 }

@@ -61,8 +61,12 @@ export interface VobizApi {
 }
 
 export interface MediaDownload {
+  /** The audio bytes, already decoded if the server applied a Content-Encoding anyway. */
   body: Readable;
-  /** From `Content-Length`; undefined when the server streams without one (or compressed). */
+  /**
+   * From `Content-Length`; undefined when the server streams without one, or when it applied a
+   * Content-Encoding (the header then counts the compressed bytes, not the ones in `body`).
+   */
   contentLength: number | undefined;
   contentType: string | undefined;
 }

@@ -101,7 +101,7 @@ export function buildArchiveRecording(
     vobiz,
     media: new HttpMediaSource({
       allowedOrigins: settings.allowedOrigins,
-      headers: () => vobiz.authHeaders(),
+      auth: { apiBaseUrl: settings.vobizApiBaseUrl, headers: () => vobiz.authHeaders() },
     }),
     archive: new S3AudioArchive(clients.s3, settings.bucketName),
     clock: clients.clock,
