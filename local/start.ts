@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined = undefined;
-  let trigger: StreamTrigger | undefined;
+  let trigger: StreamTrigger | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
 

@@ -256,7 +256,7 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
   const created = record.dynamodb?.ApproximateCreationDateTime;
   return {
     eventID: record.eventID,
-    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventName: record.eventName,
     eventVersion: record.eventVersion ?? '1.1',
     eventSource: 'aws:dynamodb',
     awsRegion: record.awsRegion ?? 'us-east-1',

@@ -151,7 +151,7 @@ export class InMemoryArchive implements AudioArchive {
     await pipeline(
       input.body,
       digest,
-      async function* (source: AsyncIterable<Buffer>) {
+      async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) chunks.push(chunk);
       },
       { signal: input.signal },

@@ -89,8 +89,8 @@ export class CachedCredentials implements CredentialsSource {
   }
 
   current(): Promise<VobizCredentials> {
-    if (!this.value || this.now() - this.loadedAtMs >= this.maxAgeMs) this.reload();
-    return this.value!;
+    if (!this.value || this.now() - this.loadedAtMs >= this.maxAgeMs) return this.reload();
+    return this.value;
   }
 
   async refresh(): Promise<boolean> {

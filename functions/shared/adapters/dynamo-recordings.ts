@@ -83,12 +83,12 @@ export class DynamoRecordingRepository implements RecordingRepository {
         return { kind: 'recorded', status: 'pending' };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const status = (error.Item as Record<string, AttributeValue> | undefined)?.status?.S;
+        const status = error.Item?.status?.S;
         return { kind: 'known', status: (status ?? 'pending') as RecordingStatus, retry: false };
       }
     }
     let existing: Record<string, AttributeValue> | undefined;
-    let fresh = nonces;
+    let fresh: readonly ConsumedNonce[];
     try {
       await this.documents.send(
         new TransactWriteCommand({ TransactItems: [...nonces.map((n) => consume(n, false)), create] }),
