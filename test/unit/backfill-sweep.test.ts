@@ -28,6 +28,7 @@ function recording(id: string, addTimeMs: number): VobizRecording {
     recording_url: `https://media.vobiz.ai/${id}.mp3`,
     resource_uri: '',
     rounded_recording_duration: 60,
+    unparsed_fields: null,
   };
 }
 

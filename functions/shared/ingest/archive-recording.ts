@@ -1,6 +1,6 @@
 import {
   audioObjectKey,
-  CONTENT_TYPES,
+  contentTypeOf,
   type RecordingRecord,
   type VobizRecording,
 } from '../domain/recording.js';
@@ -113,7 +113,7 @@ async function storeAudio(
     metadata.add_time_ms,
     metadata.recording_format,
   );
-  const contentType = CONTENT_TYPES[metadata.recording_format];
+  const contentType = contentTypeOf(metadata.recording_format);
   const object = await deps.archive.store({
     key,
     contentType,
