@@ -68,7 +68,8 @@ export function parseRecordingListPage(
 const LABEL_CHARS = 64;
 
 function describeMalformed(entry: unknown, error: string): MalformedListEntry {
-  if (!isObject(entry)) return { recordingId: undefined, addTimeMs: undefined, label: '(not an object)', error };
+  if (!isObject(entry))
+    return { recordingId: undefined, addTimeMs: undefined, label: '(not an object)', error };
   const rawId = entry.recording_id;
   const recordingId = isValidRecordingId(rawId) ? rawId : undefined;
   const addTimeMs = typeof entry.add_time === 'string' ? parseVobizTimestamp(entry.add_time) : undefined;
