@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 const silentEnv = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
-  POWERTOOLS_TRACE_ENABLED: 'false',
   AWS_REGION: 'us-east-1',
   // The machine runs Node 20 (Lambda runs 22); the SDK's reminder about that is known and noisy.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

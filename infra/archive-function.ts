@@ -54,7 +54,6 @@ export class ArchiveFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.settings.logLevel,
-        POWERTOOLS_TRACE_ENABLED: String(props.settings.tracing),
       },
     });
     logGroup.grantWrite(role);

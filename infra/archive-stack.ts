@@ -40,9 +40,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * The archive: data store, public webhook, IAM-authorized lookup API, alarms. A re-drive construct
- * (scheduled every minute, finishing `pending` records) joins here as one more `new …(this, …)`
- * with `store.grantTable/grantAudio(fn, 'ingest')` and an entry in `Alarms.functions`.
+ * The archive: data store, public webhook, IAM-authorized lookup API, the scheduled re-drive (finishes
+ * `pending` records, sweeps for missed callbacks) and the alarms over all of them.
  */
 export class ArchiveStack extends Stack {
   readonly store: DataStore;

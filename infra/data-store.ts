@@ -34,7 +34,7 @@ export const STATEFUL_LOGICAL_IDS = {
  */
 export const ACCESS = {
   ingest: {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:PutObject', 's3:AbortMultipartUpload'],
   },
   lookup: {

@@ -317,7 +317,6 @@ async function main(): Promise<void> {
     CURSOR_SIGNING_KEY: cursorSigningKey(options),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_TRACE_ENABLED: 'false',
     ...(simulator
       ? {
           VOBIZ_AUTH_ID: simulator.authId,

@@ -26,7 +26,8 @@ const STOP_REASONS: Record<NonNullable<SweepSummary['stoppedBy']>, string> = {
 /**
  * `npm run backfill`: enqueues every recording Vobiz lists in a time window that the archive does not
  * have. It writes `pending` records only (no S3 access); the scheduled re-drive archives them.
- * Returns the process exit code: 0 done, 1 incomplete or some entries failed, 2 usage/configuration.
+ * Returns the process exit code: 0 done, 1 incomplete, a write failed or an entry had no usable id,
+ * 2 usage/configuration.
  */
 export async function runBackfillCommand(
   argv: readonly string[],
@@ -92,19 +93,28 @@ export async function runBackfillCommand(
     dynamo.destroy();
   }
 
-  const failed = summary.malformed + summary.errors;
   const rows: [string, number | string][] = [
     ['found', summary.found],
     [args.dryRun ? 'new (would enqueue)' : 'new (enqueued)', summary.enqueued],
+    ['new by id only (entry did not parse)', summary.enqueuedUnparsed],
     ['already archived', summary.alreadyArchived],
     ['already pending', summary.alreadyQueued],
     ['already failed', summary.alreadyFailed],
-    ['failed', failed],
+    ['skipped (no valid recording id)', summary.unidentified],
+    ['failed (writes)', summary.errors],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   io.stdout.write(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n');
-  if (summary.malformed > 0)
-    io.stderr.write(`${summary.malformed} listed entries could not be parsed and were skipped\n`);
+  if (summary.enqueuedUnparsed > 0)
+    io.stderr.write(
+      `${summary.enqueuedUnparsed} listed entries did not parse but had a valid recording id: ${args.dryRun ? 'they would be' : 'they were'} enqueued by id, and the archive reads their metadata from Retrieve Recording\n`,
+    );
+  if (summary.unidentified > 0) {
+    const more = summary.unidentified - summary.unidentifiedIds.length;
+    io.stderr.write(
+      `${summary.unidentified} listed entries had no valid recording id and were skipped: ${summary.unidentifiedIds.join(', ')}${more > 0 ? ` and ${more} more` : ''}\n`,
+    );
+  }
   if (summary.errors > 0) io.stderr.write(`${summary.errors} records could not be written\n`);
   if (summary.alreadyFailed > 0)
     io.stderr.write('failed records are retried only on purpose: npm run retry -- --all-failed\n');
@@ -112,5 +122,5 @@ export async function runBackfillCommand(
     `${summary.pages} pages, ${STOP_REASONS[summary.stoppedBy ?? 'end']}${summary.error ? ` (${summary.error})` : ''}\n`,
   );
   const complete = summary.stoppedBy === 'window' || summary.stoppedBy === 'end';
-  return complete && failed === 0 ? 0 : 1;
+  return complete && summary.errors === 0 && summary.unidentified === 0 ? 0 : 1;
 }

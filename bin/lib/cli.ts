@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseTimeBound, TIME_BOUND_FORMS } from '../../functions/shared/domain/time-bound.js';
 
 /** A mistake on the command line: printed with the usage, exit code 2. */
 export class UsageError extends Error {
@@ -8,26 +9,11 @@ export class UsageError extends Error {
   }
 }
 
-const DAY_MS = 86_400_000;
-
-/**
- * `2026-01-01` (UTC midnight; as an upper bound: the end of that day), an ISO-8601 timestamp, or epoch
- * milliseconds.
- */
+/** The lookup API's rule for `since`/`until` (see `parseTimeBound`), with `--until` a date's last millisecond. */
 export function parseTime(value: string, flag: string, bound: 'lower' | 'upper'): number {
-  const text = value.trim();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const ms = Date.parse(`${text}T00:00:00.000Z`);
-    if (!Number.isNaN(ms)) return bound === 'upper' ? ms + DAY_MS - 1 : ms;
-  } else if (/^\d{10,15}$/.test(text)) {
-    return Number(text);
-  } else if (/^\d{4}-\d{2}-\d{2}T/.test(text)) {
-    const ms = Date.parse(text);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  throw new UsageError(
-    `${flag}: expected a date (2026-01-01), an ISO-8601 time or epoch milliseconds, got "${value}"`,
-  );
+  const ms = parseTimeBound(value.trim(), bound === 'lower' ? 'since' : 'until');
+  if (ms === undefined) throw new UsageError(`${flag}: expected ${TIME_BOUND_FORMS}, got "${value}"`);
+  return ms;
 }
 
 export interface CommonArgs {
@@ -46,7 +32,8 @@ export const BACKFILL_USAGE = `Usage: npm run backfill -- --since <date> [--unti
 
 Lists the recordings of the Vobiz account between --since and --until (default: now) and enqueues, as
 pending, every one the archive does not have; the re-drive then archives them. Safe to run again.
-Dates: 2026-01-01 (UTC; --until includes that whole day), 2026-01-01T12:00:00Z, or epoch ms.
+Dates: 2026-01-01 (UTC; --until includes that whole day), 2026-01-01T12:00:00Z (Z or an offset
+required), or epoch milliseconds with 12 to 15 digits.
 Environment: VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN), TABLE_NAME (or --table),
 VOBIZ_API_BASE_URL, AWS credentials (AWS_ENDPOINT_URL_DYNAMODB for the local stack).`;
 

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { isValidRecordingId } from '../shared/domain/recording.js';
+import { unparsedFieldNames } from '../shared/domain/vobiz-schema.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import type { ArchiveOutcome } from '../shared/ingest/archive-recording.js';
 import { loadArchiveWorkerDependencies, type ArchiveWorkerDependencies } from './dependencies.js';
@@ -90,6 +91,10 @@ function report(recordingId: string, result: ArchiveOutcome): void {
           size_bytes: result.record.size_bytes,
           attempts: result.record.attempts,
         });
+        // Once per recording: informative fields Vobiz sent in a shape we could not read (kept raw).
+        const unparsed = unparsedFieldNames(result.record);
+        if (unparsed.length > 0)
+          logger.warn('Retrieve Recording fields kept raw in unparsed_fields', { fields: unparsed });
       }
       return;
     case 'busy':

@@ -7,65 +7,18 @@ import {
   normalizePhoneNumber,
   type RecordingStatus,
 } from '../shared/domain/recording.js';
+import { parseTimeBound, TIME_BOUND_FORMS } from '../shared/domain/time-bound.js';
 import type { ListFilter, RecordingListQuery } from '../shared/ports/recording-queries.js';
 
 export const DEFAULT_LIMIT = 25;
 export const MAX_LIMIT = 100;
-/** The largest epoch ms the 15-digit time sort key can hold (year 33658). */
-const MAX_TIME_MS = 10 ** 15 - 1;
-
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+\- ])(\d{2})(?::?(\d{2}))?))?$/;
-const DAY_MS = 86_400_000;
-
-/**
- * A bound given as ISO-8601 with `Z` or an offset, as a UTC date (the whole day: `since` from its first
- * millisecond, `until` to its last), or as epoch milliseconds. Sub-millisecond digits round inwards
- * (`since` up, `until` down), so inclusive bounds stay exact on millisecond timestamps. A space where
- * the offset sign belongs is read as `+`: an unescaped `+` in a query string decodes to one.
- */
-export function parseInstant(value: string, bound: 'since' | 'until'): number | undefined {
-  if (/^\d{1,15}$/.test(value)) return Number(value);
-  const m = ISO_INSTANT.exec(value);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [
-    m[1],
-    m[2],
-    m[3],
-    m[4] ?? '0',
-    m[5] ?? '0',
-    m[6] ?? '0',
-  ].map(Number) as [number, number, number, number, number, number];
-  const dateOnly = m[4] === undefined;
-  const fraction = (m[7] ?? '').padEnd(9, '0');
-  if (year < 1000 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.slice(0, 3)));
-  // Date.UTC rolls 30 February over into March; a real date survives the round trip.
-  if (new Date(local).getUTCDate() !== day) return undefined;
-  if (dateOnly) return bound === 'since' ? local : local + DAY_MS - 1;
-  let offsetMinutes = 0;
-  if (m[9] !== undefined) {
-    const offsetHours = Number(m[10]);
-    const offsetMins = Number(m[11] ?? '0');
-    if (offsetHours > 23 || offsetMins > 59) return undefined;
-    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
-  }
-  const subMillisecond = Number(fraction.slice(3)) > 0 && bound === 'since' ? 1 : 0;
-  return local - offsetMinutes * 60_000 + subMillisecond;
-}
-
 function instant(bound: 'since' | 'until') {
   return z.pipe(
     z.string(),
     z.transform((value, ctx) => {
-      const ms = parseInstant(value, bound);
-      if (ms === undefined || ms < 0 || ms > MAX_TIME_MS) {
-        ctx.issues.push({
-          code: 'custom',
-          input: value,
-          message:
-            'must be an ISO-8601 date-time with Z or an offset (2025-01-15T10:30:00Z), a UTC date (2025-01-15) or epoch milliseconds, not before 1970',
-        });
+      const ms = parseTimeBound(value, bound);
+      if (ms === undefined) {
+        ctx.issues.push({ code: 'custom', input: value, message: `must be ${TIME_BOUND_FORMS}` });
         return z.NEVER;
       }
       return ms;

@@ -87,7 +87,6 @@ function logItem(item: RedriveItemResult): void {
     result: item.result,
     attempts: item.attempts,
     next_attempt_at: item.nextAttemptAt,
-    status: item.status,
     reason: item.error ? `${item.error.name}: ${item.error.message}`.slice(0, 500) : undefined,
   };
   if (item.result === 'failed' || item.result === 'error' || item.error?.name === 'VobizAuthError')

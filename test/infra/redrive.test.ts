@@ -96,12 +96,11 @@ describe('re-drive function', () => {
 });
 
 describe('re-drive role: least privilege', () => {
-  it('may read, write and condition-check items on the table (as the webhook) and batch-get them for the sweep', () => {
+  it('may read and write items on the table (as the webhook) and batch-get them for the sweep', () => {
     for (const action of [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
-      'dynamodb:ConditionCheckItem',
       'dynamodb:BatchGetItem',
     ]) {
       expect(resourcesFor(permissions, action), action).toEqual([RESOURCE.table]);
@@ -117,9 +116,10 @@ describe('re-drive role: least privilege', () => {
     expect(resourcesFor(permissions, 's3:AbortMultipartUpload')).toEqual([RESOURCE.audio]);
   });
 
-  it('cannot read audio back, delete, list, scan or batch-write, and holds no wildcard action', () => {
+  it('cannot read audio back, delete, list, scan, batch-write or condition-check, and holds no wildcard action', () => {
     const actions = actionsOf(permissions);
     for (const forbidden of [
+      'dynamodb:ConditionCheckItem',
       's3:GetObject',
       's3:DeleteObject',
       's3:DeleteObjectVersion',

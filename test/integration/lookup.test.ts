@@ -160,6 +160,8 @@ describe('GET /recordings parameters', () => {
     ['bad date', { since: 'yesterday' }, /since/],
     ['impossible date', { until: '2025-02-30T00:00:00Z' }, /until/],
     ['date without offset', { since: '2025-03-01T00:00:00' }, /since/],
+    ['a year, not epoch ms', { since: '2025' }, /^since must be .*epoch milliseconds with 12 to 15 digits/],
+    ['a compact date, not epoch ms', { until: '20251101' }, /^until must be/],
     ['bad status', { status: 'archived' }, /status must be one of pending, stored, failed/],
     ['bad phone number', { to_number: '+91-98' }, /to_number/],
     ['repeated parameter', 'status=stored&status=failed', /more than once: status/],
@@ -285,6 +287,6 @@ describe('cursors', () => {
     await expectRejected({ call_uuid: 'other-call', cursor }, /different query/);
     await expectRejected({ cursor }, /different query/);
     await expectRejected({ call_uuid: 'edge-call', status: 'stored', cursor }, /different query/);
-    await expectRejected({ call_uuid: 'edge-call', since: '0', cursor }, /different query/);
+    await expectRejected({ call_uuid: 'edge-call', since: '2025-01-01', cursor }, /different query/);
   });
 });

@@ -1,9 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys, shardOf, timeSortKey } from '../../functions/shared/domain/recording.js';
-import { DUE_SHARDS, INDEXES } from '../../functions/shared/domain/table.js';
 import { DynamoRecoveryRepository } from '../../functions/shared/adapters/dynamo-recovery.js';
 import { METRIC } from '../../functions/shared/framework/observability.js';
 import { handler as deployedHandler } from '../../functions/redrive/handler.js';
@@ -21,7 +18,7 @@ import {
   redriveEnv,
   redriveHandler,
 } from '../support/redrive.js';
-import { deliver, readRecord, webhookEnv, webhookHandler } from '../support/webhook.js';
+import { readRecord } from '../support/webhook.js';
 import { systemClock } from '../../functions/shared/ingest/ports.js';
 
 let env: Awaited<ReturnType<typeof useEmulators>>;
@@ -235,44 +232,6 @@ describe('re-drive: time budget and housekeeping', () => {
     expect(record.attempts).toBe(0);
     expect(recording.retrieveCalls).toBe(0);
     expect(await deps.redrive({ remainingMs: plentyOfTime })).toMatchObject({ stored: 1 });
-  });
-
-  it('a stored record found in the due index (a late duplicate write put it there) is taken out, not downloaded again', async () => {
-    const webhook = webhookHandler(webhookEnv(fake, env));
-    const recording = fake.addRecording();
-    const id = recording.metadata.recording_id as string;
-    expect((await deliver(webhook, fake, recording)).statusCode).toBe(200);
-    expect((await deliver(webhook, fake, recording)).statusCode).toBe(200);
-    // Whatever the duplicate callback did, make the stray explicit: due attributes on a stored record.
-    await env.documents.send(
-      new UpdateCommand({
-        TableName: env.tableName,
-        Key: keys.recording(id),
-        UpdateExpression: 'SET #pk = :pk, #sk = :sk, next_attempt_at = :at',
-        ExpressionAttributeNames: { '#pk': INDEXES.due.partitionKey, '#sk': INDEXES.due.sortKey },
-        ExpressionAttributeValues: {
-          ':pk': keys.duePartition(shardOf(id, DUE_SHARDS)),
-          ':sk': timeSortKey(Date.now(), id),
-          ':at': new Date().toISOString(),
-        },
-      }),
-    );
-    const clock = new FakeClock(Date.now() + 60_000);
-    const repository = new DynamoRecoveryRepository(env.documents, env.tableName);
-    expect(await repository.findDue(clock.nowMs(), 500)).toContainEqual({
-      recordingId: id,
-      status: 'stored',
-      dueAtMs: expect.any(Number),
-    });
-
-    const summary = await buildRedrive(fake, env, { clock, extraEnv: { REDRIVE_BATCH_SIZE: '500' } }).redrive(
-      { remainingMs: plentyOfTime },
-    );
-    expect(summary.stray).toBeGreaterThanOrEqual(1);
-    expect((await repository.findDue(clock.nowMs(), 500)).map((d) => d.recordingId)).not.toContain(id);
-    expect(recording.mediaCalls).toBe(1);
-    const record = await expectArchivedOnce(env, recording);
-    expect(record.attempts).toBe(1);
   });
 
   it('accepts a context whose remaining time is not a whole number of milliseconds (sweep and archive both run)', async () => {

@@ -183,6 +183,7 @@ export function vobizRecording(overrides: Partial<VobizRecording> = {}): VobizRe
     recording_url: `https://media.vobiz.ai/${id}.mp3`,
     resource_uri: `/v1/Account/MA_1/Recording/${id}/`,
     rounded_recording_duration: 60,
+    unparsed_fields: null,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   audioObjectKey,
-  CONTENT_TYPES,
+  contentTypeOf,
   listingTimeMs,
   normalizePhoneNumber,
   timeSortKey,
@@ -80,11 +80,12 @@ export function storedRecording(
     recording_url: `https://media.vobiz.ai/v1/Account/MA_TESTACCOUNT/Recording/${id}.${format}`,
     resource_uri: `/v1/Account/MA_TESTACCOUNT/Recording/${id}/`,
     rounded_recording_duration: 120,
+    unparsed_fields: null,
     s3_bucket: 'archive',
     s3_key: audioObjectKey('MA_TESTACCOUNT', id, addTime, format),
     size_bytes: 48_213,
     sha256: 'a'.repeat(64),
-    content_type: CONTENT_TYPES[format],
+    content_type: contentTypeOf(format),
     archived_at: new Date(addTime + 45_000).toISOString(),
   };
   return { ...base, ...overrides };
@@ -172,8 +173,8 @@ export function expectedIds(
     .map((entry) => entry.id);
 }
 
-export const samePhone = (a: string | undefined, b: string) =>
-  a !== undefined && normalizePhoneNumber(a) === normalizePhoneNumber(b);
+export const samePhone = (a: string | null | undefined, b: string) =>
+  typeof a === 'string' && normalizePhoneNumber(a) === normalizePhoneNumber(b);
 
 /** BatchWrite of `toItem(record)` with `concurrency` requests in flight; unprocessed items are retried. */
 export async function seedRecordings(

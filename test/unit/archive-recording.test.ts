@@ -83,6 +83,29 @@ describe('archive recording use case', () => {
     expect(media.opened).toEqual(['https://media.vobiz.ai/rec-1.mp3']);
   });
 
+  it('stores a format it does not know under its own extension, as application/octet-stream, with the unparsed fields', async () => {
+    vobiz.respond = (id) =>
+      vobizRecording({
+        recording_id: id,
+        recording_format: 'ogg',
+        call_uuid: null,
+        recording_duration_ms: null,
+        unparsed_fields: { recording_duration_ms: 'ten seconds' },
+      });
+    await accept('rec-1');
+    expect((await build()('rec-1')).outcome).toBe('stored');
+    expect(recordings.records.get('rec-1')).toMatchObject({
+      status: 'stored',
+      s3_key: 'recordings/MA_1/2025/11/06/rec-1.ogg',
+      content_type: 'application/octet-stream',
+      call_uuid: null,
+      unparsed_fields: { recording_duration_ms: 'ten seconds' },
+    });
+    expect(archive.objects.get('recordings/MA_1/2025/11/06/rec-1.ogg')?.contentType).toBe(
+      'application/octet-stream',
+    );
+  });
+
   it('answers stored without work when the record is already stored, and missing when there is none', async () => {
     await accept('rec-1');
     await build()('rec-1');

@@ -28,6 +28,7 @@ function recording(id: string, addTimeMs: number): VobizRecording {
     recording_url: `https://media.vobiz.ai/${id}.mp3`,
     resource_uri: '',
     rounded_recording_duration: 60,
+    unparsed_fields: null,
   };
 }
 
@@ -172,22 +173,93 @@ describe('backfill sweep: paging and the stop condition', () => {
     expect(summary).toMatchObject({ pages: 3, stoppedBy: 'aborted' });
   });
 
-  it('skips malformed entries, counts them, and still uses the good ones for the stop condition', async () => {
-    const good = [recording('a', NOW), recording('b', NOW - 10 * MINUTE)];
-    const vobiz = {
+  /** One page: two good entries and four that did not parse. */
+  function pageWithMalformed(): SweepDependencies['vobiz'] {
+    const malformed: RecordingListPage['malformed'] = [
+      { recordingId: 'no-time', addTimeMs: undefined, label: 'no-time', error: 'add_time: unrecognised' },
+      { recordingId: 'no-url-in', addTimeMs: NOW - MINUTE, label: 'no-url-in', error: 'recording_url' },
+      {
+        recordingId: 'no-url-old',
+        addTimeMs: NOW - 20 * MINUTE,
+        label: 'no-url-old',
+        error: 'recording_url',
+      },
+      {
+        recordingId: undefined,
+        addTimeMs: NOW,
+        label: '???x',
+        error: 'recording_id: has an unexpected format',
+      },
+    ];
+    return {
       listRecordings: () =>
         Promise.resolve<RecordingListPage>({
-          recordings: good,
-          malformed: [{ recordingId: 'bad', error: 'add_time: unrecognised timestamp' }],
-          entries: 3,
+          recordings: [recording('a', NOW), recording('b', NOW - 10 * MINUTE)],
+          malformed,
+          entries: 6,
           hasMore: true,
           totalCount: undefined,
         }),
     };
-    const { sweep, enqueued } = sweepWith(vobiz);
+  }
+
+  it('enqueues entries that did not parse by their id (the archive reads their metadata), and reports those without one', async () => {
+    const { sweep, enqueued } = sweepWith(pageWithMalformed());
     const summary = await sweep({ sinceMs: NOW - 5 * MINUTE });
-    expect(summary).toMatchObject({ pages: 1, malformed: 1, found: 1, stoppedBy: 'window' });
-    expect(enqueued).toEqual(['a']);
+    // In the window by add_time, or with an add_time that cannot be read (it cannot be placed, so it is kept).
+    expect(enqueued).toEqual(['a', 'no-time', 'no-url-in']);
+    expect(summary).toMatchObject({
+      pages: 1,
+      found: 3,
+      enqueued: 3,
+      enqueuedUnparsed: 2,
+      malformed: 4,
+      unidentified: 1,
+      unidentifiedIds: ['???x'],
+      stoppedBy: 'window',
+    });
+    expect(summary.enqueuedIds).toEqual(['a', 'no-time', 'no-url-in']);
+  });
+
+  it('does not enqueue an entry that did not parse again once it has a record, and counts it in a dry run', async () => {
+    const known = sweepWith(pageWithMalformed(), { 'no-time': 'pending', 'no-url-in': 'stored' });
+    expect(await known.sweep({ sinceMs: NOW - 5 * MINUTE })).toMatchObject({
+      enqueued: 1,
+      enqueuedUnparsed: 0,
+      alreadyQueued: 1,
+      alreadyArchived: 1,
+    });
+    const dry = sweepWith(pageWithMalformed());
+    expect(await dry.sweep({ sinceMs: NOW - 5 * MINUTE, dryRun: true })).toMatchObject({
+      enqueued: 3,
+      enqueuedUnparsed: 2,
+    });
+    expect(dry.enqueued).toEqual([]);
+  });
+
+  it('places entries that did not parse by their add_time for the stop condition too', async () => {
+    let calls = 0;
+    const vobiz = {
+      listRecordings: () => {
+        calls++;
+        return Promise.resolve<RecordingListPage>({
+          recordings: [recording(`good-${calls}`, NOW - calls * MINUTE)],
+          malformed: [
+            {
+              recordingId: `bad-${calls}`,
+              addTimeMs: NOW - 30 * MINUTE,
+              label: `bad-${calls}`,
+              error: 'recording_url',
+            },
+          ],
+          entries: 2,
+          hasMore: true,
+          totalCount: undefined,
+        });
+      },
+    };
+    const summary = await sweepWith(vobiz).sweep({ sinceMs: NOW - 10 * MINUTE, maxPages: 5 });
+    expect(summary).toMatchObject({ pages: 1, stoppedBy: 'window', oldestSeenMs: NOW - 30 * MINUTE });
   });
 
   it('a failed enqueue is counted and the sweep goes on', async () => {

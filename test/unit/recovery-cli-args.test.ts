@@ -42,8 +42,15 @@ describe('backfill arguments', () => {
 
   it.each([
     [[], /--since is required/],
-    [['--since', 'last tuesday'], /--since: expected a date/],
-    [['--since', '2026-13-45'], /--since: expected a date/],
+    [['--since', 'last tuesday'], /--since: expected an ISO-8601 date-time/],
+    [['--since', '2026-13-45'], /--since: expected an ISO-8601 date-time/],
+    // The lookup API's rule: epoch ms need 12–15 digits, date-times need Z or an offset.
+    [['--since', '2025'], /--since: expected an ISO-8601 date-time/],
+    [['--since', '20251101'], /--since: expected an ISO-8601 date-time/],
+    [['--since', '1767225600'], /--since: expected .*epoch milliseconds with 12 to 15 digits/],
+    [['--since', '1'], /--since: expected an ISO-8601 date-time/],
+    [['--since', '2026-01-01T10:00:00'], /--since: expected an ISO-8601 date-time/],
+    [['--since', '2026-01-01', '--until', '20260131'], /--until: expected an ISO-8601 date-time/],
     [['--since', '2026-02-01', '--until', '2026-01-01'], /before --since/],
     [['--since', '2027-01-01'], /future/],
     [['--since', '2026-01-01', '--bogus'], /Unknown option/],
@@ -55,6 +62,16 @@ describe('backfill arguments', () => {
 
   it('--help needs nothing else', () => {
     expect(parseBackfillArgs(['--help'], NOW).help).toBe(true);
+  });
+
+  it('reads 12-digit epoch ms and ISO times with any offset', () => {
+    expect(parseBackfillArgs(['--since', '100000000000'], NOW).sinceMs).toBe(100_000_000_000);
+    expect(parseBackfillArgs(['--since', '2026-01-01T00:00:00-08:00'], NOW).sinceMs).toBe(
+      Date.UTC(2026, 0, 1, 8),
+    );
+    expect(
+      parseBackfillArgs(['--since', '2026-01-01', '--until', '2026-01-01T10:00:00.5Z'], NOW).untilMs,
+    ).toBe(Date.UTC(2026, 0, 1, 10, 0, 0, 500));
   });
 
   it('parseTime: lower and upper bounds of a day', () => {

@@ -68,19 +68,49 @@ describe('List All Recordings page parsing', () => {
     expect(parseRecordingListPage({ meta: { next: '/more' }, objects: [] }, request)!.hasMore).toBe(false);
   });
 
-  it('reports a malformed entry (with its id when it has one) and keeps the others', () => {
+  it('reports a malformed entry with its valid id and readable add_time, and keeps the others', () => {
     const page = parseRecordingListPage(
-      { objects: [entry('good'), entry('bad-time', 'yesterday'), { recording_id: '../x' }, 'junk', null] },
+      {
+        objects: [
+          entry('good'),
+          entry('bad-time', 'yesterday'),
+          { ...entry('no-url'), recording_url: '' },
+          { recording_id: '../x' },
+          { recording_id: 'a'.repeat(200) },
+          { recording_id: 42 },
+          'junk',
+          null,
+        ],
+      },
       { limit: 10, offset: 0 },
     );
     expect(page!.recordings.map((r) => r.recording_id)).toEqual(['good']);
-    expect(page!.malformed).toHaveLength(4);
-    expect(page!.malformed[0]).toMatchObject({
-      recordingId: 'bad-time',
-      error: expect.stringContaining('add_time'),
-    });
-    expect(page!.malformed[2]).toMatchObject({ recordingId: undefined });
-    expect(page!.entries).toBe(5);
+    expect(page!.entries).toBe(8);
+    expect(page!.malformed).toEqual([
+      {
+        recordingId: 'bad-time',
+        addTimeMs: undefined,
+        label: 'bad-time',
+        error: expect.stringContaining('add_time'),
+      },
+      {
+        recordingId: 'no-url',
+        addTimeMs: Date.UTC(2026, 0, 10, 6, 30, 0, 123),
+        label: 'no-url',
+        error: expect.stringContaining('recording_url'),
+      },
+      // Ids that cannot be used are only ever logged: sanitised and truncated.
+      { recordingId: undefined, addTimeMs: undefined, label: '???x', error: expect.any(String) },
+      {
+        recordingId: undefined,
+        addTimeMs: undefined,
+        label: `${'a'.repeat(64)}…`,
+        error: expect.any(String),
+      },
+      { recordingId: undefined, addTimeMs: undefined, label: '(no recording_id)', error: expect.any(String) },
+      { recordingId: undefined, addTimeMs: undefined, label: '(not an object)', error: expect.any(String) },
+      { recordingId: undefined, addTimeMs: undefined, label: '(not an object)', error: expect.any(String) },
+    ]);
   });
 
   it('returns undefined for bodies with no list at all', () => {

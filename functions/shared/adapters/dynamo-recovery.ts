@@ -42,10 +42,9 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
             ExpressionAttributeNames: {
               '#pk': INDEXES.due.partitionKey,
               '#sk': INDEXES.due.sortKey,
-              '#status': 'status',
             },
             ExpressionAttributeValues: { ':pk': keys.duePartition(shard), ':high': high },
-            ProjectionExpression: 'recording_id, #status, #sk',
+            ProjectionExpression: 'recording_id, #sk',
             ScanIndexForward: true,
             Limit: limit,
           }),
@@ -60,31 +59,8 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
       .slice(0, limit)
       .map(({ item, sk }) => ({
         recordingId: String(item.recording_id),
-        status: item.status as RecordingStatus,
         dueAtMs: Number(DUE_SK_PATTERN.exec(sk)?.[1] ?? 0),
       }));
-  }
-
-  async clearDue(recordingId: string): Promise<void> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.recording(recordingId),
-          UpdateExpression: 'REMOVE #duePk, #dueSk, next_attempt_at',
-          ConditionExpression: 'attribute_exists(#status) AND #status <> :pending',
-          ExpressionAttributeNames: {
-            '#duePk': INDEXES.due.partitionKey,
-            '#dueSk': INDEXES.due.sortKey,
-            '#status': 'status',
-          },
-          ExpressionAttributeValues: { ':pending': 'pending' },
-        }),
-      );
-    } catch (error) {
-      // Pending again (or gone) since the index was read: then it belongs in `due`, or nowhere.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
   }
 
   async statuses(recordingIds: readonly string[]): Promise<Map<string, RecordingStatus>> {

@@ -3,8 +3,24 @@ import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
 export type RecordingStatus = 'pending' | 'stored' | 'failed';
 export const RECORDING_STATUSES: readonly RecordingStatus[] = ['pending', 'stored', 'failed'];
 
-export type RecordingFormat = 'mp3' | 'wav';
-export const CONTENT_TYPES: Record<RecordingFormat, string> = { mp3: 'audio/mpeg', wav: 'audio/wav' };
+/**
+ * The audio format as Vobiz names it (`mp3`, `wav`), lower-cased. It becomes the file extension, so the
+ * schema admits only what is safe there (RECORDING_FORMAT_PATTERN); a format we do not know is kept.
+ */
+export type RecordingFormat = string;
+export const RECORDING_FORMAT_PATTERN = /^[a-z0-9]{1,10}$/;
+
+/** The `Content-Type` the audio is stored with: the format's audio type, or a generic one if unknown. */
+export function contentTypeOf(format: RecordingFormat): string {
+  switch (format) {
+    case 'mp3':
+      return 'audio/mpeg';
+    case 'wav':
+      return 'audio/wav';
+    default:
+      return 'application/octet-stream';
+  }
+}
 
 /**
  * Recording ids are used in a URL path, a DynamoDB key and an S3 key, so they are checked against this
@@ -16,27 +32,37 @@ export function isValidRecordingId(value: unknown): value is string {
   return typeof value === 'string' && RECORDING_ID_PATTERN.test(value);
 }
 
-/** The Retrieve Recording response, typed: string decimals parsed, `add_time` normalised to UTC. */
+/**
+ * The Retrieve Recording response, typed: string decimals parsed, `add_time` normalised to UTC. Only what
+ * the archive cannot work without is guaranteed; every other field is informative and `null` when Vobiz
+ * left it out, sent `null`, or sent something that does not parse (then its raw value is kept in
+ * `unparsed_fields`), so an odd field never stops a recording from being archived.
+ */
 export interface VobizRecording {
   recording_id: string;
-  api_id: string;
+  recording_url: string;
   add_time: string; // ISO-8601 UTC with milliseconds
   add_time_ms: number;
-  call_uuid: string;
+  recording_format: RecordingFormat;
+  api_id: string | null;
+  call_uuid: string | null;
   conference_name: string | null;
-  from_number: string;
-  to_number: string;
-  monthly_recording_storage_amount: number;
-  recording_duration_ms: number;
+  from_number: string | null;
+  to_number: string | null;
+  monthly_recording_storage_amount: number | null;
+  recording_duration_ms: number | null;
   recording_start_ms: number | null;
   recording_end_ms: number | null;
-  recording_format: RecordingFormat;
-  recording_storage_duration: number;
-  recording_storage_rate: number;
-  recording_type: string;
-  recording_url: string;
-  resource_uri: string;
-  rounded_recording_duration: number;
+  recording_storage_duration: number | null;
+  recording_storage_rate: number | null;
+  recording_type: string | null;
+  resource_uri: string | null;
+  rounded_recording_duration: number | null;
+  /**
+   * Informative fields whose value did not parse, by name: the raw value as text (JSON for non-strings),
+   * at most 256 characters. `null` when every field parsed (always set, so a newer fetch replaces it).
+   */
+  unparsed_fields: Record<string, string> | null;
 }
 
 export interface StoredAudio {
@@ -194,6 +220,7 @@ const FIELD_ORDER = [
   'recording_end_ms',
   'rounded_recording_duration',
   'conference_name',
+  'unparsed_fields',
   's3_bucket',
   's3_key',
   'size_bytes',
@@ -220,13 +247,18 @@ export function renderRecording(record: RecordingRecord): Record<string, unknown
   return Object.fromEntries(names.map((name) => [name, record[name as keyof RecordingRecord]]));
 }
 
-/** `recordings/{account_id}/{yyyy}/{mm}/{dd}/{recording_id}.{ext}` with the UTC date of `add_time`. */
+/**
+ * `recordings/{account_id}/{yyyy}/{mm}/{dd}/{recording_id}.{format}` with the UTC date of `add_time`.
+ * The format is the extension, whatever it is; the schema already refused one unsafe in a key.
+ */
 export function audioObjectKey(
   accountId: string,
   recordingId: string,
   addTimeMs: number,
   format: RecordingFormat,
 ): string {
+  if (!RECORDING_FORMAT_PATTERN.test(format))
+    throw new Error('recording format is not a safe file extension');
   const date = new Date(addTimeMs);
   const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
   const mm = String(date.getUTCMonth() + 1).padStart(2, '0');

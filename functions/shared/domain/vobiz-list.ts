@@ -1,10 +1,21 @@
-import type { VobizRecording } from './recording.js';
-import { parseVobizRecording } from './vobiz-schema.js';
+import { isValidRecordingId, type VobizRecording } from './recording.js';
+import { parseVobizRecording, parseVobizTimestamp } from './vobiz-schema.js';
+
+/** A list entry that did not parse: what can still be used of it. */
+export interface MalformedListEntry {
+  /** The entry's recording id when it is a valid one: enough to enqueue it (the archive fetches the metadata). */
+  recordingId: string | undefined;
+  /** Its `add_time` when readable, to place it in a time window. */
+  addTimeMs: number | undefined;
+  /** For logs: the valid id, else a sanitised, truncated stand-in (never the raw entry). */
+  label: string;
+  error: string;
+}
 
 /** One page of List All Recordings, parsed entry by entry: a bad entry is reported, never fatal. */
 export interface RecordingListPage {
   recordings: VobizRecording[];
-  malformed: { recordingId: string | undefined; error: string }[];
+  malformed: MalformedListEntry[];
   /** Entries on the page, good or bad (an empty page ends the listing). */
   entries: number;
   /** Whether a later page exists: from `meta.next` when present, else from `total_count`, else a full page. */
@@ -38,13 +49,7 @@ export function parseRecordingListPage(
   for (const entry of entries as unknown[]) {
     const parsed = parseVobizRecording(entry);
     if (parsed.ok) recordings.push(parsed.value);
-    else {
-      const id =
-        isObject(entry) && typeof entry.recording_id === 'string'
-          ? entry.recording_id.slice(0, 128)
-          : undefined;
-      malformed.push({ recordingId: id, error: parsed.error });
-    }
+    else malformed.push(describeMalformed(entry, parsed.error));
   }
 
   const meta = isObject(body.meta) ? body.meta : undefined;
@@ -58,4 +63,21 @@ export function parseRecordingListPage(
   if (entries.length === 0) hasMore = false;
 
   return { recordings, malformed, entries: entries.length, hasMore, totalCount };
+}
+
+const LABEL_CHARS = 64;
+
+function describeMalformed(entry: unknown, error: string): MalformedListEntry {
+  if (!isObject(entry))
+    return { recordingId: undefined, addTimeMs: undefined, label: '(not an object)', error };
+  const rawId = entry.recording_id;
+  const recordingId = isValidRecordingId(rawId) ? rawId : undefined;
+  const addTimeMs = typeof entry.add_time === 'string' ? parseVobizTimestamp(entry.add_time) : undefined;
+  let label: string;
+  if (recordingId) label = recordingId;
+  else if (typeof rawId === 'string') {
+    const safe = rawId.replace(/[^A-Za-z0-9_-]/g, '?');
+    label = safe.length > LABEL_CHARS ? `${safe.slice(0, LABEL_CHARS)}…` : safe || '(empty recording_id)';
+  } else label = '(no recording_id)';
+  return { recordingId, addTimeMs, label, error };
 }

@@ -1,18 +1,8 @@
 // zod/mini: the same schemas as `zod`, tree-shakable, so each function bundle carries only what it uses.
 import * as z from 'zod/mini';
+import type { $ZodIssue } from 'zod/v4/core';
 import type { VobizRecording } from './recording.js';
-import { RECORDING_ID_PATTERN } from './recording.js';
-
-/** Vobiz sends several numbers as decimal strings (`"10080.00000"`); accept both forms. */
-const decimal = z.union([
-  z.number(),
-  z.pipe(
-    z.string().check(z.trim(), z.regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number')),
-    z.transform(Number),
-  ),
-]);
-const orNull = <T>(value: T | null | undefined): T | null => value ?? null;
-const nullableDecimal = z.pipe(z.optional(z.nullable(decimal)), z.transform(orNull));
+import { RECORDING_FORMAT_PATTERN, RECORDING_ID_PATTERN } from './recording.js';
 
 /**
  * `2025-11-06 13:49:10.751756+00:00` (space, microseconds, offset). Also accepts ISO-8601 with `T`/`Z`.
@@ -53,48 +43,123 @@ const timestamp = z.pipe(
   }),
 );
 
-const text = z.string();
-const nullableText = z.pipe(z.optional(z.nullable(z.string())), z.transform(orNull));
-const integer = z.pipe(decimal, z.int());
-
-export const RetrieveRecordingResponseSchema = z.object({
-  recording_id: z.string().check(z.regex(RECORDING_ID_PATTERN, 'recording_id has an unexpected format')),
-  api_id: z._default(text, ''),
+/**
+ * What the archive cannot work without: the id (a URL, key and log component), the audio URL, the time
+ * (the S3 key's date and the listing order) and a format that can name the file.
+ */
+const RequiredFieldsSchema = z.object({
+  recording_id: z.string().check(z.regex(RECORDING_ID_PATTERN, 'has an unexpected format')),
+  recording_url: z.string().check(z.minLength(1, 'must not be empty')),
   add_time: timestamp,
-  call_uuid: text,
-  conference_name: nullableText,
-  from_number: text,
-  to_number: text,
-  monthly_recording_storage_amount: z._default(decimal, 0),
-  recording_duration_ms: decimal,
-  recording_start_ms: nullableDecimal,
-  recording_end_ms: nullableDecimal,
   recording_format: z.pipe(
     z.pipe(
       z.string(),
-      z.transform((v) => v.toLowerCase()),
+      z.transform((v) => v.trim().toLowerCase()),
     ),
-    z.enum(['mp3', 'wav']),
+    z
+      .string()
+      .check(z.regex(RECORDING_FORMAT_PATTERN, 'cannot name a file (expected 1-10 letters or digits)')),
   ),
-  recording_storage_duration: z._default(integer, 0),
-  recording_storage_rate: z._default(decimal, 0),
-  recording_type: text,
-  recording_url: z.string().check(z.minLength(1)),
-  resource_uri: z._default(text, ''),
-  rounded_recording_duration: z._default(integer, 0),
 });
 
-/** Parses a Retrieve Recording body (or one `objects[]` entry of List All Recordings) into our typed shape. */
-export function parseVobizRecording(
-  body: unknown,
-): { ok: true; value: VobizRecording } | { ok: false; error: string } {
-  const result = RetrieveRecordingResponseSchema.safeParse(body);
-  if (!result.success) {
-    const issues = result.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    return { ok: false, error: issues.join('; ') };
+/** Vobiz sends several numbers as decimal strings (`"10080.00000"`, also `"1.008E4"`); accept both forms. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * Numbers we can store and read back exactly: the DynamoDB document client refuses numbers beyond ±2^53
+ * (and returns them as BigInt), and DynamoDB refuses magnitudes below 1e-130.
+ */
+const storable = (n: number) => Math.abs(n) <= Number.MAX_SAFE_INTEGER && (n === 0 || Math.abs(n) >= 1e-130);
+const decimal = z.pipe(
+  z.union([z.number(), z.pipe(z.string().check(z.trim(), z.regex(DECIMAL)), z.transform(Number))]),
+  z.number().check(z.refine(storable)),
+);
+/**
+ * Strings, bounded: a few become index keys (DynamoDB allows 2 KB there, and a failed write would fail the
+ * recording), and none needs more than a short line.
+ */
+const text = (maxLength: number) => z.string().check(z.maxLength(maxLength));
+/** Documented as strings, with or without `+`; digits sent as a JSON number are the same number. */
+const phoneNumber = z.union([
+  text(32),
+  z.pipe(z.number().check(z.refine((n) => Number.isSafeInteger(n) && n >= 0)), z.transform(String)),
+]);
+
+type RequiredField = keyof z.output<typeof RequiredFieldsSchema>;
+type InformativeField = Exclude<keyof VobizRecording, RequiredField | 'add_time_ms' | 'unparsed_fields'>;
+
+/** Every other field of the response: informative, so one that does not parse becomes `null`, never an error. */
+const INFORMATIVE_FIELDS = {
+  api_id: text(1024),
+  call_uuid: text(128),
+  conference_name: text(1024),
+  from_number: phoneNumber,
+  monthly_recording_storage_amount: decimal,
+  recording_duration_ms: decimal,
+  recording_end_ms: decimal,
+  recording_start_ms: decimal,
+  recording_storage_duration: decimal,
+  recording_storage_rate: decimal,
+  recording_type: text(1024),
+  resource_uri: text(1024),
+  rounded_recording_duration: decimal,
+  to_number: phoneNumber,
+} satisfies { [K in InformativeField]: z.ZodMiniType<NonNullable<VobizRecording[K]>> };
+
+/** Raw values kept per unparsed field: enough to see what Vobiz sent, bounded so a record stays small. */
+const MAX_RAW_CHARS = 256;
+
+export type VobizRecordingParse =
+  | {
+      ok: true;
+      value: VobizRecording;
+      /** Names of the informative fields that were present but did not parse (for a log line: names only). */
+      unparsedFields: string[];
+    }
+  | { ok: false; error: string };
+
+/**
+ * Parses a Retrieve Recording body (or one `objects[]` entry of List All Recordings) into our typed shape.
+ * Fails only when a required field is missing or unusable; see `VobizRecording` for the rest.
+ */
+export function parseVobizRecording(body: unknown): VobizRecordingParse {
+  const required = RequiredFieldsSchema.safeParse(body);
+  if (!required.success) return { ok: false, error: describeIssues(required.error.issues) };
+  const raw = body as Record<string, unknown>;
+  const informative: Record<string, unknown> = {};
+  const unparsed: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(INFORMATIVE_FIELDS)) {
+    const value = raw[name];
+    const parsed = value === undefined || value === null ? undefined : schema.safeParse(value);
+    informative[name] = parsed?.success ? parsed.data : null;
+    if (parsed && !parsed.success) unparsed[name] = rawText(value);
   }
-  const { add_time, ...rest } = result.data;
-  return { ok: true, value: { ...rest, add_time: new Date(add_time).toISOString(), add_time_ms: add_time } };
+  const { add_time, ...rest } = required.data;
+  const unparsedFields = Object.keys(unparsed);
+  return {
+    ok: true,
+    value: {
+      ...(informative as Pick<VobizRecording, InformativeField>),
+      ...rest,
+      add_time: new Date(add_time).toISOString(),
+      add_time_ms: add_time,
+      unparsed_fields: unparsedFields.length > 0 ? unparsed : null,
+    },
+    unparsedFields,
+  };
+}
+
+/** The names of the fields of a parsed recording that did not parse (what the worker logs, once). */
+export function unparsedFieldNames(recording: Partial<Pick<VobizRecording, 'unparsed_fields'>>): string[] {
+  return Object.keys(recording.unparsed_fields ?? {});
+}
+
+function rawText(value: unknown): string {
+  return (typeof value === 'string' ? value : String(JSON.stringify(value))).slice(0, MAX_RAW_CHARS);
+}
+
+function describeIssues(issues: readonly $ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
 }

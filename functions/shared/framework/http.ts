@@ -26,7 +26,10 @@ export function errorResponse(statusCode: number, code: string, message: string)
 
 /**
  * The one place where errors become responses: `AppError`s show their code and message (4xx) and
- * anything else is a generic 500 that reveals nothing internal. Registered first so it wraps the rest.
+ * anything else is a generic 500 that reveals nothing internal. Register it last: middy runs `onError`
+ * handlers in reverse order of registration, so this one runs first, while the logger still carries
+ * the invocation's keys (its `injectLambdaContext` handler resets them afterwards) and before metrics
+ * are flushed. It returns nothing, so the other `onError` handlers still run.
  */
 export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
   return {

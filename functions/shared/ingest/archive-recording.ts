@@ -1,6 +1,6 @@
 import {
   audioObjectKey,
-  CONTENT_TYPES,
+  contentTypeOf,
   type RecordingRecord,
   type StoredAudio,
   type VobizRecording,
@@ -212,7 +212,7 @@ async function storeAudio(
     metadata.add_time_ms,
     metadata.recording_format,
   );
-  const contentType = CONTENT_TYPES[metadata.recording_format];
+  const contentType = contentTypeOf(metadata.recording_format);
   const object = await deps.archive.store({
     key,
     contentType,

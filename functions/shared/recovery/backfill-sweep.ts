@@ -37,17 +37,27 @@ export type SweepStop = 'window' | 'end' | 'max_pages' | 'aborted' | 'error';
 
 export interface SweepSummary {
   pages: number;
-  /** Recordings in the window (each counted once, however often offset paging shows it). */
+  /**
+   * Recordings in the window (each counted once, however often offset paging shows it), including list
+   * entries that did not parse but carry a valid recording id.
+   */
   found: number;
   /** Recordings we had no record of, now enqueued (or, in a dry run, that would be). */
   enqueued: number;
+  /** Of `enqueued`, entries that did not parse, enqueued by their id: the archive reads their metadata itself. */
+  enqueuedUnparsed: number;
   alreadyArchived: number;
   /** A pending record exists: the re-drive (or the webhook) is on it. */
   alreadyQueued: number;
   /** A failed record exists: retried only on purpose (`npm run retry`). */
   alreadyFailed: number;
-  /** List entries that did not parse, and enqueue writes that failed. */
+  /** List entries that did not parse (with a valid id they are handled like the others, see `enqueuedUnparsed`). */
   malformed: number;
+  /** Entries that did not parse and have no valid recording id: nothing can be fetched for them. */
+  unidentified: number;
+  /** Sanitised, truncated stand-ins for those entries' ids, for logs (at most MAX_UNIDENTIFIED_IDS). */
+  unidentifiedIds: string[];
+  /** Enqueue writes that failed. */
   errors: number;
   /** The oldest `add_time` seen so far, for progress. */
   oldestSeenMs: number | undefined;
@@ -60,6 +70,7 @@ const ENQUEUE_CONCURRENCY = 8;
 const REMEMBERED_PAGES = 3;
 /** `enqueuedIds` is for logs and tests; a history backfill may enqueue far more. */
 const MAX_REPORTED_IDS = 1_000;
+const MAX_UNIDENTIFIED_IDS = 20;
 
 function isRetryable(error: unknown): boolean {
   // 429, 5xx, timeouts and network errors; not a bad body, bad credentials or a 404.
@@ -105,10 +116,13 @@ export function makeBackfillSweep(deps: SweepDependencies) {
       pages: 0,
       found: 0,
       enqueued: 0,
+      enqueuedUnparsed: 0,
       alreadyArchived: 0,
       alreadyQueued: 0,
       alreadyFailed: 0,
       malformed: 0,
+      unidentified: 0,
+      unidentifiedIds: [],
       errors: 0,
       oldestSeenMs: undefined,
       stoppedBy: undefined,
@@ -130,20 +144,38 @@ export function makeBackfillSweep(deps: SweepDependencies) {
         summary.malformed += page.malformed.length;
         offset += page.entries;
 
-        const inWindow = page.recordings.filter(
-          (r) => r.add_time_ms >= request.sinceMs && r.add_time_ms <= untilMs && !seen(r.recording_id),
+        // An entry that did not parse is still worth its id: the archive fetches trusted metadata anyway.
+        // One whose add_time cannot be read cannot be placed in the window, so it is taken rather than lost.
+        const entries = [
+          ...page.recordings.map((r) => ({ id: r.recording_id, addTimeMs: r.add_time_ms, unparsed: false })),
+          ...page.malformed.flatMap((m) =>
+            m.recordingId === undefined
+              ? []
+              : [{ id: m.recordingId, addTimeMs: m.addTimeMs, unparsed: true }],
+          ),
+        ];
+        for (const m of page.malformed.filter((m) => m.recordingId === undefined)) {
+          summary.unidentified++;
+          if (summary.unidentifiedIds.length < MAX_UNIDENTIFIED_IDS) summary.unidentifiedIds.push(m.label);
+        }
+        const inWindow = entries.filter(
+          (e) =>
+            (e.addTimeMs === undefined || (e.addTimeMs >= request.sinceMs && e.addTimeMs <= untilMs)) &&
+            !seen(e.id),
         );
-        recentPages.push(new Set(page.recordings.map((r) => r.recording_id)));
+        recentPages.push(new Set(entries.map((e) => e.id)));
         if (recentPages.length > REMEMBERED_PAGES) recentPages.shift();
         summary.found += inWindow.length;
         await settle(
-          inWindow.map((r) => r.recording_id),
+          inWindow.map((e) => e.id),
+          new Set(inWindow.filter((e) => e.unparsed).map((e) => e.id)),
           request.dryRun ?? false,
           summary,
         );
 
-        const oldest = page.recordings.reduce<number | undefined>(
-          (min, r) => (min === undefined || r.add_time_ms < min ? r.add_time_ms : min),
+        const oldest = entries.reduce<number | undefined>(
+          (min, e) =>
+            e.addTimeMs !== undefined && (min === undefined || e.addTimeMs < min) ? e.addTimeMs : min,
           undefined,
         );
         if (oldest !== undefined) summary.oldestSeenMs = Math.min(summary.oldestSeenMs ?? oldest, oldest);
@@ -165,7 +197,12 @@ export function makeBackfillSweep(deps: SweepDependencies) {
     return summary;
   };
 
-  async function settle(ids: string[], dryRun: boolean, summary: SweepSummary): Promise<void> {
+  async function settle(
+    ids: string[],
+    unparsed: ReadonlySet<string>,
+    dryRun: boolean,
+    summary: SweepSummary,
+  ): Promise<void> {
     if (ids.length === 0) return;
     const statuses = await deps.known.statuses(ids);
     const missing: string[] = [];
@@ -177,23 +214,22 @@ export function makeBackfillSweep(deps: SweepDependencies) {
       else missing.push(id);
     }
     if (dryRun) {
-      summary.enqueued += missing.length;
-      for (const id of missing) report(summary, id);
+      for (const id of missing) enqueued(summary, id, unparsed);
       return;
     }
     for (let start = 0; start < missing.length; start += ENQUEUE_CONCURRENCY) {
       const chunk = missing.slice(start, start + ENQUEUE_CONCURRENCY);
       const results = await Promise.allSettled(chunk.map((id) => deps.enqueue(id)));
       results.forEach((result, i) => {
-        if (result.status === 'fulfilled') {
-          summary.enqueued++;
-          report(summary, chunk[i]!);
-        } else summary.errors++;
+        if (result.status === 'fulfilled') enqueued(summary, chunk[i]!, unparsed);
+        else summary.errors++;
       });
     }
   }
 }
 
-function report(summary: SweepSummary, id: string): void {
+function enqueued(summary: SweepSummary, id: string, unparsed: ReadonlySet<string>): void {
+  summary.enqueued++;
+  if (unparsed.has(id)) summary.enqueuedUnparsed++;
   if (summary.enqueuedIds.length < MAX_REPORTED_IDS) summary.enqueuedIds.push(id);
 }

@@ -1,10 +1,13 @@
 import type { RecordingStatus } from '../domain/recording.js';
 import type { RecordingListPage } from '../domain/vobiz-list.js';
 
-/** A record in the `due` index: pending (or stray), with the time its next attempt is due. */
+/**
+ * A record in the `due` index, with the time its next attempt is due. Only pending records are in it:
+ * `indexAttributes` gives due keys to nothing else, and every write either replaces the whole item
+ * (accept, replaceLeased) or sets the status to pending together with the keys (claim, resetFailed).
+ */
 export interface DueRecording {
   recordingId: string;
-  status: RecordingStatus;
   dueAtMs: number;
 }
 
@@ -12,8 +15,6 @@ export interface DueRecording {
 export interface DueRecordings {
   /** Records due at or before `nowMs`, oldest first, at most `limit` (merged over the index's shards). */
   findDue(nowMs: number, limit: number): Promise<DueRecording[]>;
-  /** Takes a record that is not pending out of the `due` index (a no-op for a pending record). */
-  clearDue(recordingId: string): Promise<void>;
 }
 
 /** What the backfill needs to know about recordings Vobiz lists: which ones we already have, and how. */

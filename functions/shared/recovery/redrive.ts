@@ -22,19 +22,17 @@ export const OVERDUE_AFTER_MS = 5 * 60_000;
 
 export interface RedriveItemResult {
   recordingId: string;
-  result: ArchiveOutcome['outcome'] | 'already_stored' | 'stray' | 'error';
+  result: ArchiveOutcome['outcome'] | 'already_stored' | 'error';
   /** Why an attempt did not finish (pending/failed), or what went wrong (error). */
   error?: Error;
   attempts?: number;
   nextAttemptAt?: string;
-  /** The status of a stray record. */
-  status?: string;
 }
 
 export interface RedriveSummary {
   /** Due records read from the index in this run. */
   due: number;
-  /** Of those, pending records overdue by more than OVERDUE_AFTER_MS. */
+  /** Of those, records overdue by more than OVERDUE_AFTER_MS. */
   overdue: number;
   stored: number;
   /** Attempted and still pending (a later run retries). */
@@ -43,8 +41,6 @@ export interface RedriveSummary {
   failed: number;
   /** Someone else holds the lease, or already finished. */
   busy: number;
-  /** Stored or failed records found in the due index and taken out of it. */
-  stray: number;
   /** Unexpected errors (e.g. DynamoDB unreachable while releasing): the lease runs out, the record is due again. */
   errors: number;
   /** Left for the next run because the time budget ran low. */
@@ -71,33 +67,25 @@ export function makeRedrive(deps: RedriveDependencies) {
     const due = await deps.due.findDue(nowMs, deps.batchSize);
     const summary: RedriveSummary = {
       due: due.length,
-      overdue: due.filter((d) => d.status === 'pending' && d.dueAtMs < nowMs - OVERDUE_AFTER_MS).length,
+      overdue: due.filter((d) => d.dueAtMs < nowMs - OVERDUE_AFTER_MS).length,
       stored: 0,
       deferred: 0,
       failed: 0,
       busy: 0,
-      stray: 0,
       errors: 0,
       notStarted: 0,
     };
 
     const processOne = async (item: DueRecording): Promise<RedriveItemResult> => {
-      // Only pending records are work. Writes never leave a stored or failed record in `due`; if one is
-      // found there anyway (e.g. written by an older version), it is taken out rather than re-archived.
-      if (item.status !== 'pending') {
-        await deps.due.clearDue(item.recordingId);
-        return { recordingId: item.recordingId, result: 'stray', status: item.status };
-      }
       // Timers want whole milliseconds; a context's remaining time need not be one.
       const remaining = Math.floor(options.remainingMs());
       const deadline = AbortSignal.timeout(Math.max(1_000, remaining - reserve));
       const outcome = await deps.archiveRecording(item.recordingId, {
         signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
       });
-      if (outcome.outcome === 'stored' && outcome.alreadyStored) {
-        if (outcome.record.next_attempt_at) await deps.due.clearDue(item.recordingId);
+      // Stored meanwhile (the due index is read eventually consistent): nothing to do, the index entry is gone.
+      if (outcome.outcome === 'stored' && outcome.alreadyStored)
         return { recordingId: item.recordingId, result: 'already_stored' };
-      }
       if (outcome.outcome === 'pending' || outcome.outcome === 'failed') {
         const { record, error } = outcome;
         return {
@@ -154,9 +142,6 @@ function count(summary: RedriveSummary, item: RedriveItemResult): void {
     case 'missing':
     case 'already_stored':
       summary.busy++;
-      break;
-    case 'stray':
-      summary.stray++;
       break;
     case 'error':
       summary.errors++;
