@@ -60,7 +60,20 @@ export interface SimulatedRecording {
 
 interface StoredState {
   version: 1;
+  /** The account's tokens, kept like a real account's: callbacks signed before a restart still verify. */
+  tokens?: { authToken: string; parentAuthToken: string };
   recordings: (FakeRecordingInput & { recording_id: string; addTimeMs: number })[];
+}
+
+function readState(stateFile: string | undefined): StoredState | undefined {
+  if (!stateFile || !existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as StoredState;
+  } catch (error) {
+    throw new Error(`${stateFile} is not readable simulator state; delete it to start afresh`, {
+      cause: error,
+    });
+  }
 }
 
 const SCHEMES = new Set<SignatureScheme>(['V3', 'V2', 'MA-V3', 'MA-V2']);
@@ -76,16 +89,19 @@ export class VobizSimulator extends VobizFake {
   private created = 0;
 
   constructor(options: SimulatorOptions = {}) {
+    const saved = readState(options.stateFile);
     super({
       port: options.port,
       authId: options.authId ?? 'MA_SIMULATOR',
-      // Fresh per run: the simulator's secret never needs to be known outside this process.
-      authToken: options.authToken ?? randomBytes(24).toString('base64url'),
+      // New for every new account (in memory: every run); kept with the state file otherwise.
+      authToken: options.authToken ?? saved?.tokens?.authToken ?? randomBytes(24).toString('base64url'),
     });
-    this.parentAuthToken = options.parentAuthToken ?? randomBytes(24).toString('base64url');
+    this.parentAuthToken =
+      options.parentAuthToken ?? saved?.tokens?.parentAuthToken ?? randomBytes(24).toString('base64url');
     this.stateFile = options.stateFile;
     this.onRequest = options.onRequest;
-    this.restore();
+    if (saved) this.restore(saved);
+    if (!saved?.tokens) this.persist();
   }
 
   get size(): number {
@@ -255,16 +271,7 @@ export class VobizSimulator extends VobizFake {
     }
   }
 
-  private restore(): void {
-    if (!this.stateFile || !existsSync(this.stateFile)) return;
-    let state: StoredState;
-    try {
-      state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as StoredState;
-    } catch (error) {
-      throw new Error(`${this.stateFile} is not readable simulator state; delete it to start afresh`, {
-        cause: error,
-      });
-    }
+  private restore(state: StoredState): void {
     this.restoring = true;
     try {
       for (const input of state.recordings ?? []) {
@@ -280,9 +287,13 @@ export class VobizSimulator extends VobizFake {
   private persist(): void {
     if (!this.stateFile) return;
     mkdirSync(dirname(this.stateFile), { recursive: true });
-    const state: StoredState = { version: 1, recordings: this.inputs };
+    const state: StoredState = {
+      version: 1,
+      tokens: { authToken: this.authToken, parentAuthToken: this.parentAuthToken },
+      recordings: this.inputs,
+    };
     const temporary = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(state));
+    writeFileSync(temporary, JSON.stringify(state), { mode: 0o600 });
     renameSync(temporary, this.stateFile);
   }
 }

@@ -37,13 +37,12 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-type Step = 'claimed' | 'metadata' | 'uploaded';
+type Step = 'claimed' | 'retrieved' | 'uploaded';
 
 describe('re-drive: a run that dies mid-way is completed by a later run, exactly once', () => {
-  // After `metadata` the download may already have started (it overlaps the metadata write) when the process dies.
   it.each<[Step, number, number]>([
     ['claimed', 1, 1],
-    ['metadata', 1, 2],
+    ['retrieved', 1, 1],
     ['uploaded', 2, 2],
   ])(
     'dies after %s: the next run (once the lease ran out) stores the right bytes, one object',
@@ -70,15 +69,15 @@ describe('re-drive: a run that dies mid-way is completed by a later run, exactly
 
       const crashed = await readPending(env.documents, env.tableName, id);
       expect(crashed.lease_owner).toBeDefined();
-      if (step === 'claimed') expect(crashed.recording_format).toBeUndefined();
-      else expect(crashed.recording_format).toBe('mp3');
+      // The metadata is written with the final `stored` write, never on its own.
+      expect(crashed.recording_format).toBeUndefined();
 
       const healthy = buildRedrive(fake, env, { clock });
       // While the lease holds the record is not due: a concurrent run does not touch it.
       const during = await healthy.redrive({ remainingMs: plentyOfTime });
       expect(during).toMatchObject({ due: 0, stored: 0 });
 
-      clock.advance(120_000 + 60_000 + 1); // the dead run's lease: its remaining time + the margin
+      clock.advance(60_001); // the dead run's lease: one minute, never renewed since it died
       const after = await healthy.redrive({ remainingMs: plentyOfTime });
       expect(after).toMatchObject({ due: 1, stored: 1, errors: 0 });
 
@@ -90,7 +89,7 @@ describe('re-drive: a run that dies mid-way is completed by a later run, exactly
     },
   );
 
-  it.each<Step>(['metadata', 'uploaded'])(
+  it.each<Step>(['retrieved', 'uploaded'])(
     'a run frozen after %s that wakes after its lease was taken over cannot overwrite the stored record',
     async (step) => {
       const clock = new FakeClock();
@@ -237,15 +236,17 @@ describe('re-drive: time budget and housekeeping', () => {
   it('accepts a context whose remaining time is not a whole number of milliseconds (sweep and archive both run)', async () => {
     const own = await new VobizFake().start();
     try {
-      const recording = own.addRecording();
+      const due = own.addRecording();
+      await enqueue(env, systemClock, due, own.authId);
+      own.addRecording(); // no callback: the sweep finds it (and the archive worker would take it)
       const context = { getRemainingTimeInMillis: () => 299_999.75 } as unknown as Context;
       const handler = redriveHandler(
         buildRedrive(own, env, { clock: systemClock, extraEnv: { BACKFILL_LOOKBACK_MINUTES: '60' } }),
       );
       const result = await handler({}, context);
-      expect(result.sweep).toMatchObject({ stoppedBy: 'end', enqueued: 1 });
+      expect(result.sweep).toMatchObject({ stoppedBy: 'end', enqueued: 1, alreadyQueued: 1 });
       expect(result.redrive).toMatchObject({ stored: 1, errors: 0 });
-      await expectArchivedOnce(env, recording);
+      await expectArchivedOnce(env, due);
     } finally {
       await own.stop();
     }
