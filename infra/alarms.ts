@@ -3,10 +3,12 @@ import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   ComparisonOperator,
+  MathExpression,
   Metric,
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
@@ -19,7 +21,19 @@ export interface AlarmsProps {
   readonly settings: StageSettings;
   readonly functions: Record<string, IFunction>;
   readonly api: HttpApi;
+  /** The stream-triggered archive worker and the queue its trigger gives batches up to. */
+  readonly worker: { readonly function: IFunction; readonly deadLetterQueue: IQueue };
 }
+
+/** The age of the oldest stream record the worker has not taken yet: past this, it is falling behind. */
+export const ITERATOR_AGE_ALARM_MS = 10 * 60_000;
+
+/**
+ * Refused callbacks and no accepted one, for this many 5-minute periods: every callback fails its
+ * signature, which is what a rotated or wrong auth token looks like (a probe alone does not trigger it
+ * while real callbacks keep being accepted).
+ */
+export const SIGNATURES_ONLY_REJECTED_PERIODS = 3;
 
 const PERIOD = Duration.minutes(5);
 
@@ -61,6 +75,43 @@ export class Alarms extends Construct {
         'Pending recordings are overdue for their next attempt: the re-drive is not keeping up or is failing.',
       evaluationPeriods: OVERDUE_PENDING_PERIODS,
     });
+    this.add(
+      'SignaturesOnlyRejected',
+      new MathExpression({
+        expression: 'IF(FILL(rejected, 0) > 0 AND FILL(accepted, 0) == 0, 1, 0)',
+        usingMetrics: {
+          rejected: business(METRIC.signatureRejected, 'Sum'),
+          accepted: business(METRIC.callbackAccepted, 'Sum'),
+        },
+        period: PERIOD,
+        label: 'callbacks refused while none is accepted',
+      }),
+      {
+        description:
+          'Every callback fails its signature and none is accepted: the Vobiz auth token changed or is wrong. Update the secret (README, Operations).',
+        evaluationPeriods: SIGNATURES_ONLY_REJECTED_PERIODS,
+      },
+    );
+    this.add(
+      'ArchiveIteratorAge',
+      props.worker.function.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' }),
+      {
+        description:
+          'The archive worker is more than 10 minutes behind the stream: raise archiveConcurrency, or look at its errors and throttles.',
+        threshold: ITERATOR_AGE_ALARM_MS,
+      },
+    );
+    this.add(
+      'ArchiveDeadLetters',
+      props.worker.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: PERIOD,
+        statistic: 'Maximum',
+      }),
+      {
+        description:
+          'The archive trigger gave up on a batch (the records stay pending; the re-drive retries them). Read the worker log, then purge the queue.',
+      },
+    );
 
     if (settings.alarmEmail || settings.alarmTopicArn) {
       const topic = settings.alarmTopicArn
@@ -82,14 +133,14 @@ export class Alarms extends Construct {
   private add(
     id: string,
     metric: IMetric,
-    options: { description: string; evaluationPeriods?: number },
+    options: { description: string; evaluationPeriods?: number; threshold?: number },
   ): void {
     const periods = options.evaluationPeriods ?? 1;
     this.alarms.push(
       new Alarm(this, id, {
         metric,
         alarmDescription: options.description,
-        threshold: 0,
+        threshold: options.threshold ?? 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: periods,
         datapointsToAlarm: periods,

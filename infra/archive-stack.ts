@@ -5,10 +5,12 @@ import { HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
+import { ArchiveWorker } from './archive-worker.js';
 import { DataStore } from './data-store.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
 import type { StageSettings } from './settings.js';
+import { VobizSecret } from './vobiz-secret.js';
 import { Webhook, WEBHOOK_PATH } from './webhook.js';
 
 export interface ArchiveStackProps extends StackProps {
@@ -40,14 +42,17 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * The archive: data store, public webhook, IAM-authorized lookup API, the scheduled re-drive (finishes
- * `pending` records, sweeps for missed callbacks) and the alarms over all of them.
+ * The archive: data store, public webhook (verifies and records), the archive worker its records start
+ * through the table's stream, the IAM-authorized lookup API, the scheduled re-drive (retries with
+ * backoff, sweeps for missed callbacks) and the alarms over all of them.
  */
 export class ArchiveStack extends Stack {
   readonly store: DataStore;
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  readonly vobizSecret: VobizSecret;
   readonly webhook: Webhook;
+  readonly worker: ArchiveWorker;
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
   readonly alarms: Alarms;
@@ -73,12 +78,22 @@ export class ArchiveStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
 
-    this.webhook = new Webhook(this, 'Webhook', { settings, store: this.store, api: this.api });
-    this.lookup = new LookupApi(this, 'Lookup', { settings, store: this.store, api: this.api });
+    this.vobizSecret = new VobizSecret(this, 'Vobiz', { settings, store: this.store });
+    const store = this.store;
+    const vobizSecret = this.vobizSecret;
+    this.webhook = new Webhook(this, 'Webhook', {
+      settings,
+      store,
+      api: this.api,
+      stage: this.stage,
+      vobizSecret,
+    });
+    this.worker = new ArchiveWorker(this, 'ArchiveWorker', { settings, store, vobizSecret });
+    this.lookup = new LookupApi(this, 'Lookup', { settings, store, api: this.api });
     this.redrive = new Redrive(this, 'Redrive', {
       settings,
-      store: this.store,
-      vobizSecret: this.webhook.vobizSecret,
+      store,
+      vobizSecret,
       maxAttempts: settings.maxAttempts,
       backfillLookbackMinutes: settings.backfillLookbackMinutes,
     });
@@ -88,9 +103,11 @@ export class ArchiveStack extends Stack {
       api: this.api,
       functions: {
         Webhook: this.webhook.function,
+        ArchiveWorker: this.worker.function,
         Lookup: this.lookup.function,
         Redrive: this.redrive.function,
       },
+      worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
     });
 
     // The `$default` stage is served at the API's root, so the endpoint is the base URL.
@@ -107,13 +124,24 @@ export class ArchiveStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'VobizSecretArn', {
-      value: this.webhook.vobizSecret.secretArn,
+      value: this.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',
     });
-    // For operators: where the logs are (README, Operations) and which function to recycle after a secret change.
+    // For operators: where the logs are (README, Operations) and which functions hold the Vobiz token.
     new CfnOutput(this, 'WebhookFunctionName', { value: this.webhook.function.functionName });
+    new CfnOutput(this, 'ArchiveWorkerFunctionName', { value: this.worker.function.functionName });
+    new CfnOutput(this, 'RedriveFunctionName', { value: this.redrive.function.functionName });
     new CfnOutput(this, 'WebhookLogGroup', { value: this.webhook.function.logGroup.logGroupName });
+    new CfnOutput(this, 'ArchiveWorkerLogGroup', {
+      value: this.worker.function.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'RedriveLogGroup', { value: this.redrive.function.logGroup.logGroupName });
     new CfnOutput(this, 'LookupLogGroup', { value: this.lookup.function.logGroup.logGroupName });
+    new CfnOutput(this, 'ArchiveDeadLetterQueueUrl', {
+      value: this.worker.deadLetterQueue.queueUrl,
+      description:
+        "Batches the archive worker's trigger gave up on (their records stay due for the re-drive)",
+    });
     new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
     if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }

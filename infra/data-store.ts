@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Validations, type Acknowledgment, type CfnResource } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
@@ -11,6 +11,7 @@ import {
   type LifecycleRule,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
 import type { LifecycleSettings, StageSettings } from './settings.js';
 
@@ -29,10 +30,15 @@ export const STATEFUL_LOGICAL_IDS = {
 } as const;
 
 /**
- * Exactly what each function may do with the data. `ingest` records and stores but cannot read audio
- * back or delete anything; `lookup` reads but cannot write; nobody may Scan.
+ * Exactly what each function may do with the data. `notify` (the webhook) only puts items: the record
+ * of a notification and its nonces; `ingest` (the archive worker, the re-drive) records and stores but
+ * cannot read audio back or delete anything; `lookup` reads but cannot write; nobody may Scan.
  */
 export const ACCESS = {
+  notify: {
+    table: ['dynamodb:PutItem'],
+    audio: [],
+  },
   ingest: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:PutObject', 's3:AbortMultipartUpload'],
@@ -77,6 +83,8 @@ export class DataStore extends Construct {
       sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The insert of a pending record is what starts the archive worker (infra/archive-worker.ts).
+      stream: StreamViewType[STREAM_VIEW_TYPE],
       timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: !settings.throwaway,
       removalPolicy,
@@ -140,7 +148,7 @@ export class DataStore extends Construct {
   }
 
   /** Grants one function its access level to the audio objects (under `recordings/` only). */
-  grantAudio(grantee: IGrantable, level: AccessLevel): void {
+  grantAudio(grantee: IGrantable, level: Exclude<AccessLevel, 'notify'>): void {
     Grant.addToPrincipal({
       grantee,
       actions: [...ACCESS[level].audio],
@@ -157,7 +165,7 @@ export class DataStore extends Construct {
   /** Writers encrypt (and Decrypt: multipart uploads and DynamoDB need it); readers only decrypt. No wildcards. */
   private grantKey(grantee: IGrantable, level: AccessLevel): void {
     if (!this.key) return;
-    if (level === 'ingest') this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    if (level !== 'lookup') this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     else this.key.grant(grantee, 'kms:Decrypt');
   }
 }

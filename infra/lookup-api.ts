@@ -60,8 +60,10 @@ export class LookupApi extends Construct {
 
     const integration = new HttpLambdaIntegration('Integration', this.function);
     const authorizer = new HttpIamAuthorizer();
+    // GET is the API; ANY takes the other methods to the function too (signed, like every call here),
+    // which answers 405 with `Allow` and the project's error body instead of API Gateway's own 404.
     for (const path of LOOKUP_PATHS) {
-      api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer });
+      api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.ANY], integration, authorizer });
     }
   }
 }

@@ -2,25 +2,25 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { INDEXES } from '../functions/shared/domain/table.js';
 import { ArchiveFunction } from './archive-function.js';
 import type { DataStore } from './data-store.js';
 import type { StageSettings } from './settings.js';
+import type { VobizSecret } from './vobiz-secret.js';
 
 export const REDRIVE_ENTRY = fileURLToPath(new URL('../functions/redrive/handler.ts', import.meta.url));
 
-/** Lambda's maximum: a recording too large for the webhook's 28 s finishes here. */
+/** Lambda's maximum, as the archive worker's: a large recording's retry can finish in one run. */
 export const REDRIVE_TIMEOUT = Duration.minutes(15);
 export const REDRIVE_SCHEDULE = Schedule.rate(Duration.minutes(1));
 
 export interface RedriveProps {
   readonly settings: StageSettings;
   readonly store: DataStore;
-  readonly vobizSecret: ISecret;
-  /** `MAX_ATTEMPTS`; leave unset to share the functions' default (30 attempts, about 24 h) with the webhook. */
+  readonly vobizSecret: VobizSecret;
+  /** `MAX_ATTEMPTS`; leave unset to share the functions' default (30 attempts, about 24 h) with the worker. */
   readonly maxAttempts?: number;
   /** `BACKFILL_LOOKBACK_MINUTES` (default 120; 0 switches the sweep off). */
   readonly backfillLookbackMinutes?: number;
@@ -30,7 +30,7 @@ export interface RedriveProps {
 
 /**
  * The scheduled re-drive: every minute it sweeps Vobiz's recent list for recordings whose callback never
- * arrived, then finishes due `pending` records with the same ingest code as the webhook.
+ * arrived, then retries due `pending` records with the same archive code as the archive worker.
  *
  * No reserved concurrency, on purpose: every attempt holds a lease taken with a conditional write, so
  * overlapping runs never work on the same recording; overlap is what lets a backlog of long uploads
@@ -60,7 +60,7 @@ export class Redrive extends Construct {
         this.grantRecoveryReads(fn, store);
       })
       .bind('BUCKET_NAME', store.bucket.bucketName, (fn) => store.grantAudio(fn, 'ingest'))
-      .bind('VOBIZ_SECRET_ARN', props.vobizSecret.secretArn, (fn) => this.grantVobizSecret(fn, props))
+      .bind('VOBIZ_SECRET_ARN', props.vobizSecret.secretArn, (fn) => props.vobizSecret.grantRead(fn))
       .bind('VOBIZ_API_BASE_URL', settings.vobizApiBaseUrl)
       .bind('ALLOWED_MEDIA_ORIGINS', settings.allowedMediaOrigins);
     if (props.maxAttempts !== undefined) this.function.bind('MAX_ATTEMPTS', String(props.maxAttempts));
@@ -89,20 +89,5 @@ export class Redrive extends Construct {
       actions: ['dynamodb:BatchGetItem'],
       resourceArns: [store.table.tableArn],
     });
-  }
-
-  private grantVobizSecret(grantee: IGrantable, props: RedriveProps): void {
-    props.vobizSecret.grantRead(grantee);
-    if (props.settings.vobizSecretKmsKeyArn) {
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.settings.vobizSecretKmsKeyArn],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${this.function.stack.region}.amazonaws.com` },
-          },
-        }),
-      );
-    }
   }
 }

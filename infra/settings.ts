@@ -1,4 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_ARCHIVE_CONCURRENCY } from '../functions/shared/domain/archive-trigger.js';
 
 /**
  * Everything that differs between stages, in one typed object. `bin/app.ts` is the only place that
@@ -17,7 +18,12 @@ export interface StageSettings {
   readonly vobizApiBaseUrl: string;
   /** The public URL Vobiz calls, when a custom domain sits in front of the API. */
   readonly webhookPublicUrl?: string;
+  /** Reserved concurrency of the webhook (default 25); undefined (setting `none`) reserves nothing. */
   readonly webhookReservedConcurrency?: number;
+  /** The webhook route's own throttle, apart from the stage's (which the IAM routes use). */
+  readonly webhookThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Recordings archived at once (the archive worker's reserved concurrency); default 10. */
+  readonly archiveConcurrency: number;
   /** Existing secret `{auth_id, auth_token, parent_auth_token?}`; otherwise the stack creates one. */
   readonly vobizSecretArn?: string;
   /** KMS key of an existing Vobiz secret, when it is not the AWS-managed `aws/secretsmanager` key. */
@@ -91,6 +97,9 @@ function defaults(stageName: string): StageSettings {
     encryption: 's3-managed',
     presignTtlSeconds: 900,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    webhookThrottle: { rateLimit: 100, burstLimit: 200 },
+    webhookReservedConcurrency: 25,
+    archiveConcurrency: DEFAULT_ARCHIVE_CONCURRENCY,
     tracing: true,
   };
 }
@@ -109,6 +118,9 @@ export const SETTING_KEYS = [
   'vobizApiBaseUrl',
   'webhookPublicUrl',
   'webhookReservedConcurrency',
+  'webhookRateLimit',
+  'webhookBurstLimit',
+  'archiveConcurrency',
   'vobizSecretArn',
   'vobizSecretKmsKeyArn',
   'encryption',
@@ -172,7 +184,15 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     allowedMediaOrigins: str(raw, 'allowedMediaOrigins') ?? base.allowedMediaOrigins,
     vobizApiBaseUrl: url(raw, 'vobizApiBaseUrl') ?? base.vobizApiBaseUrl,
     webhookPublicUrl: url(raw, 'webhookPublicUrl'),
-    webhookReservedConcurrency: int(raw, 'webhookReservedConcurrency', 1, 1000),
+    webhookReservedConcurrency:
+      present(raw, 'webhookReservedConcurrency') === 'none'
+        ? undefined
+        : (int(raw, 'webhookReservedConcurrency', 1, 1000) ?? base.webhookReservedConcurrency),
+    webhookThrottle: {
+      rateLimit: int(raw, 'webhookRateLimit', 1, 10_000) ?? base.webhookThrottle.rateLimit,
+      burstLimit: int(raw, 'webhookBurstLimit', 1, 5_000) ?? base.webhookThrottle.burstLimit,
+    },
+    archiveConcurrency: int(raw, 'archiveConcurrency', 1, 1000) ?? base.archiveConcurrency,
     vobizSecretArn: arn(raw, 'vobizSecretArn', 'secretsmanager'),
     vobizSecretKmsKeyArn: arn(raw, 'vobizSecretKmsKeyArn', 'kms'),
     encryption: oneOf(raw, 'encryption', ['s3-managed', 'kms'] as const) ?? base.encryption,

@@ -23,13 +23,18 @@ interface RouteDefinition {
   target: RouteTarget;
 }
 
-/** The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts); anything else is a 404. */
+/**
+ * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts); anything else is a 404. `ANY`
+ * routes take the other methods to the function, which answers 405 with `Allow` and its error body.
+ */
 export const ROUTES: readonly RouteDefinition[] = [
-  { method: 'POST', template: '/webhooks/vobiz/recording', target: 'webhook' },
-  { method: 'GET', template: '/webhooks/vobiz/recording', target: 'webhook' },
+  { method: 'ANY', template: '/webhooks/vobiz/recording', target: 'webhook' },
   { method: 'GET', template: '/recordings', target: 'lookup' },
   { method: 'GET', template: '/recordings/{recording_id}', target: 'lookup' },
   { method: 'GET', template: '/recordings/{recording_id}/audio', target: 'lookup' },
+  { method: 'ANY', template: '/recordings', target: 'lookup' },
+  { method: 'ANY', template: '/recordings/{recording_id}', target: 'lookup' },
+  { method: 'ANY', template: '/recordings/{recording_id}/audio', target: 'lookup' },
 ];
 
 export interface MatchedRoute {
@@ -38,11 +43,18 @@ export interface MatchedRoute {
   pathParameters?: Record<string, string>;
 }
 
-/** API Gateway's route selection: exact method and path, `{name}` matching one non-empty path segment. */
+/**
+ * API Gateway's route selection: the path, `{name}` matching one non-empty path segment, and the
+ * method, where a route for the exact method wins over an `ANY` route.
+ */
 export function matchRoute(method: string, rawPath: string): MatchedRoute | undefined {
   const segments = rawPath.split('/');
-  for (const route of ROUTES) {
-    if (route.method !== method.toUpperCase()) continue;
+  const upper = method.toUpperCase();
+  const candidates = [
+    ...ROUTES.filter((route) => route.method === upper),
+    ...ROUTES.filter((route) => route.method === 'ANY'),
+  ];
+  for (const route of candidates) {
     const parts = route.template.split('/');
     if (parts.length !== segments.length) continue;
     const parameters: Record<string, string> = {};

@@ -35,27 +35,23 @@ function functionProps(built: typeof prod, which: 'webhook' | 'lookup'): Props {
 }
 
 describe('webhook role', () => {
-  it('may read and write items on the table itself, not its indexes', () => {
-    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) {
-      expect(resourcesFor(webhookPermissions, action), action).toEqual([RESOURCE.table]);
-    }
+  it('may only put items on the table itself (the notification and its nonces), not its indexes', () => {
+    expect(resourcesFor(webhookPermissions, 'dynamodb:PutItem')).toEqual([RESOURCE.table]);
+    const dynamo = [...actionsOf(webhookPermissions)].filter((action) => action.startsWith('dynamodb:'));
+    expect(dynamo).toEqual(['dynamodb:PutItem']);
   });
 
-  it('may put audio objects (and abort its multipart uploads) under recordings/ only', () => {
-    expect(resourcesFor(webhookPermissions, 's3:PutObject')).toEqual([RESOURCE.audio]);
-    expect(resourcesFor(webhookPermissions, 's3:AbortMultipartUpload')).toEqual([RESOURCE.audio]);
+  it('has no S3 permission at all: it cannot write, read or delete audio', () => {
+    expect([...actionsOf(webhookPermissions)].filter((action) => action.startsWith('s3:'))).toEqual([]);
+    expect(JSON.stringify(webhookPermissions)).not.toContain('RecordingsBucket');
   });
 
-  it('cannot read audio back, delete, scan, query, batch-write or condition-check (no transaction needs it)', () => {
+  it('cannot read, update, delete, scan, query or batch anything, and holds no wildcard action', () => {
     const actions = actionsOf(webhookPermissions);
     for (const forbidden of [
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
       'dynamodb:ConditionCheckItem',
-      's3:GetObject',
-      's3:GetObjectVersion',
-      's3:DeleteObject',
-      's3:DeleteObjectVersion',
-      's3:ListBucket',
-      's3:PutBucketPolicy',
       'dynamodb:Scan',
       'dynamodb:Query',
       'dynamodb:DeleteItem',
@@ -194,19 +190,35 @@ describe('HTTP API', () => {
   const authorizationOf = (routeKey: string) =>
     routes.find((r) => r.RouteKey === routeKey)?.AuthorizationType as unknown;
 
-  it('serves exactly the webhook and the three lookup routes', () => {
+  it('serves the webhook and the three lookup routes, other methods included (the functions answer 405)', () => {
     expect(routes.map((r) => r.RouteKey as string).sort()).toEqual([
+      'ANY /recordings',
+      'ANY /recordings/{recording_id}',
+      'ANY /recordings/{recording_id}/audio',
+      'ANY /webhooks/vobiz/recording',
       'GET /recordings',
       'GET /recordings/{recording_id}',
       'GET /recordings/{recording_id}/audio',
-      'GET /webhooks/vobiz/recording',
-      'POST /webhooks/vobiz/recording',
     ]);
   });
 
   it('leaves the webhook public (the function checks the Vobiz signature)', () => {
-    expect(authorizationOf('POST /webhooks/vobiz/recording')).toBe('NONE');
-    expect(authorizationOf('GET /webhooks/vobiz/recording')).toBe('NONE');
+    expect(authorizationOf('ANY /webhooks/vobiz/recording')).toBe('NONE');
+  });
+
+  it('throttles the public webhook apart from the IAM routes, which keep the stage default', () => {
+    const stage = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Stage'))[0]!
+      .Properties as Props;
+    expect(stage.RouteSettings).toEqual({
+      'ANY /webhooks/vobiz/recording': { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const tuned = buildStack('prod', { webhookRateLimit: '20', webhookBurstLimit: '40' });
+    tuned.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: {
+        'ANY /webhooks/vobiz/recording': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      },
+    });
   });
 
   it('requires IAM (SigV4) on every /recordings route', () => {
@@ -242,8 +254,13 @@ describe('HTTP API', () => {
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiAccessLogGroup',
       'ApiUrl',
+      'ArchiveDeadLetterQueueUrl',
+      'ArchiveWorkerFunctionName',
+      'ArchiveWorkerLogGroup',
       'BucketName',
       'LookupLogGroup',
+      'RedriveFunctionName',
+      'RedriveLogGroup',
       'TableName',
       'VobizSecretArn',
       'WebhookFunctionName',
@@ -268,7 +285,7 @@ describe('functions', () => {
       expect(props.LoggingConfig.LogGroup.Ref).toMatch(
         which === 'webhook' ? /^WebhookFunctionLogs/ : /^LookupFunctionLogs/,
       );
-      expect(props.Timeout).toBeLessThanOrEqual(29);
+      expect(props.Timeout).toBeLessThanOrEqual(which === 'webhook' ? 10 : 29);
       expect(props.Environment.Variables).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -278,19 +295,18 @@ describe('functions', () => {
       // Tracing is the Lambda setting above; no code reads a Powertools tracer switch.
       expect(props.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBeUndefined();
     }
-    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 4);
-    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 4);
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 5);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 5);
   });
 
-  it('wire the webhook to the table, bucket, Vobiz secret and media origins, never to plain credentials', () => {
+  it('wire the webhook to the table and the Vobiz secret only, never to plain credentials, S3 or the Vobiz API', () => {
     const env = functionProps(prod, 'webhook').Environment.Variables;
     expect(env).toMatchObject({
       TABLE_NAME: { Ref: 'RecordingsTable' },
-      BUCKET_NAME: { Ref: 'RecordingsBucket' },
       VOBIZ_SECRET_ARN: { Ref: 'VobizSecret' },
-      VOBIZ_API_BASE_URL: 'https://api.vobiz.ai',
-      ALLOWED_MEDIA_ORIGINS: 'https://*.vobiz.ai',
     });
+    for (const name of ['BUCKET_NAME', 'VOBIZ_API_BASE_URL', 'ALLOWED_MEDIA_ORIGINS', 'MAX_ATTEMPTS'])
+      expect(env[name], name).toBeUndefined();
     expect(env.WEBHOOK_PUBLIC_URL).toBeUndefined();
     for (const name of Object.keys(env)) expect(name).not.toMatch(/TOKEN|AUTH_ID|PASSWORD/);
     expect(functionProps(kms, 'webhook').Environment.Variables.WEBHOOK_PUBLIC_URL).toBe(
@@ -315,9 +331,12 @@ describe('functions', () => {
     });
   });
 
-  it('reserve webhook concurrency only when the stage asks for it', () => {
-    expect(functionProps(prod, 'webhook').ReservedConcurrentExecutions).toBeUndefined();
+  it('reserve webhook concurrency by default (a setting; none switches it off)', () => {
+    expect(functionProps(prod, 'webhook').ReservedConcurrentExecutions).toBe(25);
     expect(functionProps(kms, 'webhook').ReservedConcurrentExecutions).toBe(20);
+    const none = buildStack('prod', { webhookReservedConcurrency: 'none' });
+    expect(functionProps(none, 'webhook').ReservedConcurrentExecutions).toBeUndefined();
+    expect(functionProps(prod, 'lookup').ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('can switch tracing off per stage', () => {
@@ -477,16 +496,9 @@ describe('alarms', () => {
 
   it('watch errors and throttles of every function and 5xx of the API', () => {
     const lambdaAlarms = alarms
-      .filter((a) => a.Namespace === 'AWS/Lambda')
+      .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName !== 'IteratorAge')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual([
-      'Errors',
-      'Errors',
-      'Errors',
-      'Throttles',
-      'Throttles',
-      'Throttles',
-    ]);
+    expect(lambdaAlarms.sort()).toEqual([...Array(4).fill('Errors'), ...Array(4).fill('Throttles')]);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 

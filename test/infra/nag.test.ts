@@ -3,25 +3,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildStack } from './build.js';
+import { STAGE_VARIANTS } from './stages.js';
 
-const STAGES = [
-  { name: 'prod (defaults)', stage: 'prod', raw: {} },
-  { name: 'dev (throwaway)', stage: 'dev', raw: {} },
-  {
-    name: 'prod with KMS, e-mail alarms, reserved concurrency',
-    stage: 'prod',
-    raw: { encryption: 'kms', alarmEmail: 'ops@example.com', webhookReservedConcurrency: '10' },
-  },
-  {
-    name: 'staging with an existing secret and topic, no tracing',
-    stage: 'staging',
-    raw: {
-      vobizSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vobiz-AbCdEf',
-      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall',
-      tracing: 'false',
-    },
-  },
-];
+const STAGES = STAGE_VARIANTS;
 
 interface Acknowledged {
   path: string;

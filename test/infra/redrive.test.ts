@@ -47,17 +47,17 @@ describe('re-drive function', () => {
     expect(Object.keys(env).filter((name) => /TOKEN|AUTH_ID/.test(name))).toEqual([]);
   });
 
-  it('shares the maxAttempts stage setting with the webhook and takes the sweep window from the stage', () => {
+  it('shares the maxAttempts stage setting with the archive worker and takes the sweep window from the stage', () => {
     expect(functionProps(prod).Environment.Variables.MAX_ATTEMPTS).toBeUndefined();
     const tuned = buildStack('prod', { maxAttempts: '12', backfillLookbackMinutes: '0' });
     expect(functionProps(tuned).Environment.Variables).toMatchObject({
       MAX_ATTEMPTS: '12',
       BACKFILL_LOOKBACK_MINUTES: '0',
     });
-    const webhook = tuned.template.toJSON().Resources[
-      tuned.stack.getLogicalId(tuned.stack.webhook.function.node.defaultChild as CfnElement)
+    const worker = tuned.template.toJSON().Resources[
+      tuned.stack.getLogicalId(tuned.stack.worker.function.node.defaultChild as CfnElement)
     ].Properties as Props;
-    expect(webhook.Environment.Variables.MAX_ATTEMPTS).toBe('12');
+    expect(worker.Environment.Variables.MAX_ATTEMPTS).toBe('12');
   });
 
   it('is invoked every minute by a schedule, without replays of failed runs', () => {

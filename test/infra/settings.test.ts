@@ -27,10 +27,32 @@ describe('stage settings', () => {
       presignTtlSeconds: 900,
       webhookPublicUrl: undefined,
       vobizSecretArn: undefined,
-      webhookReservedConcurrency: undefined,
+      webhookReservedConcurrency: 25,
+      webhookThrottle: { rateLimit: 100, burstLimit: 200 },
+      apiThrottle: { rateLimit: 50, burstLimit: 100 },
+      archiveConcurrency: 10,
       maxAttempts: undefined,
       backfillLookbackMinutes: undefined,
     });
+  });
+
+  it('take the archive concurrency, the webhook throttle and its reserved concurrency from the stage', () => {
+    expect(
+      resolveStageSettings('prod', {
+        archiveConcurrency: '3',
+        webhookRateLimit: 10,
+        webhookBurstLimit: '20',
+        webhookReservedConcurrency: 'none',
+      }),
+    ).toMatchObject({
+      archiveConcurrency: 3,
+      webhookThrottle: { rateLimit: 10, burstLimit: 20 },
+      webhookReservedConcurrency: undefined,
+    });
+    expect(() => resolveStageSettings('prod', { archiveConcurrency: '0' })).toThrow(
+      /archiveConcurrency must be an integer between 1 and 1000/,
+    );
+    expect(() => resolveStageSettings('prod', { webhookRateLimit: 'fast' })).toThrow(/webhookRateLimit/);
   });
 
   it('accept context strings (cdk -c key=value) and typed values (cdk.json)', () => {

@@ -226,6 +226,14 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
       body: other!.callback!.body,
     });
     expect(reused.status).toBe(401);
+    // Other methods on known routes reach the function: 405 with Allow and the usual error body.
+    const put = await fetch(`${gateway}/webhooks/vobiz/recording`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('POST, GET');
+    expect(((await put.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    const post = await fetch(`${gateway}/recordings`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
     const unknown = await fetch(`${gateway}/nowhere`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');

@@ -25,14 +25,11 @@ function gatewayRequest(input: Partial<GatewayRequest> & { headers?: [string, st
 
 describe('route matching', () => {
   it('matches the stack routes and names them as API Gateway does', () => {
-    expect(matchRoute('POST', '/webhooks/vobiz/recording')).toEqual({
-      routeKey: 'POST /webhooks/vobiz/recording',
-      target: 'webhook',
-    });
-    expect(matchRoute('GET', '/webhooks/vobiz/recording')).toEqual({
-      routeKey: 'GET /webhooks/vobiz/recording',
-      target: 'webhook',
-    });
+    for (const method of ['POST', 'GET', 'PUT', 'DELETE'])
+      expect(matchRoute(method, '/webhooks/vobiz/recording')).toEqual({
+        routeKey: 'ANY /webhooks/vobiz/recording',
+        target: 'webhook',
+      });
     expect(matchRoute('GET', '/recordings')).toEqual({ routeKey: 'GET /recordings', target: 'lookup' });
     expect(matchRoute('GET', '/recordings/abc%20def')).toEqual({
       routeKey: 'GET /recordings/{recording_id}',
@@ -46,9 +43,16 @@ describe('route matching', () => {
     });
   });
 
-  it('matches nothing for other methods, paths, empty parameters and trailing segments', () => {
-    expect(matchRoute('PUT', '/webhooks/vobiz/recording')).toBeUndefined();
-    expect(matchRoute('POST', '/recordings')).toBeUndefined();
+  it('takes other methods on a known path to its function (ANY), so it can answer 405', () => {
+    expect(matchRoute('POST', '/recordings')).toEqual({ routeKey: 'ANY /recordings', target: 'lookup' });
+    expect(matchRoute('DELETE', '/recordings/r-1')).toEqual({
+      routeKey: 'ANY /recordings/{recording_id}',
+      target: 'lookup',
+      pathParameters: { recording_id: 'r-1' },
+    });
+  });
+
+  it('matches nothing for other paths, empty parameters and trailing segments', () => {
     expect(matchRoute('GET', '/recordings/')).toBeUndefined();
     expect(matchRoute('GET', '/recordings/a/b')).toBeUndefined();
     expect(matchRoute('GET', '/')).toBeUndefined();
@@ -351,10 +355,10 @@ describe('the gateway over real HTTP', () => {
   });
 
   it('answers 404 in the API error shape for unknown routes, without calling a handler', async () => {
-    const response = await send('DELETE', '/recordings/r-1');
+    const response = await send('DELETE', '/nowhere/r-1');
     expect(response.status).toBe(404);
     expect(JSON.parse(response.body.toString())).toEqual({
-      error: { code: 'not_found', message: 'No route for DELETE /recordings/r-1' },
+      error: { code: 'not_found', message: 'No route for DELETE /nowhere/r-1' },
     });
     expect(seen).toHaveLength(0);
   });
