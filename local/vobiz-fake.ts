@@ -421,8 +421,13 @@ export class VobizFake {
         recording.mediaBytesSent += chunk.length;
         if (!res.write(chunk))
           await new Promise<void>((resolve) => {
-            res.once('drain', resolve);
-            res.once('close', resolve);
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.once('drain', done);
+            res.once('close', done);
           });
         if (res.destroyed) return;
         // Read per chunk, so a test can speed up a download that is under way.

@@ -14,7 +14,7 @@ import { deliver, readRecord, webhookEnv, webhookHandler } from '../support/webh
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * A worker process killed mid-transfer (SIGKILL: no handler runs, nothing is released). Its lease is
+ * A worker process (local/archive-worker-process.ts) killed mid-transfer (SIGKILL: no handler runs, nothing is released). Its lease is
  * short and was only renewed while bytes flowed, so the recording is due again about a minute later
  * and the re-drive stores it, once.
  */
@@ -35,10 +35,10 @@ afterAll(async () => {
 describe('crash recovery', () => {
   it('a worker process killed mid-transfer: another run stores the recording within two minutes, once', async () => {
     const workerEnv = webhookEnv(fake, env);
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
+    child = spawn(process.execPath, ['--import', 'tsx', 'local/archive-worker-process.ts'], {
       cwd: ROOT,
       env: { ...workerEnv, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
     const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
     expect(line).toBe('ready');
