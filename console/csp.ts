@@ -4,13 +4,15 @@
  * only from the archive bucket, no framing, no plugins, no inline anything.
  */
 export interface CspSources {
+  /** For a `<meta>` element, which cannot carry `frame-ancestors` (the header does). */
+  meta?: boolean;
   /** Where `fetch` may go besides the console itself: the API, Cognito's endpoints. */
   connect: readonly string[];
   /** Where `<audio>` may load from: the archive bucket's presigned URLs. */
   media: readonly string[];
 }
 
-export function contentSecurityPolicy({ connect, media }: CspSources): string {
+export function contentSecurityPolicy({ connect, media, meta = false }: CspSources): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -20,7 +22,7 @@ export function contentSecurityPolicy({ connect, media }: CspSources): string {
     `media-src ${media.join(' ')}`,
     "base-uri 'none'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
+    ...(meta ? [] : ["frame-ancestors 'none'"]),
     "object-src 'none'",
   ].join('; ');
 }

@@ -5,6 +5,7 @@ import { HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
+import { Console } from './console.js';
 import { DataStore } from './data-store.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
@@ -52,6 +53,7 @@ export class ArchiveStack extends Stack {
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
   readonly alarms: Alarms;
+  readonly console?: Console;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
     super(scope, id, props);
@@ -76,6 +78,16 @@ export class ArchiveStack extends Stack {
 
     this.webhook = new Webhook(this, 'Webhook', { settings, store: this.store, api: this.api });
     this.lookup = new LookupApi(this, 'Lookup', { settings, store: this.store, api: this.api });
+    if (settings.console) {
+      const { bucket: audioBucket, accessLogsBucket } = this.store;
+      this.console = new Console(this, 'Console', {
+        settings,
+        options: settings.console,
+        api: this.api,
+        audioBucket,
+        accessLogsBucket,
+      });
+    }
     this.redrive = new Redrive(this, 'Redrive', {
       settings,
       store: this.store,

@@ -50,7 +50,7 @@ export function createApi(options: { baseUrl: string; sign?: RequestSigner; fetc
     if (options.sign) headers = await options.sign({ method: 'GET', url, headers });
     let response: Response;
     try {
-      response = await doFetch(url, { headers, credentials: 'omit', cache: 'no-store' });
+      response = await doFetch(url, { headers, credentials: 'omit' }); // the API answers no-store itself
     } catch (error) {
       throw new ApiError(0, 'network', `The archive API could not be reached (${(error as Error).message}).`);
     }
