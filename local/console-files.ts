@@ -14,6 +14,10 @@ export interface ConsoleFilesOptions {
   /** Origin of the presigned audio links (the S3 server). */
   mediaOrigin: string;
   files?: readonly ConsoleFile[];
+  /** Another `config.json` (tests: a sign-in against a stand-in Cognito). */
+  config?: Record<string, unknown>;
+  /** Origins `fetch` may reach besides the console's own (the CSP's connect-src). */
+  connect?: readonly string[];
 }
 
 export function securityHeaders(csp: string): Record<string, string> {
@@ -32,12 +36,16 @@ export function createConsoleFiles(options: ConsoleFilesOptions) {
   for (const file of options.files ?? buildConsole()) files.set(file.path, file);
   const config: ConsoleFile = {
     path: 'config.json',
-    body: Buffer.from(JSON.stringify({ apiUrl: '', region: 'us-east-1', auth: null, stage: 'local' })),
+    body: Buffer.from(
+      JSON.stringify(options.config ?? { apiUrl: '', region: 'us-east-1', auth: null, stage: 'local' }),
+    ),
     contentType: 'application/json; charset=utf-8',
     immutable: false,
   };
   files.set(config.path, config);
-  const headers = securityHeaders(contentSecurityPolicy({ connect: [], media: [options.mediaOrigin] }));
+  const headers = securityHeaders(
+    contentSecurityPolicy({ connect: options.connect ?? [], media: [options.mediaOrigin] }),
+  );
 
   return {
     /** The gateway's `local` hook: an answer for `/console` paths, undefined for everything else. */

@@ -81,11 +81,13 @@ function toApiError(status: number, body: unknown): ApiError {
 
 /** What to tell a person about a failed call: a headline and, where it helps, what to do. */
 export function describeError(error: unknown): { title: string; detail: string } {
-  if (!(error instanceof ApiError))
+  if (!(error instanceof ApiError)) {
+    const { name, message } = error instanceof Error ? error : { name: '', message: String(error) };
     return {
-      title: 'Something went wrong in the console.',
-      detail: String((error as Error)?.message ?? error),
+      title: name === 'SignInError' ? 'Sign-in did not work.' : 'Something went wrong in the console.',
+      detail: message,
     };
+  }
   switch (error.code) {
     case 'network':
       return {

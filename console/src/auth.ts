@@ -25,7 +25,9 @@ const TOKENS = 'vra.tokens';
 const PENDING = 'vra.pkce';
 const REFRESH_EARLY_MS = 5 * 60_000;
 
-export class SignInError extends Error {}
+export class SignInError extends Error {
+  override name = 'SignInError';
+}
 
 function base64Url(bytes: Uint8Array): string {
   let text = '';

@@ -423,6 +423,7 @@ async function start(): Promise<void> {
   if (config.auth) {
     try {
       session = await signIn(config.auth);
+      await session.credentials(); // a person without a group learns it here, not on the first search
     } catch (error) {
       fail(root, 'Sign-in did not work.', (error as Error).message);
       return;
