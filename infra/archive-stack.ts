@@ -26,6 +26,9 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     time: '$context.requestTime',
     ip: '$context.identity.sourceIp',
     caller: '$context.identity.userArn',
+    // Console calls: the identity pool identity and the user pool user (`…:CognitoSignIn:<sub>`).
+    cognitoIdentity: '$context.identity.cognitoIdentityId',
+    cognitoUser: '$context.identity.cognitoAuthenticationProvider',
     method: '$context.httpMethod',
     route: '$context.routeKey',
     path: '$context.path',

@@ -27,7 +27,7 @@ add     creates the user (Cognito e-mails a temporary password; it expires after
         in the group (default reviewers: search, play, download; admins also: legal hold, erasure, audit).
         For an existing user it only changes the group.
 remove  deletes the user; their signed-in sessions end when their credentials expire (at most 1 hour).
-list    shows every user with their status and group.
+list    shows every user with their status, group and sub (the id the API access log names them by).
 The user pool id is the stack output UserPoolId: --user-pool-id, or USER_POOL_ID. AWS credentials as usual.`;
 
 export interface ConsoleUserArgs {
@@ -225,9 +225,11 @@ async function list(
       user.Enabled === false ? 'disabled' : 'enabled',
       groupsOf.get(user.Username!)?.join(',') ?? '(none: no access)',
       user.UserCreateDate?.toISOString().slice(0, 10) ?? '',
+      // The API access log names a console caller by this id (cognitoUser ends with `:CognitoSignIn:<sub>`).
+      attribute(user, 'sub') ?? '',
     ])
     .sort((a, b) => a[0]!.localeCompare(b[0]!));
-  const header = ['email', 'status', 'enabled', 'group', 'created'];
+  const header = ['email', 'status', 'enabled', 'group', 'created', 'sub'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows])
     io.stdout.write(

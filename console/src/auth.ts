@@ -22,6 +22,7 @@ interface Tokens {
 }
 
 const TOKENS = 'vra.tokens';
+const CREDENTIALS = 'vra.credentials';
 const PENDING = 'vra.pkce';
 const REFRESH_EARLY_MS = 5 * 60_000;
 
@@ -138,14 +139,18 @@ export async function signIn(config: AuthConfig): Promise<Session> {
       redirect_uri: redirectUri(),
       code_verifier: pending.verifier,
     });
+    // A new sign-in may be another person: never reuse credentials cached for the previous one.
+    sessionStorage.removeItem(CREDENTIALS);
     writeTokens(tokens);
     history.replaceState(null, '', `${location.pathname}${pending.returnTo}`);
   }
   if (!tokens) return redirectToSignIn(config);
 
   let current: Tokens = tokens;
-  let cached: { credentials: AwsCredentials; expiresAt: number } | undefined;
-  let identityId: string | undefined;
+  // Kept for the tab like the tokens, so a reload or a shared link needs no new round trips to Cognito.
+  const stored = readCredentials(config.identityPoolId);
+  let cached: CachedCredentials | undefined = stored;
+  let identityId: string | undefined = stored?.identityId;
   let inFlight: Promise<AwsCredentials> | undefined;
 
   async function freshIdToken(): Promise<string> {
@@ -158,6 +163,7 @@ export async function signIn(config: AuthConfig): Promise<Session> {
       });
     } catch {
       sessionStorage.removeItem(TOKENS);
+      sessionStorage.removeItem(CREDENTIALS);
       return redirectToSignIn(config);
     }
     writeTokens(current);
@@ -182,7 +188,13 @@ export async function signIn(config: AuthConfig): Promise<Session> {
       sessionToken: Credentials.SessionToken,
     };
     // Expiration is epoch seconds; never beyond the ID token the credentials were obtained with.
-    cached = { credentials, expiresAt: Credentials.Expiration * 1000 };
+    cached = {
+      credentials,
+      expiresAt: Credentials.Expiration * 1000,
+      identityId,
+      identityPoolId: config.identityPoolId,
+    };
+    sessionStorage.setItem(CREDENTIALS, JSON.stringify(cached));
     return credentials;
   }
 
@@ -200,6 +212,7 @@ export async function signIn(config: AuthConfig): Promise<Session> {
     },
     signOut() {
       sessionStorage.removeItem(TOKENS);
+      sessionStorage.removeItem(CREDENTIALS);
       const url = new URL(`${config.domain}/logout`);
       url.search = new URLSearchParams({
         client_id: config.userPoolClientId,
@@ -212,6 +225,24 @@ export async function signIn(config: AuthConfig): Promise<Session> {
 
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
+}
+
+interface CachedCredentials {
+  credentials: AwsCredentials;
+  expiresAt: number;
+  identityId: string;
+  identityPoolId: string;
+}
+
+function readCredentials(identityPoolId: string): CachedCredentials | undefined {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(CREDENTIALS) ?? 'null') as CachedCredentials | null;
+    return value?.identityPoolId === identityPoolId && typeof value.credentials?.accessKeyId === 'string'
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readTokens(): Tokens | undefined {

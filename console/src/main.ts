@@ -412,7 +412,8 @@ async function start(): Promise<void> {
   const root = document.getElementById('app')!;
   let config: ConsoleConfig;
   try {
-    const response = await fetch('./config.json', { cache: 'no-store' });
+    // Preloaded by index.html (same URL and mode, so the browser hands over that response).
+    const response = await fetch('./config.json');
     if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
     config = parseConfig(await response.json());
   } catch (error) {

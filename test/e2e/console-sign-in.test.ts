@@ -245,11 +245,13 @@ describe('the console signed in through Cognito', () => {
       RECORD.recording_id,
     ]);
 
-    // A second page load in the same tab reuses the tokens: no new sign-in round trip.
+    // A second page load in the same tab reuses the tokens and credentials: no round trip to Cognito.
     seen.authorize = undefined;
+    seen.identity = [];
     await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('dl.facts');
     expect(seen.authorize).toBeUndefined();
+    expect(seen.identity).toEqual([]);
     expect(seen.api.map((call) => call.url)).toEqual(
       expect.arrayContaining([
         `${API}/recordings/${RECORD.recording_id}`,

@@ -108,7 +108,10 @@ describe('npm run console-user', () => {
             Username: 'u-2',
             UserStatus: 'FORCE_CHANGE_PASSWORD',
             Enabled: true,
-            Attributes: [{ Name: 'email', Value: 'zoe@example.com' }],
+            Attributes: [
+              { Name: 'email', Value: 'zoe@example.com' },
+              { Name: 'sub', Value: '7c1e2f40-0000-4000-8000-000000000002' },
+            ],
             UserCreateDate: new Date('2026-11-01T00:00:00Z'),
           },
         ],
@@ -137,11 +140,18 @@ describe('npm run console-user', () => {
     const result = await run(['list']);
     expect(result.code).toBe(0);
     const lines = result.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^email\s+status\s+enabled\s+group\s+created$/);
+    expect(lines[0]).toMatch(/^email\s+status\s+enabled\s+group\s+created\s+sub$/);
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
       ['asha@example.com', 'CONFIRMED', 'enabled', 'admins'],
       ['max@example.com', 'CONFIRMED', 'disabled', '(none: no access)'],
-      ['zoe@example.com', 'FORCE_CHANGE_PASSWORD', 'enabled', 'reviewers', '2026-11-01'],
+      [
+        'zoe@example.com',
+        'FORCE_CHANGE_PASSWORD',
+        'enabled',
+        'reviewers',
+        '2026-11-01',
+        '7c1e2f40-0000-4000-8000-000000000002',
+      ],
     ]);
   });
 
