@@ -103,6 +103,13 @@ export function describeError(error: unknown): { title: string; detail: string }
       return { title: 'The archive did not accept this search.', detail: error.message };
     case 'not_found':
       return { title: 'Not found.', detail: error.message };
+    case 'not_stored':
+      return { title: 'The audio is not archived yet.', detail: error.message };
+    case 'expired':
+      return {
+        title: 'The audio has expired.',
+        detail: `The retention policy removed it; the record is kept (${error.message}).`,
+      };
     case 'forbidden':
       return {
         title: 'You are not allowed to do this.',
