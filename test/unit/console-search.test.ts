@@ -192,6 +192,18 @@ describe('console API client', () => {
     expect(describeError(await forbidden.getRecording('r1').catch((e: unknown) => e)).detail).toMatch(
       /reviewers or admins/,
     );
+    const gone = createApi({
+      baseUrl: '',
+      fetch: () =>
+        Promise.resolve(
+          new Response('{"error":{"code":"expired","message":"audio removed by retention"}}', {
+            status: 410,
+          }),
+        ),
+    });
+    expect(describeError(await gone.audioLink('r1').catch((e: unknown) => e)).title).toBe(
+      'The audio has expired.',
+    );
     const broken = createApi({
       baseUrl: '',
       fetch: () => Promise.resolve(new Response('<html>', { status: 502 })),
