@@ -16,18 +16,14 @@
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Page } from 'puppeteer-core';
-import { createLookupHandler } from '../functions/lookup/app.js';
 import { createDocumentClient } from '../functions/shared/adapters/aws-clients.js';
-import { DynamoRecordingQueries } from '../functions/shared/adapters/dynamo-recording-queries.js';
-import { S3AudioLinks } from '../functions/shared/adapters/s3-audio-links.js';
 import { createConsoleFiles } from '../local/console-files.js';
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../local/emulators.js';
 import { createGateway } from '../local/gateway.js';
 import { launchChromium } from '../test/support/browser.js';
 import { makeDataset, phoneNumber, seedRecordings } from '../test/support/recording-dataset.js';
+import { benchLookupHandler } from './support/lookup-handler.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
@@ -189,22 +185,7 @@ async function main(): Promise<void> {
 }
 
 function createGatewayFor(client: DynamoDBClient) {
-  const handler = createLookupHandler({
-    logger: new Logger({ logLevel: 'SILENT' }),
-    recordings: new DynamoRecordingQueries(createDocumentClient(client), TABLE),
-    // Presigning is local computation; the endpoint is never called.
-    audio: new S3AudioLinks(
-      new S3Client({
-        endpoint: 'http://127.0.0.1:9',
-        region: LOCAL_REGION,
-        credentials: LOCAL_CREDENTIALS,
-        forcePathStyle: true,
-      }),
-      'bench-bucket',
-    ),
-    cursorKey: () => Promise.resolve('bench-cursor-signing-key-0123456789abcdef'),
-    presignTtlSeconds: 900,
-  });
+  const handler = benchLookupHandler(createDocumentClient(client), TABLE);
   const consoleFiles = createConsoleFiles({ mediaOrigin: 'http://127.0.0.1:9' });
   return createGateway({
     functions: () => ({ lookup: { handler, functionName: 'lookup', timeoutMs: 10_000 } }),

@@ -21,6 +21,7 @@ import {
   resultRow,
   resultsTable,
   searchForm,
+  noticeBox,
   statusBadge,
   statusNotice,
 } from './views.js';
@@ -268,15 +269,7 @@ class ConsoleApp {
       this.recordingView,
       back,
       title,
-      notice
-        ? h(
-            'div',
-            { class: `notice notice-${notice.tone}`, role: 'status' },
-            h('strong', null, notice.title),
-            ' ',
-            notice.detail,
-          )
-        : null,
+      notice ? noticeBox(notice.tone, notice.title, notice.detail, undefined, 'status') : null,
       player,
       h(
         'dl',
@@ -385,26 +378,17 @@ class ConsoleApp {
   }
 
   private notFound(id: string, detail: string) {
-    return h(
-      'div',
-      { class: 'notice notice-warn', role: 'alert' },
-      h('strong', null, 'Not found. '),
-      `${detail} `,
+    return noticeBox(
+      'warn',
+      'Not found.',
+      detail,
       h('code', null, id.length > 140 ? `${id.slice(0, 140)}…` : id),
     );
   }
 
   private errorBox(error: unknown, retry: () => void, action = 'Try again') {
     const { title, detail } = describeError(error);
-    return h(
-      'div',
-      { class: 'notice notice-error', role: 'alert' },
-      h('strong', null, title),
-      ' ',
-      detail,
-      ' ',
-      h('button', { type: 'button', onclick: retry }, action),
-    );
+    return noticeBox('error', title, detail, h('button', { type: 'button', onclick: retry }, action));
   }
 }
 
@@ -449,18 +433,7 @@ async function start(): Promise<void> {
 }
 
 function fail(root: HTMLElement, title: string, detail: string): void {
-  replace(
-    root,
-    h(
-      'div',
-      { class: 'notice notice-error', role: 'alert' },
-      h('strong', null, title),
-      ' ',
-      detail,
-      ' ',
-      h('a', { href: '' }, 'Reload'),
-    ),
-  );
+  replace(root, noticeBox('error', title, detail, h('a', { href: '' }, 'Reload')));
 }
 
 void start();

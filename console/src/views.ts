@@ -194,6 +194,24 @@ export function text(value: unknown): string {
   return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : '—';
 }
 
+/** A boxed message: a bold headline, the detail, and optionally an action or the thing it is about. */
+export function noticeBox(
+  tone: 'info' | 'warn' | 'error',
+  title: string,
+  detail: string,
+  extra?: Node,
+  role: 'alert' | 'status' = 'alert',
+) {
+  return h(
+    'div',
+    { class: `notice notice-${tone}`, role },
+    h('strong', null, title),
+    ' ',
+    detail,
+    extra ? [' ', extra] : null,
+  );
+}
+
 /** What the status means for the audio, in words; undefined for a stored recording. */
 export function statusNotice(
   record: Recording,
