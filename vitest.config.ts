@@ -27,6 +27,16 @@ export default defineConfig({
       {
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], env: silentEnv, testTimeout: 120_000 },
       },
+      {
+        // The console in headless Chromium against `npm start` (which starts its own emulators).
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          env: silentEnv,
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
+        },
+      },
     ],
   },
 });

@@ -9,15 +9,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { createLookupHandler } from '../functions/lookup/app.js';
 import { createDocumentClient } from '../functions/shared/adapters/aws-clients.js';
-import { DynamoRecordingQueries } from '../functions/shared/adapters/dynamo-recording-queries.js';
-import { S3AudioLinks } from '../functions/shared/adapters/s3-audio-links.js';
 import type { RecordingRecord } from '../functions/shared/domain/recording.js';
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../local/emulators.js';
 import { httpEvent, lambdaContext } from '../test/support/http-events.js';
+import { benchLookupHandler } from './support/lookup-handler.js';
 import {
   callUuid,
   makeDataset,
@@ -141,22 +137,7 @@ async function prepare(
   });
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
-  const handler = createLookupHandler({
-    logger: new Logger({ logLevel: 'SILENT' }),
-    recordings: new DynamoRecordingQueries(documents, tableName),
-    // Presigning is local computation; the endpoint is never called.
-    audio: new S3AudioLinks(
-      new S3Client({
-        endpoint: 'http://127.0.0.1:9',
-        region: LOCAL_REGION,
-        credentials: LOCAL_CREDENTIALS,
-        forcePathStyle: true,
-      }),
-      'bench-bucket',
-    ),
-    cursorKey: () => Promise.resolve('bench-cursor-signing-key-0123456789abcdef'),
-    presignTtlSeconds: 900,
-  });
+  const handler = benchLookupHandler(documents, tableName);
   const call = async (path: string, query?: Record<string, string>) => {
     const result = await handler(httpEvent({ path, query }), lambdaContext());
     if (result.statusCode !== 200 && result.statusCode !== 302) {

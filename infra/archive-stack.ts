@@ -6,6 +6,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
 import { ArchiveWorker } from './archive-worker.js';
+import { Console } from './console.js';
 import { DataStore } from './data-store.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
@@ -27,6 +28,9 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     time: '$context.requestTime',
     ip: '$context.identity.sourceIp',
     caller: '$context.identity.userArn',
+    // Console calls: the identity pool identity and the user pool user (`…:CognitoSignIn:<sub>`).
+    cognitoIdentity: '$context.identity.cognitoIdentityId',
+    cognitoUser: '$context.identity.cognitoAuthenticationProvider',
     method: '$context.httpMethod',
     route: '$context.routeKey',
     path: '$context.path',
@@ -56,6 +60,7 @@ export class ArchiveStack extends Stack {
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
   readonly alarms: Alarms;
+  readonly console?: Console;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
     super(scope, id, props);
@@ -90,6 +95,16 @@ export class ArchiveStack extends Stack {
     });
     this.worker = new ArchiveWorker(this, 'ArchiveWorker', { settings, store, vobizSecret });
     this.lookup = new LookupApi(this, 'Lookup', { settings, store, api: this.api });
+    if (settings.console) {
+      const { bucket: audioBucket, accessLogsBucket } = this.store;
+      this.console = new Console(this, 'Console', {
+        settings,
+        options: settings.console,
+        api: this.api,
+        audioBucket,
+        accessLogsBucket,
+      });
+    }
     this.redrive = new Redrive(this, 'Redrive', {
       settings,
       store,

@@ -39,6 +39,17 @@ export interface StageSettings {
   readonly alarmEmail?: string;
   readonly alarmTopicArn?: string;
   readonly tracing: boolean;
+  /** The recordings console (CloudFront + Cognito); undefined when switched off with `console=false`. */
+  readonly console?: ConsoleSettings;
+}
+
+export interface ConsoleSettings {
+  /** `required` (default): every console user sets up an authenticator app; `optional`: each user decides. */
+  readonly mfa: 'required' | 'optional';
+  /** Cognito feature plan: `plus` (default; threat protection) or `essentials`. */
+  readonly featurePlan: 'plus' | 'essentials';
+  /** Prefix of the managed login domain (`<prefix>.auth.<region>.amazoncognito.com`); default `vobiz-archive-<stage>-<account>`. */
+  readonly domainPrefix?: string;
 }
 
 export interface LifecycleSettings {
@@ -133,6 +144,10 @@ export const SETTING_KEYS = [
   'alarmTopicArn',
   'tracing',
   'throwaway',
+  'console',
+  'consoleMfa',
+  'consoleFeaturePlan',
+  'consoleDomainPrefix',
 ] as const;
 
 export function resolveStageSettings(stageName: string, raw: RawSettings = {}): StageSettings {
@@ -206,6 +221,7 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     alarmEmail: email(raw, 'alarmEmail'),
     alarmTopicArn: arn(raw, 'alarmTopicArn', 'sns'),
     tracing: bool(raw, 'tracing') ?? base.tracing,
+    console: consoleSettings(raw),
   };
   if (settings.vobizSecretKmsKeyArn && !settings.vobizSecretArn) {
     throw new SettingsError('vobizSecretKmsKeyArn only makes sense together with vobizSecretArn');
@@ -218,6 +234,30 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     }
   }
   return settings;
+}
+
+function consoleSettings(raw: RawSettings): ConsoleSettings | undefined {
+  const options = ['consoleMfa', 'consoleFeaturePlan', 'consoleDomainPrefix'].filter(
+    (key) => present(raw, key) !== undefined,
+  );
+  if (bool(raw, 'console') === false) {
+    if (options.length > 0) throw new SettingsError(`${options.join(', ')} need the console (console=false)`);
+    return undefined;
+  }
+  const domainPrefix = str(raw, 'consoleDomainPrefix');
+  if (
+    domainPrefix !== undefined &&
+    (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domainPrefix) || /aws|amazon|cognito/.test(domainPrefix))
+  ) {
+    throw new SettingsError(
+      `consoleDomainPrefix must be lowercase letters, digits and dashes (max 63) without "aws", "amazon" or "cognito", got "${domainPrefix}"`,
+    );
+  }
+  return {
+    mfa: oneOf(raw, 'consoleMfa', ['required', 'optional'] as const) ?? 'required',
+    featurePlan: oneOf(raw, 'consoleFeaturePlan', ['plus', 'essentials'] as const) ?? 'plus',
+    ...(domainPrefix === undefined ? {} : { domainPrefix }),
+  };
 }
 
 function checkLifecycleOrder(lifecycle: LifecycleSettings): void {

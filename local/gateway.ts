@@ -285,8 +285,12 @@ export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 export interface GatewayOptions {
   /** Handlers per target; a route whose target is not bound yet answers 503. */
   functions: () => Partial<Record<RouteTarget, FunctionBinding>>;
-  /** Local-only routes (e.g. `/health`), answered before route matching. */
-  local?: (method: string, rawPath: string) => GatewayResponse | Promise<GatewayResponse> | undefined;
+  /** Local-only routes (e.g. `/health`, the console), answered before route matching; `url` has the query. */
+  local?: (
+    method: string,
+    rawPath: string,
+    url: string,
+  ) => GatewayResponse | Promise<GatewayResponse> | undefined;
   /** Called once per handled request, after the response was sent. */
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
   onError?: (error: unknown) => void;
@@ -341,7 +345,7 @@ export function createGateway(options: GatewayOptions): Server {
     request: GatewayRequest,
     rawPath: string,
   ): Promise<void> {
-    const local = await options.local?.(request.method, rawPath);
+    const local = await options.local?.(request.method, rawPath, request.url);
     if (local) return send(res, local, request.method === 'HEAD');
     const route = matchRoute(request.method, rawPath);
     if (!route) {

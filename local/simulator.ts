@@ -33,7 +33,11 @@ export interface SimulatorOptions {
 export interface CreateRecordingsRequest {
   count?: number;
   format?: 'mp3' | 'wav' | 'mixed';
+  /** Every file this big; without it each recording lasts 4–64 s and its size follows. */
   size_bytes?: number;
+  /** Give every recording this caller or called number (e.g. to page through one customer's calls). */
+  from_number?: string;
+  to_number?: string;
   /** The webhook URL the callbacks are signed for (Vobiz signs the URL it calls). */
   callback_url?: string;
   /** Signature schemes for every callback; rotated through SCHEME_MIX when absent. */
@@ -130,9 +134,17 @@ export class VobizSimulator extends VobizFake {
       throw new BadRequest(`count must be an integer from 1 to ${MAX_BATCH}`);
     const format = request.format ?? 'mp3';
     if (!['mp3', 'wav', 'mixed'].includes(format)) throw new BadRequest('format must be mp3, wav or mixed');
-    const sizeBytes = request.size_bytes ?? 100 * 1024;
-    if (!Number.isInteger(sizeBytes) || sizeBytes < 64 || sizeBytes > MAX_SIMULATED_BYTES) {
+    const sizeBytes = request.size_bytes;
+    if (
+      sizeBytes !== undefined &&
+      (!Number.isInteger(sizeBytes) || sizeBytes < 64 || sizeBytes > MAX_SIMULATED_BYTES)
+    ) {
       throw new BadRequest(`size_bytes must be an integer from 64 to ${MAX_SIMULATED_BYTES}`);
+    }
+    for (const name of ['from_number', 'to_number'] as const) {
+      const value = request[name];
+      if (value !== undefined && (typeof value !== 'string' || !/^\+?\d{6,20}$/.test(value)))
+        throw new BadRequest(`${name} must be a phone number like +919876543210`);
     }
     if (
       request.schemes !== undefined &&
@@ -149,13 +161,14 @@ export class VobizSimulator extends VobizFake {
       const recordingFormat = format === 'mixed' ? (n % 2 === 0 ? 'mp3' : 'wav') : format;
       const recording = this.addRecordingQuietly({
         format: recordingFormat,
-        sizeBytes,
+        ...(sizeBytes === undefined ? { durationMs: 4_000 + ((n * 1_237) % 60_000) } : { sizeBytes }),
         // Some with an Indian offset, as Vobiz renders them, so the time parsing is exercised too.
         utcOffsetMinutes: n % 3 === 2 ? 330 : 0,
-        from_number: `+9180${String(71_000_000 + ((n * 7919) % 1_000_000)).padStart(8, '0')}`,
-        to_number: `9196${String(24_000_000 + ((n * 104_729) % 1_000_000)).padStart(8, '0')}`,
+        from_number:
+          request.from_number ?? `+9180${String(71_000_000 + ((n * 7919) % 1_000_000)).padStart(8, '0')}`,
+        to_number:
+          request.to_number ?? `9196${String(24_000_000 + ((n * 104_729) % 1_000_000)).padStart(8, '0')}`,
         recording_type: n % 5 === 4 ? 'trunk' : 'call',
-        durationMs: 4_000 + ((n * 1_237) % 60_000),
       });
       const body = this.retrieveBody(recording);
       const id = body.recording_id as string;

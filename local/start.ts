@@ -36,6 +36,7 @@ import {
 } from './gateway.js';
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
+import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined = undefined;
   let trigger: StreamTrigger | undefined = undefined;
+  let consoleFiles: ReturnType<typeof createConsoleFiles> | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
 
@@ -213,8 +215,10 @@ async function main(): Promise<void> {
 
   const gateway = createGateway({
     functions: () => functions,
-    local: (method, path) =>
-      path === '/health' && (method === 'GET' || method === 'HEAD') ? health() : undefined,
+    local: (method, path, url) =>
+      path === '/health' && (method === 'GET' || method === 'HEAD')
+        ? health()
+        : consoleFiles?.handle(method, path, url),
     onRequest: ({ method, path, status, ms }) => {
       if (path !== '/health') console.log(`${method} ${path} ${statusColor(status)} ${ms}ms`);
     },
@@ -291,6 +295,7 @@ async function main(): Promise<void> {
   while (s3Port === dynamoPort) s3Port = await freePort();
   const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  consoleFiles = createConsoleFiles({ mediaOrigin: s3Endpoint }); // esbuild, ≈ 0.1 s
   if (mode === 'simulator') {
     simulator = new VobizSimulator({
       port: options.simulatorPort,
@@ -534,6 +539,7 @@ function printBanner(input: {
     paint(1, `vobiz-recording-archive: local stack ready in ${process.uptime().toFixed(1)} s`),
     '',
     `  ${label('Gateway')}${gatewayUrl}  (health: ${gatewayUrl}/health)`,
+    `  ${label('Console')}${gatewayUrl}${CONSOLE_PATH}`,
     `  ${label('Webhook URL')}${webhookUrl}`,
   ];
   if (simulator) {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import type { SignatureScheme } from '../functions/shared/domain/signature.js';
+import { audioChunks, audioDurationMs, audioSizeBytes } from './audio/simulated-audio.js';
 
 /**
  * A Vobiz API fake that speaks HTTP as shared/vobiz/retrieve-recording.md documents it: Retrieve a
@@ -28,6 +29,11 @@ export interface FakeRecordingInput {
   from_number?: string;
   to_number?: string;
   recording_type?: 'call' | 'conference' | 'trunk';
+  /**
+   * Used only without `sizeBytes`: the file is made as long as this (MP3: to the nearest 36 ms frame).
+   * With `sizeBytes` the duration follows from the size, so `recording_duration_ms` is always what a
+   * player plays.
+   */
   durationMs?: number;
 }
 
@@ -64,63 +70,14 @@ export interface FakeRecording {
   mediaBytesSent: number;
 }
 
-const BLOCK_BYTES = 256 * 1024;
-
-/** Deterministic audio: a header that looks like the format, then a repeated pseudo-random block. */
-export function audioHeader(format: 'mp3' | 'wav', sizeBytes: number): Buffer {
-  if (format === 'wav') {
-    const header = Buffer.alloc(44);
-    header.write('RIFF', 0, 'ascii');
-    header.writeUInt32LE(Math.max(0, sizeBytes - 8), 4);
-    header.write('WAVEfmt ', 8, 'ascii');
-    header.writeUInt32LE(16, 16);
-    header.writeUInt16LE(1, 20); // PCM
-    header.writeUInt16LE(1, 22); // mono
-    header.writeUInt32LE(8000, 24);
-    header.writeUInt32LE(16000, 28);
-    header.writeUInt16LE(2, 32);
-    header.writeUInt16LE(16, 34);
-    header.write('data', 36, 'ascii');
-    header.writeUInt32LE(Math.max(0, sizeBytes - 44), 40);
-    return header.subarray(0, Math.min(44, sizeBytes));
-  }
-  const header = Buffer.from([
-    0x49, 0x44, 0x33, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xfb, 0x90, 0x64,
-  ]);
-  return header.subarray(0, Math.min(header.length, sizeBytes));
-}
-
-function block(recordingId: string): Buffer {
-  const seed = createHash('sha256').update(recordingId).digest();
-  const out = Buffer.alloc(BLOCK_BYTES);
-  for (let offset = 0; offset < BLOCK_BYTES; offset += 32) {
-    createHash('sha256').update(seed).update(String(offset)).digest().copy(out, offset);
-  }
-  return out;
-}
-
-/** The exact bytes of a fake recording, as chunks (never the whole file in memory). */
-export function* audioChunks(
-  recordingId: string,
-  format: 'mp3' | 'wav',
-  sizeBytes: number,
-): Generator<Buffer> {
-  const header = audioHeader(format, sizeBytes);
-  yield header;
-  const body = block(recordingId);
-  let remaining = sizeBytes - header.length;
-  while (remaining > 0) {
-    const chunk = remaining >= body.length ? body : body.subarray(0, remaining);
-    remaining -= chunk.length;
-    yield chunk;
-  }
-}
-
-export function audioSha256(recordingId: string, format: 'mp3' | 'wav', sizeBytes: number): string {
-  const hash = createHash('sha256');
-  for (const chunk of audioChunks(recordingId, format, sizeBytes)) hash.update(chunk);
-  return hash.digest('hex');
-}
+// Playable, deterministic audio (local/audio/): the exact bytes of a recording for an id, format and size.
+export {
+  audioChunks,
+  audioDurationMs,
+  audioHeader,
+  audioSha256,
+  audioSizeBytes,
+} from './audio/simulated-audio.js';
 
 function two(n: number): string {
   return String(n).padStart(2, '0');
@@ -194,9 +151,11 @@ export class VobizFake {
   addRecording(input: FakeRecordingInput = {}, faults: FakeFaults = {}): FakeRecording {
     const id = input.recording_id ?? randomUUID();
     const format = input.format ?? 'mp3';
-    const sizeBytes = input.sizeBytes ?? 32 * 1024;
+    const sizeBytes =
+      input.sizeBytes ??
+      (input.durationMs === undefined ? 32 * 1024 : audioSizeBytes(id, format, input.durationMs));
     const addTimeMs = input.addTimeMs ?? Date.now();
-    const durationMs = input.durationMs ?? 10_080;
+    const durationMs = audioDurationMs(id, format, sizeBytes);
     const start = addTimeMs - durationMs - 330;
     const metadata: Record<string, unknown> = {
       add_time: vobizTimestamp(addTimeMs, input.utcOffsetMinutes ?? 0),

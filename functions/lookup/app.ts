@@ -1,7 +1,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { httpErrors, jsonResponse, type HttpEvent, type HttpResult } from '../shared/framework/http.js';
+import {
+  header,
+  httpErrors,
+  jsonResponse,
+  type HttpEvent,
+  type HttpResult,
+} from '../shared/framework/http.js';
 import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
 import { CursorCodec } from './cursor.js';
 import { makeLookup } from './queries.js';
@@ -48,9 +54,19 @@ export function createLookupHandler({
       case 'get':
         return jsonResponse(200, await lookup.getRecording(route.recordingId));
       case 'audio': {
-        const url = await lookup.audioUrl(route.recordingId);
-        logger.info('audio link issued', { expires_in_s: presignTtlSeconds });
-        return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' } };
+        const link = await lookup.audioLink(route.recordingId, queryParameters(event));
+        const json = acceptsJson(header(event, 'accept'));
+        logger.info('audio link issued', {
+          expires_in_s: presignTtlSeconds,
+          download: link.filename !== undefined,
+          as: json ? 'json' : 'redirect',
+        });
+        // A browser's fetch cannot read a cross-origin redirect's Location: it asks for JSON instead.
+        if (json) return jsonResponse(200, link, { vary: 'accept' });
+        return {
+          statusCode: 302,
+          headers: { location: link.url, 'cache-control': 'no-store', vary: 'accept' },
+        };
       }
       case 'list': {
         const params = queryParameters(event);
@@ -70,4 +86,15 @@ export function createLookupHandler({
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpErrors(logger))
     .handler(handle);
+}
+
+/** Whether the Accept header names `application/json` (with a non-zero quality); wildcards alone keep the redirect. */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/json') return false;
+    const q = parameters.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }

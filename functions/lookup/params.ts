@@ -128,3 +128,51 @@ function describeIssues(issues: readonly $ZodIssue[]): string {
     })
     .join('; ');
 }
+
+/**
+ * A download file name: letters, digits, `.`, `_`, `-` and `+`, starting with a letter or digit, at
+ * most 200 characters. Nothing that needs quoting in a `Content-Disposition` header, no path.
+ */
+export const AUDIO_FILENAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
+
+const AudioParamsSchema = z.strictObject({
+  download: z.optional(z.enum(['1', 'true', '0', 'false'], { message: 'must be true or false (or 1 or 0)' })),
+  filename: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          AUDIO_FILENAME_PATTERN,
+          'must be 1–200 letters, digits, ".", "_", "-" or "+", starting with a letter or digit',
+        ),
+      ),
+  ),
+});
+
+export interface AudioParams {
+  /** Serve the audio as a file download (`Content-Disposition: attachment`). */
+  download: boolean;
+  /** The file name to download as; implies `download`. */
+  filename?: string;
+}
+
+/** Validates the query string of `GET /recordings/{id}/audio`. */
+export function parseAudioParams(raw: Record<string, string>): AudioParams {
+  const parsed = AudioParamsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ValidationError(
+      parsed.error.issues
+        .map((issue) =>
+          issue.code === 'unrecognized_keys'
+            ? `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (allowed: download, filename)`
+            : `${issue.path.map(String).join('.')} ${issue.message}`,
+        )
+        .join('; '),
+    );
+  }
+  const { download, filename } = parsed.data;
+  return {
+    download: filename !== undefined || download === '1' || download === 'true',
+    ...(filename === undefined ? {} : { filename }),
+  };
+}

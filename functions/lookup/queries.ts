@@ -1,8 +1,13 @@
 import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
-import { isValidRecordingId, renderRecording, type RecordingRecord } from '../shared/domain/recording.js';
+import {
+  audioDownloadName,
+  isValidRecordingId,
+  renderRecording,
+  type RecordingRecord,
+} from '../shared/domain/recording.js';
 import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
 import type { CursorCodec } from './cursor.js';
-import { parseListParams } from './params.js';
+import { parseAudioParams, parseListParams } from './params.js';
 
 export interface LookupDependencies {
   recordings: RecordingQueries;
@@ -10,6 +15,15 @@ export interface LookupDependencies {
   /** Resolved lazily: only listings need the signing key. */
   cursors: () => Promise<CursorCodec>;
   presignTtlSeconds: number;
+  now?: () => number;
+}
+
+export interface AudioLink {
+  url: string;
+  /** When the presigned URL stops working (ISO-8601). */
+  expires_at: string;
+  /** The file name the link downloads as, when it is a download link. */
+  filename?: string;
 }
 
 export interface RecordingList {
@@ -19,12 +33,18 @@ export interface RecordingList {
 
 export interface Lookup {
   getRecording(recordingId: string): Promise<Record<string, unknown>>;
-  /** The URL to redirect to for the stored audio. */
-  audioUrl(recordingId: string): Promise<string>;
+  /** A presigned link to the stored audio; `params` is the route's query string (`download`, `filename`). */
+  audioLink(recordingId: string, params?: Record<string, string>): Promise<AudioLink>;
   listRecordings(params: Record<string, string>): Promise<RecordingList>;
 }
 
-export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: LookupDependencies): Lookup {
+export function makeLookup({
+  recordings,
+  audio,
+  cursors,
+  presignTtlSeconds,
+  now = Date.now,
+}: LookupDependencies): Lookup {
   async function find(recordingId: string): Promise<RecordingRecord> {
     if (!isValidRecordingId(recordingId)) {
       throw new ValidationError(
@@ -41,7 +61,8 @@ export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: Lo
       return renderRecording(await find(recordingId));
     },
 
-    async audioUrl(recordingId) {
+    async audioLink(recordingId, rawParams = {}) {
+      const options = parseAudioParams(rawParams);
       const record = await find(recordingId);
       if (record.status !== 'stored') {
         throw new ConflictError(
@@ -50,7 +71,18 @@ export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: Lo
         );
       }
       if (!record.s3_key) throw new Error(`stored recording ${recordingId} has no s3_key`);
-      return audio.downloadUrl(record.s3_key, presignTtlSeconds);
+      const filename = options.download ? (options.filename ?? audioDownloadName(record)) : undefined;
+      const issuedAt = now();
+      const url = await audio.downloadUrl(
+        record.s3_key,
+        presignTtlSeconds,
+        filename === undefined ? {} : { attachmentFilename: filename },
+      );
+      return {
+        url,
+        expires_at: new Date(issuedAt + presignTtlSeconds * 1000).toISOString(),
+        ...(filename === undefined ? {} : { filename }),
+      };
     },
 
     async listRecordings(rawParams) {

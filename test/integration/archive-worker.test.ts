@@ -83,7 +83,7 @@ describe('archive worker: a recorded notification is archived through the stream
       account_id: fake.authId,
       add_time: '2025-11-06T20:19:10.751Z',
       add_time_ms: Date.UTC(2025, 10, 6, 20, 19, 10, 751),
-      recording_duration_ms: 10080,
+      recording_duration_ms: 74_952, // the simulated file's real length: 2,082 MP3 frames of 36 ms
       recording_format: 'mp3',
       recording_storage_rate: 0.005,
       s3_bucket: env.bucketName,

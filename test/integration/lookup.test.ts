@@ -127,6 +127,48 @@ describe('GET /recordings/{recording_id}/audio', () => {
     }
     expect((await call({ path: '/recordings/missing/audio' })).status).toBe(404);
   });
+
+  it('answers {url, expires_at} as JSON to a caller that accepts it (a browser cannot read a redirect)', async () => {
+    const before = Date.now();
+    const response = await call({
+      path: '/recordings/rec_audio-1/audio',
+      headers: { accept: 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(Object.keys(response.body).sort()).toEqual(['expires_at', 'url']);
+    expect(Date.parse(response.body.expires_at)).toBeGreaterThanOrEqual(before + 120_000);
+    const download = await fetch(response.body.url);
+    expect(download.headers.get('content-disposition')).toBeNull();
+    expect(Buffer.from(await download.arrayBuffer()).equals(audioBytes)).toBe(true);
+  });
+
+  it('makes a download link that S3 serves as an attachment under the recording file name', async () => {
+    const response = await call({
+      path: '/recordings/rec_audio-1/audio',
+      query: { download: 'true' },
+      headers: { accept: 'application/json' },
+    });
+    const expected = `20250203T081530Z_${stored.from_number}_${stored.to_number}_rec_audio-1.mp3`;
+    expect(response.body.filename).toBe(expected);
+    const download = await fetch(response.body.url);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${expected}"`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(audioBytes)).toBe(true);
+
+    const named = await call({ path: '/recordings/rec_audio-1/audio', query: { filename: 'complaint.mp3' } });
+    expect(named.status).toBe(302);
+    const renamed = await fetch(named.headers.location!);
+    expect(renamed.headers.get('content-disposition')).toBe('attachment; filename="complaint.mp3"');
+  });
+
+  it('is 400 for a file name that could break the header or name a path', async () => {
+    for (const filename of ['a";b.mp3', 'dir/x.mp3', '']) {
+      const response = await call({ path: '/recordings/rec_audio-1/audio', query: { filename } });
+      expect(response.status, filename).toBe(400);
+      expect(response.body.error.message).toMatch(/filename/);
+    }
+  });
 });
 
 describe('routing', () => {

@@ -1,7 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createLookupHandler } from '../../functions/lookup/app.js';
-import type { AudioLinks, RecordingQueries } from '../../functions/shared/ports/recording-queries.js';
+import type {
+  AudioLinks,
+  DownloadUrlOptions,
+  RecordingQueries,
+} from '../../functions/shared/ports/recording-queries.js';
 import { httpEvent, lambdaContext } from '../support/http-events.js';
 import { storedRecording } from '../support/recording-dataset.js';
 
@@ -13,9 +17,12 @@ function setup(overrides: Partial<RecordingQueries> = {}, cursorKey = vi.fn(() =
     list: vi.fn(() => Promise.resolve({ items: [] })),
     ...overrides,
   };
-  const audio: AudioLinks = {
-    downloadUrl: vi.fn((key: string, ttl: number) => Promise.resolve(`https://s3.example/${key}?ttl=${ttl}`)),
-  };
+  const downloadUrl = vi.fn((key: string, ttl: number, options?: DownloadUrlOptions) =>
+    Promise.resolve(
+      `https://s3.example/${key}?ttl=${ttl}${options?.attachmentFilename ? `&attachment=${options.attachmentFilename}` : ''}`,
+    ),
+  );
+  const audio: AudioLinks = { downloadUrl };
   const handler = createLookupHandler({
     logger: new Logger({ logLevel: 'SILENT' }),
     recordings,
@@ -23,15 +30,15 @@ function setup(overrides: Partial<RecordingQueries> = {}, cursorKey = vi.fn(() =
     cursorKey,
     presignTtlSeconds: 300,
   });
-  const call = async (path: string, query?: Record<string, string>) => {
-    const result = await handler(httpEvent({ path, query }), lambdaContext());
+  const call = async (path: string, query?: Record<string, string>, headers?: Record<string, string>) => {
+    const result = await handler(httpEvent({ path, query, headers }), lambdaContext());
     return {
       status: result.statusCode,
       headers: result.headers ?? {},
       body: result.body ? JSON.parse(result.body) : undefined,
     };
   };
-  return { call, recordings, audio, cursorKey };
+  return { call, recordings, audio, downloadUrl, cursorKey };
 }
 
 describe('lookup handler', () => {
@@ -45,6 +52,74 @@ describe('lookup handler', () => {
       status: 302,
       headers: { location: `https://s3.example/${record.s3_key}?ttl=300`, 'cache-control': 'no-store' },
     });
+  });
+
+  it('answers JSON {url, expires_at} instead of the redirect when the caller accepts application/json', async () => {
+    const record = storedRecording({ recording_id: 'r1', add_time_ms: Date.UTC(2025, 0, 1) });
+    const { call } = setup({ get: () => Promise.resolve(record) });
+    const before = Date.now();
+    const response = await call('/recordings/r1/audio', undefined, {
+      accept: 'application/json, text/plain;q=0.5',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers).toMatchObject({ 'cache-control': 'no-store', vary: 'accept' });
+    expect(response.body).toEqual({
+      url: `https://s3.example/${record.s3_key}?ttl=300`,
+      expires_at: expect.any(String),
+    });
+    const expires = Date.parse(response.body.expires_at);
+    expect(expires).toBeGreaterThanOrEqual(before + 300_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 300_000);
+  });
+
+  it.each(['*/*', 'text/html,*/*;q=0.8', 'application/json;q=0', 'application/jsonx'])(
+    'keeps the 302 for Accept: %s',
+    async (accept) => {
+      const record = storedRecording({ recording_id: 'r1', add_time_ms: Date.UTC(2025, 0, 1) });
+      const { call } = setup({ get: () => Promise.resolve(record) });
+      expect((await call('/recordings/r1/audio', undefined, { accept })).status).toBe(302);
+    },
+  );
+
+  it('signs a download name into the link: {add_time}_{from}_{to}_{id}.{ext} by default, or the one asked for', async () => {
+    const record = storedRecording({
+      recording_id: 'r1',
+      add_time_ms: Date.UTC(2025, 10, 6, 13, 49, 10, 751),
+      from_number: '+918071387423',
+      to_number: '919624705678',
+      recording_format: 'wav',
+    });
+    const { call, downloadUrl } = setup({ get: () => Promise.resolve(record) });
+    const json = { accept: 'application/json' };
+    const byDefault = await call('/recordings/r1/audio', { download: 'true' }, json);
+    expect(byDefault.body.filename).toBe('20251106T134910Z_+918071387423_919624705678_r1.wav');
+    expect(downloadUrl).toHaveBeenLastCalledWith(record.s3_key, 300, {
+      attachmentFilename: '20251106T134910Z_+918071387423_919624705678_r1.wav',
+    });
+    const named = await call('/recordings/r1/audio', { filename: 'call-with-bank.wav' });
+    expect(named.status).toBe(302);
+    expect(named.headers.location).toContain('attachment=call-with-bank.wav');
+    const inline = await call('/recordings/r1/audio', { download: '0' }, json);
+    expect(inline.body.filename).toBeUndefined();
+    expect(downloadUrl).toHaveBeenLastCalledWith(record.s3_key, 300, {});
+  });
+
+  it.each([
+    [{ filename: 'a"b.mp3' }, /filename/],
+    [{ filename: '../etc/passwd' }, /filename/],
+    [{ filename: '.hidden' }, /filename/],
+    [{ filename: 'x'.repeat(201) }, /filename/],
+    [{ filename: 'naïve.mp3' }, /filename/],
+    [{ download: 'yes' }, /download/],
+    [{ disposition: 'attachment' }, /unknown query parameter disposition/],
+  ])('refuses audio parameters %j with a 400 before looking anything up', async (query, message) => {
+    const get = vi.fn(() => Promise.resolve(undefined));
+    const { call } = setup({ get });
+    const response = await call('/recordings/r1/audio', query);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('validation_error');
+    expect(response.body.error.message).toMatch(message);
+    expect(get).not.toHaveBeenCalled();
   });
 
   it('answers an unexpected failure with a generic 500 that reveals nothing', async () => {

@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AudioLinks } from '../ports/recording-queries.js';
+import type { AudioLinks, DownloadUrlOptions } from '../ports/recording-queries.js';
 
 /** Presigned GET URLs for objects in the archive bucket, signed with the function's own (read-only) role. */
 export class S3AudioLinks implements AudioLinks {
@@ -9,9 +9,16 @@ export class S3AudioLinks implements AudioLinks {
     private readonly bucketName: string,
   ) {}
 
-  downloadUrl(s3Key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucketName, Key: s3Key }), {
-      expiresIn: expiresInSeconds,
+  downloadUrl(s3Key: string, expiresInSeconds: number, options: DownloadUrlOptions = {}): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.bucketName,
+      Key: s3Key,
+      // Signed into the URL as `response-content-disposition`: S3 answers with this header, so a
+      // browser saves the file under the name instead of playing it. The name is checked by the caller.
+      ...(options.attachmentFilename === undefined
+        ? {}
+        : { ResponseContentDisposition: `attachment; filename="${options.attachmentFilename}"` }),
     });
+    return getSignedUrl(this.s3, command, { expiresIn: expiresInSeconds });
   }
 }

@@ -265,3 +265,21 @@ export function audioObjectKey(
   const dd = String(date.getUTCDate()).padStart(2, '0');
   return `recordings/${accountId}/${yyyy}/${mm}/${dd}/${recordingId}.${format}`;
 }
+
+/**
+ * The name a downloaded recording is saved under: `{add_time}_{from}_{to}_{recording_id}.{ext}`, with
+ * the time in UTC as `20251106T134910Z` and numbers as Vobiz wrote them (digits and `+`), so a folder
+ * of downloads sorts by time and says who talked to whom.
+ */
+export function audioDownloadName(record: RecordingRecord): string {
+  const time =
+    record.add_time_ms === undefined
+      ? 'unknown-time'
+      : new Date(record.add_time_ms)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z')
+          .replace(/[-:]/g, '');
+  const number = (value: string | null | undefined) => value?.replace(/[^+\d]/g, '') || 'unknown';
+  const format = record.recording_format ?? (record.s3_key?.endsWith('.wav') ? 'wav' : 'mp3');
+  return `${time}_${number(record.from_number)}_${number(record.to_number)}_${record.recording_id}.${format}`;
+}

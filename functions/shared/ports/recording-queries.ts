@@ -24,7 +24,12 @@ export interface RecordingQueries {
   list(query: RecordingListQuery, page: { limit: number; after?: string }): Promise<RecordingPage>;
 }
 
+export interface DownloadUrlOptions {
+  /** Make the link download as a file of this name (`Content-Disposition: attachment`) instead of playing inline. */
+  attachmentFilename?: string;
+}
+
 /** Short-lived download links for archived audio. */
 export interface AudioLinks {
-  downloadUrl(s3Key: string, expiresInSeconds: number): Promise<string>;
+  downloadUrl(s3Key: string, expiresInSeconds: number, options?: DownloadUrlOptions): Promise<string>;
 }

@@ -1,0 +1,74 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+
+/**
+ * Builds the console: one minified ES module and one stylesheet, named by their content hash under
+ * `assets/` (cacheable for a year), and `index.html` that loads them (never cached). Synchronous, so the
+ * CDK app can run it while it synthesizes (a local asset bundling step) and `npm start` at start-up.
+ */
+export const CONSOLE_DIR = fileURLToPath(new URL('.', import.meta.url));
+const ENTRY = join(CONSOLE_DIR, 'src', 'main.ts');
+
+export interface ConsoleFile {
+  path: string;
+  body: Buffer;
+  contentType: string;
+  /** Named by content hash: safe to cache forever. */
+  immutable: boolean;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+};
+
+export function contentTypeOf(path: string): string {
+  return CONTENT_TYPES[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream';
+}
+
+export function buildConsole(): ConsoleFile[] {
+  const result = buildSync({
+    entryPoints: [ENTRY],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: ['es2022', 'chrome109', 'firefox115', 'safari16'],
+    entryNames: 'assets/app-[hash]',
+    outdir: 'out',
+    write: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  const assets = result.outputFiles.map((file) => ({
+    path: file.path.slice(file.path.lastIndexOf('/out/') + '/out/'.length),
+    body: Buffer.from(file.contents),
+  }));
+  const js = assets.find((a) => a.path.endsWith('.js'));
+  const css = assets.find((a) => a.path.endsWith('.css'));
+  if (!js || !css) throw new Error('console build: expected one .js and one .css output');
+  const html = readFileSync(join(CONSOLE_DIR, 'index.html'), 'utf8')
+    .replace('%JS%', js.path)
+    .replace('%CSS%', css.path);
+  return [
+    {
+      path: 'index.html',
+      body: Buffer.from(html),
+      contentType: contentTypeOf('index.html'),
+      immutable: false,
+    },
+    ...assets.map((a) => ({ ...a, contentType: contentTypeOf(a.path), immutable: true })),
+  ];
+}
+
+/** Writes a build into `directory` (the CDK asset's output folder). */
+export function writeConsole(directory: string, files: readonly ConsoleFile[] = buildConsole()): void {
+  for (const file of files) {
+    const target = join(directory, file.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.body);
+  }
+}

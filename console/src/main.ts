@@ -1,0 +1,439 @@
+import './styles.css';
+import { ApiError, createApi, describeError, type Api, type Recording } from './api.js';
+import { signIn, type Session } from './auth.js';
+import { parseConfig, type ConsoleConfig } from './config.js';
+import { h, replace } from './dom.js';
+import { formatDuration } from './format.js';
+import {
+  apiQueries,
+  checkQuery,
+  Listing,
+  queryFromUrl,
+  queryToUrl,
+  RECORDING_ID,
+  sameQuery,
+  type SearchQuery,
+} from './search.js';
+import { signRequest } from './sigv4.js';
+import {
+  describeQuery,
+  recordFacts,
+  resultRow,
+  resultsTable,
+  searchForm,
+  noticeBox,
+  statusBadge,
+  statusNotice,
+} from './views.js';
+
+/**
+ * The recordings console: one page that searches the archive, lists results newest first with the
+ * API's cursors, and opens a recording to play or download it. The URL holds the search (and the open
+ * recording), so a link can be shared and Back works.
+ */
+class ConsoleApp {
+  private readonly form;
+  private readonly resultsView = h('section', { class: 'results-view', 'aria-live': 'polite' });
+  private readonly recordingView = h('section', { class: 'recording-view', hidden: true });
+  private readonly status = h('p', { class: 'visually-hidden', role: 'status' });
+  private loaded?: { query: SearchQuery; listing: Listing; body: HTMLTableSectionElement; count: number };
+  private scrollY = 0;
+  private lastOpened: string | undefined;
+  private generation = 0;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly api: Api,
+    config: ConsoleConfig,
+    session: Session | undefined,
+  ) {
+    this.form = searchForm(
+      (query) => this.submit(query),
+      (id) => this.navigate({ ...Object.fromEntries(queryToUrl(this.currentQuery())), id }),
+    );
+    const user = session
+      ? h(
+          'div',
+          { class: 'user' },
+          h('span', null, session.email, session.groups.length ? ` (${session.groups.join(', ')})` : ''),
+          h('button', { type: 'button', class: 'link', onclick: () => session.signOut() }, 'Sign out'),
+        )
+      : h('div', { class: 'user' }, 'Local stack · no sign-in');
+    replace(
+      root,
+      h(
+        'header',
+        { class: 'top' },
+        h('h1', null, h('a', { href: '?', onclick: (e) => this.link(e, {}) }, 'Recordings')),
+        config.stage ? h('span', { class: 'stage' }, config.stage) : null,
+        user,
+      ),
+      h('main', null, this.form.element, this.resultsView, this.recordingView),
+      this.status,
+    );
+    addEventListener('popstate', () => void this.route());
+  }
+
+  private currentQuery(): SearchQuery {
+    return queryFromUrl(new URLSearchParams(location.search));
+  }
+
+  private link(event: Event, params: Record<string, string>): void {
+    const e = event as MouseEvent;
+    if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+    event.preventDefault();
+    this.navigate(params);
+  }
+
+  private navigate(params: Record<string, string>): void {
+    const search = new URLSearchParams(params).toString();
+    if (!new URLSearchParams(location.search).has('id')) this.scrollY = scrollY;
+    history.pushState(null, '', `${location.pathname}${search ? `?${search}` : ''}`);
+    void this.route();
+  }
+
+  private submit(query: SearchQuery): void {
+    const problems = checkQuery(query);
+    this.form.showProblems(problems);
+    if (problems.length > 0) return;
+    const params = Object.fromEntries(queryToUrl(query));
+    // Searching again for the same thing reloads it (new recordings may have arrived).
+    if (sameQuery(query, this.currentQuery())) this.loaded = undefined;
+    this.navigate(params);
+  }
+
+  async route(): Promise<void> {
+    const params = new URLSearchParams(location.search);
+    const query = queryFromUrl(params);
+    this.form.fill(query);
+    const id = params.get('id');
+    if (id !== null) return this.showRecording(id, query);
+    this.recordingView.hidden = true;
+    this.form.element.hidden = false;
+    this.resultsView.hidden = false;
+    document.title = 'Recordings';
+    if (this.loaded && sameQuery(this.loaded.query, query)) {
+      this.recordingView.replaceChildren();
+      // Back where the person was: the same scroll position, focus on the row they had opened.
+      const row = this.lastOpened
+        ? this.loaded.body.querySelector<HTMLAnchorElement>(`tr[data-id="${CSS.escape(this.lastOpened)}"] a`)
+        : null;
+      row?.focus({ preventScroll: true });
+      scrollTo(0, this.scrollY);
+      return;
+    }
+    const problems = checkQuery(query);
+    this.form.showProblems(problems);
+    if (problems.length > 0) {
+      this.resultsView.replaceChildren();
+      return;
+    }
+    await this.search(query);
+  }
+
+  private async search(query: SearchQuery): Promise<void> {
+    const generation = ++this.generation;
+    const listing = new Listing(apiQueries(query), (params) => this.api.listRecordings(params));
+    const { table, body } = resultsTable();
+    const footer = h('div', { class: 'results-footer' });
+    const heading = h('h2', null, describeQuery(query));
+    replace(this.resultsView, heading, h('p', { class: 'loading' }, 'Searching…'));
+    this.resultsView.setAttribute('aria-busy', 'true');
+    let items: Recording[];
+    try {
+      items = await listing.next();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.resultsView.removeAttribute('aria-busy');
+      replace(
+        this.resultsView,
+        heading,
+        this.errorBox(error, () => void this.search(query)),
+      );
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.loaded = { query, listing, body, count: 0 };
+    replace(this.resultsView, heading, h('div', { class: 'table-wrap' }, table), footer);
+    this.resultsView.removeAttribute('aria-busy');
+    this.appendRows(items, footer);
+    performance.mark('vra:results-rendered');
+  }
+
+  private appendRows(items: Recording[], footer: HTMLElement): void {
+    const loaded = this.loaded!;
+    const base = Object.fromEntries(queryToUrl(loaded.query));
+    for (const record of items) {
+      const params = { ...base, id: record.recording_id };
+      loaded.body.append(
+        resultRow(record, `?${new URLSearchParams(params).toString()}`, () => this.navigate(params)),
+      );
+    }
+    loaded.count += items.length;
+    const count = loaded.count;
+    if (count === 0 && loaded.listing.done) {
+      replace(footer, h('p', { class: 'empty' }, 'No recordings match this search.'));
+      return;
+    }
+    const shown = h('span', { class: 'count' }, `${count} shown`);
+    if (loaded.listing.done) {
+      replace(footer, shown, h('span', { class: 'end' }, ' · end of results'));
+      return;
+    }
+    const more: HTMLButtonElement = h(
+      'button',
+      {
+        type: 'button',
+        class: 'more',
+        onclick: () => {
+          more.disabled = true;
+          more.textContent = 'Loading…';
+          void this.loadMore(footer);
+        },
+      },
+      'Load more',
+    );
+    replace(footer, shown, more);
+  }
+
+  private async loadMore(footer: HTMLElement): Promise<void> {
+    const loaded = this.loaded!;
+    const generation = this.generation;
+    try {
+      const items = await loaded.listing.next();
+      if (generation !== this.generation) return;
+      this.appendRows(items, footer);
+      this.status.textContent = `${items.length} more recordings loaded`;
+      performance.mark('vra:page-rendered');
+    } catch (error) {
+      if (generation !== this.generation) return;
+      // A cursor the API refuses will be refused again: the way on is a fresh search.
+      const restart = error instanceof ApiError && error.code === 'invalid_cursor';
+      replace(
+        footer,
+        restart
+          ? this.errorBox(error, () => void this.search(loaded.query), 'Search again')
+          : this.errorBox(error, () => void this.loadMore(footer)),
+      );
+    }
+  }
+
+  private async showRecording(id: string, query: SearchQuery): Promise<void> {
+    const generation = ++this.generation;
+    this.lastOpened = id;
+    this.form.element.hidden = true;
+    this.resultsView.hidden = true;
+    this.recordingView.hidden = false;
+    const backParams = Object.fromEntries(queryToUrl(query));
+    const back = h(
+      'a',
+      {
+        class: 'back',
+        href: `?${new URLSearchParams(backParams).toString()}`,
+        onclick: (event) => {
+          const e = event as MouseEvent;
+          if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+          event.preventDefault();
+          // Back to the list the person came from, as the browser's Back does; otherwise to the search.
+          if (this.loaded && sameQuery(this.loaded.query, query)) history.back();
+          else this.navigate(backParams);
+        },
+      },
+      '← Back to results',
+    );
+    const title = h('h2', { tabindex: '-1' }, 'Recording');
+    replace(this.recordingView, back, title, h('p', { class: 'loading' }, 'Loading…'));
+    title.focus();
+    document.title = `Recording ${id}`;
+    if (!RECORDING_ID.test(id)) {
+      replace(this.recordingView, back, title, this.notFound(id, 'This is not a recording id.'));
+      return;
+    }
+    let record: Recording;
+    try {
+      record = await this.api.getRecording(id);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      const content =
+        error instanceof ApiError && error.code === 'not_found'
+          ? this.notFound(id, 'There is no recording with this id in the archive.')
+          : this.errorBox(error, () => void this.showRecording(id, query));
+      replace(this.recordingView, back, title, content);
+      return;
+    }
+    if (generation !== this.generation) return;
+    replace(title, 'Recording ', statusBadge(record.status));
+    const notice = statusNotice(record);
+    const player = h('div', { class: 'player' });
+    replace(
+      this.recordingView,
+      back,
+      title,
+      notice ? noticeBox(notice.tone, notice.title, notice.detail, undefined, 'status') : null,
+      player,
+      h(
+        'dl',
+        { class: 'facts' },
+        recordFacts(record).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+      ),
+      h(
+        'details',
+        { class: 'raw' },
+        h('summary', null, 'All fields'),
+        h('pre', null, JSON.stringify(record, null, 2)),
+      ),
+    );
+    title.focus();
+    if (record.status === 'stored') await this.loadPlayer(record, player, generation);
+    else replace(player, this.copyLinkButton(id));
+  }
+
+  private async loadPlayer(record: Recording, player: HTMLElement, generation: number): Promise<void> {
+    const id = record.recording_id;
+    const audio = h('audio', { controls: true, preload: 'metadata', 'aria-label': `Recording ${id}` });
+    const message = h('p', { class: 'player-message', role: 'status' });
+    const download = h(
+      'button',
+      { type: 'button', class: 'primary', onclick: () => void this.download(id, message) },
+      `Download .${typeof record.recording_format === 'string' ? record.recording_format : 'audio'}`,
+    );
+    replace(
+      player,
+      audio,
+      h('div', { class: 'actions' }, download, this.copyLinkButton(id, message)),
+      message,
+    );
+    let refreshed = false;
+    // A presigned link lives PRESIGN_TTL_SECONDS; seeking after that fails: fetch a new one once.
+    audio.addEventListener('error', () => {
+      if (refreshed) {
+        message.textContent = 'The audio could not be played. Download it instead, or reload the page.';
+        return;
+      }
+      refreshed = true;
+      const at = audio.currentTime;
+      void this.api.audioLink(id).then(
+        (link) => {
+          audio.src = link.url;
+          audio.currentTime = at;
+        },
+        (error: unknown) => (message.textContent = describeError(error).title),
+      );
+    });
+    try {
+      const link = await this.api.audioLink(id);
+      if (generation !== this.generation) return;
+      audio.src = link.url;
+      if (typeof record.recording_duration_ms === 'number')
+        audio.title = `Duration ${formatDuration(record.recording_duration_ms)}`;
+    } catch (error) {
+      if (generation !== this.generation) return;
+      replace(
+        player,
+        this.errorBox(error, () => void this.loadPlayer(record, player, generation)),
+      );
+    }
+  }
+
+  private async download(id: string, message: HTMLElement): Promise<void> {
+    message.textContent = 'Preparing the download…';
+    try {
+      const link = await this.api.audioLink(id, { download: true });
+      // The link answers with Content-Disposition: attachment, so the page stays where it is.
+      h('a', { href: link.url, download: link.filename ?? '' }).click();
+      message.textContent = link.filename ? `Downloading ${link.filename}` : 'Downloading';
+    } catch (error) {
+      const { title, detail } = describeError(error);
+      message.textContent = `${title} ${detail}`;
+    }
+  }
+
+  private copyLinkButton(id: string, message?: HTMLElement) {
+    const url = `${location.origin}${location.pathname}?id=${encodeURIComponent(id)}`;
+    const out = message ?? h('p', { class: 'player-message', role: 'status' });
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        onclick: () => {
+          navigator.clipboard.writeText(url).then(
+            () => (out.textContent = 'Link copied.'),
+            () => {
+              // No clipboard permission: show the link selected, ready for Ctrl-C.
+              const field = h('input', {
+                type: 'text',
+                readonly: true,
+                value: url,
+                'aria-label': 'Link to this recording',
+              });
+              replace(out, field);
+              field.select();
+            },
+          );
+        },
+      },
+      'Copy link',
+    );
+    return message ? button : h('div', { class: 'actions' }, button, out);
+  }
+
+  private notFound(id: string, detail: string) {
+    return noticeBox(
+      'warn',
+      'Not found.',
+      detail,
+      h('code', null, id.length > 140 ? `${id.slice(0, 140)}…` : id),
+    );
+  }
+
+  private errorBox(error: unknown, retry: () => void, action = 'Try again') {
+    const { title, detail } = describeError(error);
+    return noticeBox('error', title, detail, h('button', { type: 'button', onclick: retry }, action));
+  }
+}
+
+async function start(): Promise<void> {
+  const root = document.getElementById('app')!;
+  let config: ConsoleConfig;
+  try {
+    // Preloaded by index.html (same URL and mode, so the browser hands over that response).
+    const response = await fetch('./config.json');
+    if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+    config = parseConfig(await response.json());
+  } catch (error) {
+    fail(root, 'The console is not configured.', (error as Error).message);
+    return;
+  }
+  let session: Session | undefined;
+  if (config.auth) {
+    try {
+      session = await signIn(config.auth);
+      await session.credentials(); // a person without a group learns it here, not on the first search
+    } catch (error) {
+      fail(root, 'Sign-in did not work.', (error as Error).message);
+      return;
+    }
+  }
+  const auth = config.auth;
+  const api = createApi({
+    baseUrl: config.apiUrl || location.origin,
+    sign:
+      session && auth
+        ? async (request) =>
+            (
+              await signRequest(request, {
+                credentials: await session.credentials(),
+                region: auth.region,
+                service: 'execute-api',
+              })
+            ).headers
+        : undefined,
+  });
+  await new ConsoleApp(root, api, config, session).route();
+}
+
+function fail(root: HTMLElement, title: string, detail: string): void {
+  replace(root, noticeBox('error', title, detail, h('a', { href: '' }, 'Reload')));
+}
+
+void start();

@@ -1,0 +1,86 @@
+import { buildConsole, type ConsoleFile } from '../console/build.js';
+import { contentSecurityPolicy } from '../console/csp.js';
+import type { GatewayResponse } from './gateway.js';
+
+/**
+ * Serves the recordings console from the local gateway at `/console/`, as CloudFront does in AWS:
+ * hashed assets cached for a year, `index.html` and `config.json` never, the same security headers
+ * (the CSP lets audio come from the local S3 server). The config has no sign-in: requests go unsigned
+ * to the gateway's own origin.
+ */
+export const CONSOLE_PATH = '/console';
+
+export interface ConsoleFilesOptions {
+  /** Origin of the presigned audio links (the S3 server). */
+  mediaOrigin: string;
+  files?: readonly ConsoleFile[];
+  /** Another `config.json` (tests: a sign-in against a stand-in Cognito). */
+  config?: Record<string, unknown>;
+  /** Origins `fetch` may reach besides the console's own (the CSP's connect-src). */
+  connect?: readonly string[];
+}
+
+export function securityHeaders(csp: string): Record<string, string> {
+  return {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+  };
+}
+
+export function createConsoleFiles(options: ConsoleFilesOptions) {
+  const files = new Map<string, ConsoleFile>();
+  for (const file of options.files ?? buildConsole()) files.set(file.path, file);
+  const config: ConsoleFile = {
+    path: 'config.json',
+    body: Buffer.from(
+      JSON.stringify(options.config ?? { apiUrl: '', region: 'us-east-1', auth: null, stage: 'local' }),
+    ),
+    contentType: 'application/json; charset=utf-8',
+    immutable: false,
+  };
+  files.set(config.path, config);
+  const headers = securityHeaders(
+    contentSecurityPolicy({ connect: options.connect ?? [], media: [options.mediaOrigin] }),
+  );
+
+  return {
+    /** The gateway's `local` hook: an answer for `/console` paths, undefined for everything else. */
+    handle(method: string, rawPath: string, url: string): GatewayResponse | undefined {
+      if (rawPath !== CONSOLE_PATH && !rawPath.startsWith(`${CONSOLE_PATH}/`)) return undefined;
+      if (method !== 'GET' && method !== 'HEAD') {
+        return {
+          statusCode: 405,
+          headers: { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' },
+          body: Buffer.from('Method not allowed\n'),
+        };
+      }
+      // Relative asset URLs need the trailing slash; the query (search, open recording) is kept.
+      if (rawPath === CONSOLE_PATH) {
+        const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+        return { statusCode: 308, headers: { location: `${CONSOLE_PATH}/${query}` }, body: Buffer.alloc(0) };
+      }
+      const name = rawPath.slice(CONSOLE_PATH.length + 1) || 'index.html';
+      const file = files.get(name);
+      if (!file) {
+        return {
+          statusCode: 404,
+          headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+          body: Buffer.from(`Not found: ${rawPath}\n`),
+        };
+      }
+      return {
+        statusCode: 200,
+        headers: {
+          ...headers,
+          'content-type': file.contentType,
+          'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        },
+        body: file.body,
+      };
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../local/emulators.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface LocalStack {
+  gateway: string;
+  health: {
+    webhook_url: string;
+    simulator_url: string;
+    dynamodb_endpoint: string;
+    s3_endpoint: string;
+  };
+  output(): string;
+  /** Ctrl-C, as a person stops it; resolves when it has exited (emulators stopped). */
+  stop(): Promise<void>;
+}
+
+/** `npm start -- --in-memory` as a child process on free ports, once `/health` answers 200. */
+export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
+  const port = await freePort();
+  const gateway = `http://127.0.0.1:${port}`;
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    VOBIZ_SIMULATOR_PORT: String(await freePort()),
+    ...env,
+  };
+  for (const name of [
+    'VOBIZ_AUTH_ID',
+    'VOBIZ_AUTH_TOKEN',
+    'VOBIZ_SECRET_ARN',
+    'WEBHOOK_PUBLIC_URL',
+    'TABLE_NAME',
+    'BUCKET_NAME',
+  ])
+    delete childEnv[name];
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(forced);
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    try {
+      const response = await fetch(`${gateway}/health`);
+      if (response.status === 200) {
+        const health = (await response.json()) as LocalStack['health'];
+        return { gateway, health, output: () => output, stop };
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the local stack did not become healthy in time:\n${output}`);
+    }
+    await sleep(200);
+  }
+}
