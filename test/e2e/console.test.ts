@@ -149,6 +149,11 @@ beforeAll(async () => {
   ];
   for (const record of states) {
     const { s3_bucket: _b, s3_key: _k, sha256: _s, archived_at: _a, ...unstored } = record;
+    // The insert of a pending record starts the archive worker (which would retry this one): insert it
+    // as failed, then put the state to show (an update, which the worker's trigger ignores).
+    await documents.send(
+      new PutCommand({ TableName: TABLE, Item: toItem({ ...unstored, status: 'failed' }) }),
+    );
     await documents.send(new PutCommand({ TableName: TABLE, Item: toItem(unstored) }));
   }
   // `expired` (audio removed by retention) comes with the lifecycle work; the console already shows it.
