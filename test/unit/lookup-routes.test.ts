@@ -55,6 +55,20 @@ describe('resolveRoute', () => {
     );
   });
 
+  it('answers 405 for other methods arriving through the stack\'s ANY routes, and serves GET through them', () => {
+    const post = httpEvent({ method: 'POST', path: '/recordings', routeKey: 'ANY /recordings' });
+    expect(() => resolveRoute(post)).toThrow(
+      expect.objectContaining({ statusCode: 405, allow: ['GET'], code: 'method_not_allowed' }),
+    );
+    const get = httpEvent({
+      method: 'GET',
+      path: '/recordings/r1',
+      routeKey: 'ANY /recordings/{recording_id}',
+      pathParameters: { recording_id: 'r1' },
+    });
+    expect(resolveRoute(get)).toEqual({ name: 'get', recordingId: 'r1' });
+  });
+
   it('is 400 for a path segment that is not valid percent-encoding', () => {
     expect(() => resolveRoute(httpEvent({ path: '/recordings/%E0%A4%A' }))).toThrow(
       expect.objectContaining({ statusCode: 400 }),
