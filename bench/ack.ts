@@ -39,6 +39,7 @@ import {
 } from '../local/emulators.js';
 import { createGateway, type FunctionBinding } from '../local/gateway.js';
 import { VobizFake } from '../local/vobiz-fake.js';
+import { percentile } from './support/stats.js';
 
 const quick = process.argv.includes('--quick');
 const MB = 1_000_000;
@@ -54,11 +55,6 @@ const SIZES = [
   { label: `${LARGE / MB} MB`, bytes: LARGE },
 ];
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 

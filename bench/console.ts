@@ -24,6 +24,7 @@ import { createGateway } from '../local/gateway.js';
 import { launchChromium } from '../test/support/browser.js';
 import { makeDataset, phoneNumber, seedRecordings } from '../test/support/recording-dataset.js';
 import { benchLookupHandler } from './support/lookup-handler.js';
+import { percentile } from './support/stats.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
@@ -58,11 +59,6 @@ const QUERIES: Query[] = [
     apiQueries: () => ['limit=25'],
   },
 ];
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const round = (value: number) => Math.round(value * 10) / 10;
 

@@ -31,6 +31,7 @@ import {
 } from '../local/emulators.js';
 import { PART_SIZE, QUEUE_SIZE } from '../functions/shared/adapters/s3-archive.js';
 import { lambdaContext } from '../test/support/http-events.js';
+import { percentile } from './support/stats.js';
 
 const quick = process.argv.includes('--quick');
 const MB = 1_000_000;
@@ -52,11 +53,6 @@ const NAIVE_METADATA = {
   recording_storage_rate: 0.005,
   recording_type: 'call',
 };
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /**
  * RSS growth is measured against one baseline taken after the warm-up (and a GC), not per run: memory

@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { isValidRecordingId } from '../shared/domain/recording.js';
 import { unparsedFieldNames } from '../shared/domain/vobiz-schema.js';
+import { onceUntilFailure } from '../shared/framework/once.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import type { ArchiveOutcome } from '../shared/ingest/archive-recording.js';
 import { loadArchiveWorkerDependencies, type ArchiveWorkerDependencies } from './dependencies.js';
@@ -25,14 +26,7 @@ const DEFAULT_RUN_MS = 15 * 60_000;
  * from the first one reported (ReportBatchItemFailures).
  */
 export function createArchiveWorkerHandler(load: () => Promise<ArchiveWorkerDependencies>) {
-  let dependencies: Promise<ArchiveWorkerDependencies> | undefined;
-  const getDependencies = () => {
-    dependencies ??= load().catch((error: unknown) => {
-      dependencies = undefined;
-      throw error;
-    });
-    return dependencies;
-  };
+  const getDependencies = onceUntilFailure(load);
 
   async function archiveBatch(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
     const deps = await getDependencies();

@@ -8,6 +8,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '../shared/framework/http.js';
+import { onceUntilFailure } from '../shared/framework/once.js';
 import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
 import { CursorCodec } from './cursor.js';
 import { makeLookup } from './queries.js';
@@ -30,16 +31,7 @@ export function createLookupHandler({
   cursorKey,
   presignTtlSeconds,
 }: LookupHandlerOptions) {
-  let codec: Promise<CursorCodec> | undefined;
-  const cursors = () => {
-    codec ??= cursorKey()
-      .then((key) => new CursorCodec(key))
-      .catch((error: unknown) => {
-        codec = undefined; // a failed fetch (e.g. Secrets Manager throttled) is retried by the next request
-        throw error;
-      });
-    return codec;
-  };
+  const cursors = onceUntilFailure(() => cursorKey().then((key) => new CursorCodec(key)));
   // Fetched during the cold start; a failure surfaces (and is retried) on the first listing instead.
   cursors().catch(() => undefined);
   const lookup = makeLookup({ recordings, audio, cursors, presignTtlSeconds });

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import { onceUntilFailure } from '../shared/framework/once.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import type { SweepSummary } from '../shared/recovery/backfill-sweep.js';
 import type { RedriveItemResult, RedriveSummary } from '../shared/recovery/redrive.js';
@@ -23,14 +24,7 @@ export interface RecoveryRunSummary {
 }
 
 export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
-  let dependencies: Promise<RedriveDependencies> | undefined;
-  const getDependencies = () => {
-    dependencies ??= load().catch((error: unknown) => {
-      dependencies = undefined;
-      throw error;
-    });
-    return dependencies;
-  };
+  const getDependencies = onceUntilFailure(load);
 
   async function recover(_event: unknown, context: Context): Promise<RecoveryRunSummary> {
     const deps = await getDependencies();

@@ -12,6 +12,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '../shared/framework/http.js';
+import { onceUntilFailure } from '../shared/framework/once.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import { callbackMediaType, MAX_BODY_BYTES, parseRecordingCallback } from './callback.js';
 import { loadWebhookDependencies, type WebhookDependencies } from './dependencies.js';
@@ -34,14 +35,7 @@ function calledUrl(event: HttpEvent, publicUrl: string | undefined): string {
  * 200 with the record's status. No Vobiz API call, no S3, no audio here.
  */
 export function createWebhookHandler(load: () => Promise<WebhookDependencies>) {
-  let dependencies: Promise<WebhookDependencies> | undefined;
-  const getDependencies = () => {
-    dependencies ??= load().catch((error: unknown) => {
-      dependencies = undefined; // a cold-start failure (e.g. Secrets Manager throttled) is retried next time
-      throw error;
-    });
-    return dependencies;
-  };
+  const getDependencies = onceUntilFailure(load);
 
   /** Verifies with the cached token; a failure re-reads it once (rate-limited), in case it was rotated. */
   async function verify(event: HttpEvent, deps: WebhookDependencies): Promise<SignatureCheck> {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators.js';
 import type { SimulatedRecording } from '../../local/simulator.js';
+import { spawnLocalStack, type SpawnedStack } from '../support/local-stack-process.js';
 
 /**
  * The path a user takes: `npm start` as a child process (node directly, as the npm script runs it), the
@@ -16,36 +17,8 @@ import type { SimulatedRecording } from '../../local/simulator.js';
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Stack {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startStack(args: string[], env: Record<string, string>): Stack {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const name of [
-    'VOBIZ_AUTH_ID',
-    'VOBIZ_AUTH_TOKEN',
-    'VOBIZ_SECRET_ARN',
-    'WEBHOOK_PUBLIC_URL',
-    'TABLE_NAME',
-    'BUCKET_NAME',
-  ])
-    delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
-    cwd: ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
-}
+type Stack = SpawnedStack;
+const startStack = spawnLocalStack;
 
 /** Direct children of a process, from /proc (Linux). */
 function childPids(pid: number): number[] {

@@ -8,6 +8,7 @@ import {
   type AudioArchive,
   type ClaimResult,
   type ConsumedNonce,
+  type LeaseRequest,
   type MediaDownload,
   type MediaSource,
   type RecordingRepository,
@@ -49,17 +50,7 @@ export class InMemoryRecordings implements RecordingRepository {
     return Promise.resolve({ kind: 'recorded', status: 'pending' });
   }
 
-  renewLease({
-    recordingId,
-    owner,
-    nowMs,
-    leaseMs,
-  }: {
-    recordingId: string;
-    owner: string;
-    nowMs: number;
-    leaseMs: number;
-  }): Promise<void> {
+  renewLease({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<void> {
     this.renewals.push({ recordingId, owner, nowMs });
     if (this.renewFailure) return Promise.reject(this.renewFailure);
     const current = this.records.get(recordingId);
@@ -74,17 +65,7 @@ export class InMemoryRecordings implements RecordingRepository {
     return Promise.resolve();
   }
 
-  claim({
-    recordingId,
-    owner,
-    nowMs,
-    leaseMs,
-  }: {
-    recordingId: string;
-    owner: string;
-    nowMs: number;
-    leaseMs: number;
-  }): Promise<ClaimResult> {
+  claim({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<ClaimResult> {
     const current = this.records.get(recordingId);
     if (!current) return Promise.resolve({ kind: 'missing' });
     if (current.status === 'stored')

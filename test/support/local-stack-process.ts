@@ -18,16 +18,18 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** `npm start -- --in-memory` as a child process on free ports, once `/health` answers 200. */
-export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
-  const port = await freePort();
-  const gateway = `http://127.0.0.1:${port}`;
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    VOBIZ_SIMULATOR_PORT: String(await freePort()),
-    ...env,
-  };
+export interface SpawnedStack {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * `npm start` as a child process (node directly, as the npm script runs it), with an environment
+ * cleaned of anything that would point it at real Vobiz credentials or another table.
+ */
+export function spawnLocalStack(args: string[], env: Record<string, string>): SpawnedStack {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const name of [
     'VOBIZ_AUTH_ID',
     'VOBIZ_AUTH_TOKEN',
@@ -37,15 +39,33 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
     'BUCKET_NAME',
   ])
     delete childEnv[name];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** `npm start -- --in-memory` as a child process on free ports, once `/health` answers 200. */
+export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
+  const port = await freePort();
+  const gateway = `http://127.0.0.1:${port}`;
+  const {
+    child,
+    output: stackOutput,
+    exited,
+  } = spawnLocalStack(['--in-memory'], {
+    PORT: String(port),
+    VOBIZ_SIMULATOR_PORT: String(await freePort()),
+    ...env,
+  });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGINT');
@@ -55,19 +75,19 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
   };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${stackOutput()}`);
     try {
       const response = await fetch(`${gateway}/health`);
       if (response.status === 200) {
         const health = (await response.json()) as LocalStack['health'];
-        return { gateway, health, output: () => output, stop };
+        return { gateway, health, output: stackOutput, stop };
       }
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the local stack did not become healthy in time:\n${output}`);
+      throw new Error(`the local stack did not become healthy in time:\n${stackOutput()}`);
     }
     await sleep(200);
   }

@@ -55,7 +55,7 @@ describe('resolveRoute', () => {
     );
   });
 
-  it('answers 405 for other methods arriving through the stack\'s ANY routes, and serves GET through them', () => {
+  it("answers 405 for other methods arriving through the stack's ANY routes, and serves GET through them", () => {
     const post = httpEvent({ method: 'POST', path: '/recordings', routeKey: 'ANY /recordings' });
     expect(() => resolveRoute(post)).toThrow(
       expect.objectContaining({ statusCode: 405, allow: ['GET'], code: 'method_not_allowed' }),

@@ -25,6 +25,7 @@ import {
   type AcceptResult,
   type ClaimResult,
   type ConsumedNonce,
+  type LeaseRequest,
   type RecordingRepository,
 } from '../ingest/ports.js';
 
@@ -123,17 +124,7 @@ export class DynamoRecordingRepository implements RecordingRepository {
     };
   }
 
-  async claim({
-    recordingId,
-    owner,
-    nowMs,
-    leaseMs,
-  }: {
-    recordingId: string;
-    owner: string;
-    nowMs: number;
-    leaseMs: number;
-  }): Promise<ClaimResult> {
+  async claim({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<ClaimResult> {
     const leaseUntil = nowMs + leaseMs;
     const now = new Date(nowMs).toISOString();
     const due = new Date(leaseUntil).toISOString();
@@ -192,17 +183,7 @@ export class DynamoRecordingRepository implements RecordingRepository {
     return { kind: 'busy', record: current };
   }
 
-  async renewLease({
-    recordingId,
-    owner,
-    nowMs,
-    leaseMs,
-  }: {
-    recordingId: string;
-    owner: string;
-    nowMs: number;
-    leaseMs: number;
-  }): Promise<void> {
+  async renewLease({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<void> {
     const leaseUntil = nowMs + leaseMs;
     const due = dueIndexKeys(recordingId, leaseUntil);
     try {

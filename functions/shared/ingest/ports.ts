@@ -29,6 +29,14 @@ export type AcceptResult =
   | { kind: 'known'; status: RecordingStatus; retry: boolean }
   | { kind: 'replayed' };
 
+/** A worker's claim on a recording: who, from when, for how long. */
+export interface LeaseRequest {
+  recordingId: string;
+  owner: string;
+  nowMs: number;
+  leaseMs: number;
+}
+
 /** Persistence of recording records; every write is conditional so concurrent workers cannot collide. */
 export interface RecordingRepository {
   /**
@@ -40,9 +48,9 @@ export interface RecordingRepository {
    * Takes the exclusive lease on a pending (or failed) record whose lease is free or expired; the record
    * becomes due again when the lease runs out, so a worker that dies leaves nothing stuck.
    */
-  claim(input: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<ClaimResult>;
+  claim(input: LeaseRequest): Promise<ClaimResult>;
   /** Extends `owner`'s lease (and the due time with it); throws LeaseLostError if it is not `owner`'s. */
-  renewLease(input: { recordingId: string; owner: string; nowMs: number; leaseMs: number }): Promise<void>;
+  renewLease(input: LeaseRequest): Promise<void>;
   /** Replaces the record while `owner` still holds the lease; throws LeaseLostError otherwise. */
   replaceLeased(record: RecordingRecord, owner: string): Promise<void>;
   get(recordingId: string): Promise<RecordingRecord | undefined>;
