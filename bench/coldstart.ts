@@ -16,12 +16,19 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.js';
+import { ARCHIVE_WORKER_ENTRY } from '../infra/archive-worker.js';
 import { LOOKUP_ENTRY } from '../infra/lookup-api.js';
+import { REDRIVE_ENTRY } from '../infra/redrive.js';
 import { WEBHOOK_ENTRY } from '../infra/webhook.js';
 
 const run = promisify(execFile);
 
-const FUNCTIONS: Record<string, string> = { webhook: WEBHOOK_ENTRY, lookup: LOOKUP_ENTRY };
+const FUNCTIONS: Record<string, string> = {
+  webhook: WEBHOOK_ENTRY,
+  'archive-worker': ARCHIVE_WORKER_ENTRY,
+  lookup: LOOKUP_ENTRY,
+  redrive: REDRIVE_ENTRY,
+};
 
 /** What Lambda sets, plus the stack's variables; nothing here is contacted during import. */
 const LAMBDA_ENV = {
