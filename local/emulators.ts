@@ -19,6 +19,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
 import { addMultipartCleanup } from './s3rver-multipart.js';
+import { addVersioning } from './s3rver-versioning.js';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
 
 /** Credentials the emulators accept; never real ones. */
@@ -167,6 +168,7 @@ export async function startS3Server(
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
   addMultipartCleanup(server);
+  addVersioning(server);
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
