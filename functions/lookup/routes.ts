@@ -60,23 +60,4 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/**
- * The query string as single values. It is read from `rawQueryString` when present, because
- * `queryStringParameters` silently joins a repeated parameter with commas; a repeated one is a 400.
- */
-export function queryParameters(event: HttpEvent): Record<string, string> {
-  const params: Record<string, string> = {};
-  if (event.rawQueryString === undefined) {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
-      if (value !== undefined) params[name] = value;
-    return params;
-  }
-  const repeated = new Set<string>();
-  for (const [name, value] of new URLSearchParams(event.rawQueryString)) {
-    if (Object.hasOwn(params, name)) repeated.add(name);
-    params[name] = value;
-  }
-  if (repeated.size > 0)
-    throw new ValidationError(`query parameter given more than once: ${[...repeated].join(', ')}`);
-  return params;
-}
+export { queryParameters } from '../shared/framework/http.js';

@@ -96,32 +96,45 @@ export interface LifecycleRecords {
   /** Records whose erasure began before `beforeMs` and was not finished (a crashed caller). */
   findErasing(beforeMs: number, limit: number): Promise<RecordingRecord[]>;
 
-  /** Sets `vobiz_deleted_at` (and the verified version) and leaves the `due` index; false if gone meanwhile. */
-  markVobizDeleted(recordingId: string, input: { at: string; versionId: string }): Promise<boolean>;
+  /**
+   * Sets `vobiz_deleted_at` (and the verified version), takes the record out of the `due` index and adds
+   * the audit entry, in one transaction; false (nothing written) if the record is gone or erased meanwhile.
+   */
+  markVobizDeleted(
+    recordingId: string,
+    input: { at: string; versionId?: string },
+    audit: AuditEntry,
+  ): Promise<boolean>;
   /** A transient failure: counts it and makes the record eligible again at `eligibleAtMs`. */
   deferVobizDelete(
     recordingId: string,
     input: { attempts: number; error: string; eligibleAtMs: number },
   ): Promise<void>;
-  /** Verification failed: the record leaves the `due` index with the reason (an operator looks). */
-  blockVobizDelete(recordingId: string, reason: string): Promise<void>;
+  /** Verification failed: the record leaves the `due` index with the reason (an operator looks), audited. */
+  blockVobizDelete(recordingId: string, reason: string, audit: AuditEntry): Promise<boolean>;
 
   /** stored (or expiring) and not held → expiring; the fresh record, or undefined when not allowed. */
   beginExpiry(recordingId: string, at: string): Promise<RecordingRecord | undefined>;
-  /** expiring → expired: audio fields removed, metadata kept; false if no longer expiring. */
-  finishExpiry(recordingId: string, at: string): Promise<boolean>;
+  /** expiring → expired: audio fields removed, metadata kept, audited; false if no longer expiring. */
+  finishExpiry(recordingId: string, at: string, audit: AuditEntry): Promise<boolean>;
   deferExpiry(
     recordingId: string,
     input: { attempts: number; error: string; eligibleAtMs: number },
   ): Promise<void>;
+  /** expiring → stored and held: S3 Object Lock refused the deletion (a hold placed outside the archive). */
+  revertExpiryHeld(recordingId: string, at: string, audit: AuditEntry): Promise<boolean>;
 
-  /** Sets the legal hold flag on a stored record (and the version it protects); false if not stored. */
+  /**
+   * Sets the legal hold flag on a stored record that is not held yet (and the version it protects),
+   * takes it out of the lifecycle's indexes and audits it; false if it is not stored or already held.
+   */
   flagHold(
     recordingId: string,
     input: { at: string; actor: string; reason?: string; versionId: string },
+    audit: AuditEntry,
   ): Promise<boolean>;
-  /** Clears the flag and puts the record back in the lifecycle's indexes; false if it was not held. */
-  clearHold(record: RecordingRecord): Promise<boolean>;
+  /** Clears the flag, puts the record back in the lifecycle's indexes, audited; false if it was not held. */
+  clearHold(record: RecordingRecord, at: string, audit: AuditEntry): Promise<boolean>;
 
   /**
    * Marks the erasure as begun (status `erasing`) if the record is still in `expectedStatus`, not held and
@@ -133,7 +146,7 @@ export interface LifecycleRecords {
     intent: ErasureIntent,
   ): Promise<boolean>;
   /** Undoes an erasure S3 refused: back to the previous status, now held (the lock was placed outside). */
-  abandonErasureHeld(record: RecordingRecord): Promise<void>;
-  /** Replaces the `erasing` record with the tombstone, only if it is still this erasure. */
-  replaceWithTombstone(tombstone: RecordingRecord): Promise<boolean>;
+  abandonErasureHeld(record: RecordingRecord, at: string): Promise<void>;
+  /** Replaces the `erasing` record with the tombstone, audited, only if it is still this erasure. */
+  replaceWithTombstone(tombstone: RecordingRecord, audit: AuditEntry): Promise<boolean>;
 }
