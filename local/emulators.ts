@@ -20,7 +20,12 @@ import S3rver from 's3rver';
 import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
 import { addMultipartCleanup } from './s3rver-multipart.js';
 import { addVersioning } from './s3rver-versioning.js';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexDefinition } from '../functions/shared/domain/table.js';
+import {
+  INDEXES,
+  TABLE_KEYS,
+  TTL_ATTRIBUTE,
+  type IndexDefinition,
+} from '../functions/shared/domain/table.js';
 
 /** Credentials the emulators accept; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { httpErrors, jsonResponse, type HttpEvent, type HttpResult } from '../shared/framework/http.js';
-import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
+import type { AudioLinks, AuditQueries, RecordingQueries } from '../shared/ports/recording-queries.js';
 import { CursorCodec } from './cursor.js';
 import { makeLookup } from './queries.js';
 import { queryParameters, resolveRoute } from './routes.js';
@@ -10,6 +10,8 @@ import { queryParameters, resolveRoute } from './routes.js';
 export interface LookupHandlerOptions {
   logger: Logger;
   recordings: RecordingQueries;
+  /** The audit trail for `GET /audit`. */
+  audit?: AuditQueries;
   audio: AudioLinks;
   /** The cursor signing key; fetched on first use and kept for the life of the container. */
   cursorKey: () => Promise<string>;
@@ -20,6 +22,7 @@ export interface LookupHandlerOptions {
 export function createLookupHandler({
   logger,
   recordings,
+  audit,
   audio,
   cursorKey,
   presignTtlSeconds,
@@ -36,13 +39,13 @@ export function createLookupHandler({
   };
   // Fetched during the cold start; a failure surfaces (and is retried) on the first listing instead.
   cursors().catch(() => undefined);
-  const lookup = makeLookup({ recordings, audio, cursors, presignTtlSeconds });
+  const lookup = makeLookup({ recordings, audit, audio, cursors, presignTtlSeconds });
 
   async function handle(event: HttpEvent): Promise<HttpResult> {
     const route = resolveRoute(event);
     logger.appendKeys({
       route: route.name,
-      ...(route.name === 'list' ? {} : { recording_id: route.recordingId }),
+      ...(route.name === 'list' || route.name === 'audit' ? {} : { recording_id: route.recordingId }),
     });
     switch (route.name) {
       case 'get':
@@ -57,6 +60,16 @@ export function createLookupHandler({
         const page = await lookup.listRecordings(params);
         // Parameter names only: values may be phone numbers.
         logger.info('recordings listed', {
+          parameters: Object.keys(params).sort(),
+          items: page.items.length,
+          more: page.next_cursor !== null,
+        });
+        return jsonResponse(200, page);
+      }
+      case 'audit': {
+        const params = queryParameters(event);
+        const page = await lookup.listAudit(params);
+        logger.info('audit listed', {
           parameters: Object.keys(params).sort(),
           items: page.items.length,
           more: page.next_cursor !== null,

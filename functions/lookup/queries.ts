@@ -1,11 +1,19 @@
-import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
-import { isValidRecordingId, renderRecording, type RecordingRecord } from '../shared/domain/recording.js';
-import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
+import { renderAudit } from '../shared/domain/audit.js';
+import { ConflictError, GoneError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import {
+  isValidRecordingId,
+  REMOVED_STATUSES,
+  renderRecording,
+  type RecordingRecord,
+} from '../shared/domain/recording.js';
+import type { AudioLinks, AuditQueries, RecordingQueries } from '../shared/ports/recording-queries.js';
 import type { CursorCodec } from './cursor.js';
-import { parseListParams } from './params.js';
+import { parseAuditParams, parseListParams } from './params.js';
 
 export interface LookupDependencies {
   recordings: RecordingQueries;
+  /** The audit trail (`GET /audit`); without it that route is not served. */
+  audit?: AuditQueries;
   audio: AudioLinks;
   /** Resolved lazily: only listings need the signing key. */
   cursors: () => Promise<CursorCodec>;
@@ -22,9 +30,16 @@ export interface Lookup {
   /** The URL to redirect to for the stored audio. */
   audioUrl(recordingId: string): Promise<string>;
   listRecordings(params: Record<string, string>): Promise<RecordingList>;
+  listAudit(params: Record<string, string>): Promise<RecordingList>;
 }
 
-export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: LookupDependencies): Lookup {
+export function makeLookup({
+  recordings,
+  audit,
+  audio,
+  cursors,
+  presignTtlSeconds,
+}: LookupDependencies): Lookup {
   async function find(recordingId: string): Promise<RecordingRecord> {
     if (!isValidRecordingId(recordingId)) {
       throw new ValidationError(
@@ -43,6 +58,15 @@ export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: Lo
 
     async audioUrl(recordingId) {
       const record = await find(recordingId);
+      if (REMOVED_STATUSES.has(record.status)) {
+        const erased = record.status === 'erased' || record.status === 'erasing';
+        throw new GoneError(
+          erased ? 'erased' : 'expired',
+          erased
+            ? `the audio of recording ${recordingId} was erased${record.erased_at ? ` on ${record.erased_at}` : ''}`
+            : `the audio of recording ${recordingId} was removed by retention${record.expired_at ? ` on ${record.expired_at}` : ''}; its metadata is kept`,
+        );
+      }
       if (record.status !== 'stored') {
         throw new ConflictError(
           'not_stored',
@@ -60,6 +84,18 @@ export function makeLookup({ recordings, audio, cursors, presignTtlSeconds }: Lo
       const page = await recordings.list(params.query, { limit: params.limit, after });
       return {
         items: page.items.map(renderRecording),
+        next_cursor: page.next === undefined ? null : codec.encode(page.next, params.binding),
+      };
+    },
+
+    async listAudit(rawParams) {
+      if (!audit) throw new NotFoundError('no route for GET /audit');
+      const params = parseAuditParams(rawParams);
+      const codec = await cursors();
+      const after = params.cursor === undefined ? undefined : codec.decode(params.cursor, params.binding);
+      const page = await audit.list(params.query, { limit: params.limit, after });
+      return {
+        items: page.items.map(renderAudit),
         next_cursor: page.next === undefined ? null : codec.encode(page.next, params.binding),
       };
     },
