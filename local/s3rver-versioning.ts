@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type S3rver from 's3rver';
 
@@ -129,18 +130,20 @@ class Versioning {
     }
     const sent = header(ctx, 'x-amz-checksum-sha256');
     if (sent !== undefined) {
-      const actual = await sha256Of(this.store.getResourcePath(bucket, key, 'object'));
+      const path = this.store.getResourcePath(bucket, key, 'object');
+      await written(path, header(ctx, 'content-length'));
+      const actual = await sha256Of(path);
       if (actual.toString('base64') !== sent) {
         await this.store.deleteObject(bucket, key);
         if (previous) await this.restore(bucket, key, previous.versionId);
         return badDigest(ctx);
       }
     }
-    const entry = await this.newVersion(
-      bucket,
-      key,
-      sent ? { checksumSha256: sent, checksumType: 'FULL_OBJECT' } : {},
-    );
+    const length = Number(header(ctx, 'content-length'));
+    const entry = await this.newVersion(bucket, key, {
+      ...(Number.isInteger(length) ? { size: length } : {}),
+      ...(sent ? { checksumSha256: sent, checksumType: 'FULL_OBJECT' } : {}),
+    });
     await this.save(bucket, key, [entry, ...versions.map((v) => ({ ...v, current: false }))]);
     ctx.set('x-amz-version-id', entry.versionId);
     if (sent) ctx.set('x-amz-checksum-sha256', sent);
@@ -161,6 +164,7 @@ class Versioning {
     const sent = header(ctx, 'x-amz-checksum-sha256');
     if (ctx.status !== 200 || sent === undefined) return;
     const partPath = join(this.uploadDir(bucket, uploadId), String(Number(ctx.query.partNumber)));
+    await written(partPath, header(ctx, 'content-length'));
     const actual = await sha256Of(partPath);
     if (actual.toString('base64') !== sent) {
       await rm(partPath, { force: true });
@@ -189,7 +193,12 @@ class Versioning {
           digest: Buffer.from(await readFile(join(dir, name), 'utf8'), 'base64'),
         })),
     );
-    const partCount = names.filter((name) => /^\d+$/.test(name)).length;
+    const partFiles = names.filter((name) => /^\d+$/.test(name));
+    const partCount = partFiles.length;
+    const totalSize = (await Promise.all(partFiles.map((name) => stat(join(dir, name))))).reduce(
+      (sum, part) => sum + part.size,
+      0,
+    );
     const versions = await this.versions(bucket, key);
     const previous = versions.find((v) => v.current);
     if (previous) await this.keep(bucket, key, previous.versionId);
@@ -204,7 +213,7 @@ class Versioning {
       const composite = createHash('sha256').update(Buffer.concat(ordered)).digest('base64');
       checksum = { checksumSha256: `${composite}-${ordered.length}`, checksumType: 'COMPOSITE' };
     }
-    const entry = await this.newVersion(bucket, key, checksum);
+    const entry = await this.newVersion(bucket, key, { size: totalSize, ...checksum });
     await this.save(bucket, key, [entry, ...versions.map((v) => ({ ...v, current: false }))]);
     ctx.set('x-amz-version-id', entry.versionId);
   }
@@ -484,6 +493,24 @@ class Versioning {
 function header(ctx: KoaContext, name: string): string | undefined {
   const value = ctx.headers[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * s3rver answers a PUT when its hashing stream has finished, which can be before the file stream has
+ * flushed to disk: wait until the file has the length the request announced (briefly; a body without
+ * Content-Length is read as it is).
+ */
+async function written(path: string, contentLength: string | undefined): Promise<void> {
+  const expected = Number(contentLength);
+  if (!Number.isInteger(expected)) return;
+  for (let i = 0; i < 1000; i++) {
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size >= expected) return;
+    await sleep(5);
+  }
 }
 
 async function sha256Of(path: string): Promise<Buffer> {

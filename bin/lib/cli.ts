@@ -119,19 +119,22 @@ export interface StorageArgs extends CommonArgs {
 export interface VobizCleanupArgs extends StorageArgs {
   olderThanMs: number;
   dryRun: boolean;
+  /** Verify again the recordings an earlier verification kept at Vobiz. */
+  retryBlocked: boolean;
   limit: number | undefined;
   concurrency: number;
 }
 
-export const VOBIZ_CLEANUP_USAGE = `Usage: npm run vobiz-cleanup -- [--older-than 30d] [--dry-run] [--limit N] [--concurrency N]
+export const VOBIZ_CLEANUP_USAGE = `Usage: npm run vobiz-cleanup -- [--older-than 30d] [--dry-run] [--retry-blocked] [--limit N] [--concurrency N]
                               [--table <name>] [--bucket <name>] [--region <region>]
 
 Deletes at Vobiz the recordings this archive holds a verified copy of, to stop paying Vobiz for their
 storage. For every stored recording whose add_time is older than --older-than (default 0d: all) and that
 is not deleted at Vobiz yet, it checks the S3 version, its size and SHA-256 (S3's checksum, or the audio
 read back for recordings archived before checksums), then calls Delete a Recording. Recordings on legal
-hold are skipped; a failed verification keeps the recording at Vobiz and is reported. Every deletion is
-audited. --dry-run verifies and reports, deleting nothing. Safe to run again.
+hold are skipped; a failed verification keeps the recording at Vobiz and is reported (blocked: later
+runs skip it unless --retry-blocked). Every deletion is audited. --dry-run verifies and reports,
+deleting nothing. Safe to run again.
 Environment: VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN), TABLE_NAME (or --table),
 BUCKET_NAME (or --bucket), VOBIZ_API_BASE_URL, AWS credentials (AWS_ENDPOINT_URL_DYNAMODB and
 AWS_ENDPOINT_URL_S3 for the local stack), LIFECYCLE_ACTOR (who to record in the audit trail).`;
@@ -140,6 +143,7 @@ export function parseVobizCleanupArgs(argv: readonly string[]): VobizCleanupArgs
   const { values, positionals } = parse(argv, {
     'older-than': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    'retry-blocked': { type: 'boolean', default: false },
     limit: { type: 'string' },
     concurrency: { type: 'string' },
     table: { type: 'string' },
@@ -154,6 +158,7 @@ export function parseVobizCleanupArgs(argv: readonly string[]): VobizCleanupArgs
     help: values.help === true,
     olderThanMs: 0,
     dryRun: values['dry-run'] === true,
+    retryBlocked: values['retry-blocked'] === true,
     limit: undefined,
     concurrency: 8,
   };
@@ -228,6 +233,31 @@ export function parseEraseArgs(argv: readonly string[]): EraseArgs {
     );
   if (args.reason.length > 200) throw new UsageError('--reason must be at most 200 characters');
   return args;
+}
+
+export const LIFECYCLE_INDEX_USAGE = `Usage: npm run lifecycle-index -- [--dry-run] [--table <name>] [--region <region>]
+
+Once, after upgrading a stack that archived recordings before the lifecycle existed: puts those stored
+records into the lifecycle's indexes (expiry, and due for the delete at Vobiz), so that retention and the
+scheduled delete at Vobiz see them. Held records are left out, as the lifecycle leaves them. Idempotent;
+one pass over the stored records.
+Environment: TABLE_NAME (or --table), AWS credentials (AWS_ENDPOINT_URL_DYNAMODB for the local stack).`;
+
+export function parseLifecycleIndexArgs(argv: readonly string[]): CommonArgs & { dryRun: boolean } {
+  const { values, positionals } = parse(argv, {
+    'dry-run': { type: 'boolean', default: false },
+    table: { type: 'string' },
+    region: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (positionals.length > 0 && values.help !== true)
+    throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  return {
+    table: str(values.table),
+    region: str(values.region),
+    help: values.help === true,
+    dryRun: values['dry-run'] === true,
+  };
 }
 
 function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>) {

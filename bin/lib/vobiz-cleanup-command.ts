@@ -105,7 +105,12 @@ export async function runVobizCleanupCommand(
   const attempt = async (id: string): Promise<VobizDeleteOutcome> => {
     for (let n = 1; ; n++) {
       await paused;
-      const outcome = await lifecycle.deleteAtVobiz(id, { actor, dryRun: args.dryRun, signal: io.signal });
+      const outcome = await lifecycle.deleteAtVobiz(id, {
+        actor,
+        dryRun: args.dryRun,
+        retryBlocked: args.retryBlocked,
+        signal: io.signal,
+      });
       if (outcome.outcome !== 'deferred' || n >= ATTEMPTS || stopsTheRun(outcome.error)) return outcome;
       if (!(outcome.error instanceof TransientError)) return outcome;
       // Vobiz (or S3) is struggling: every worker waits, then this recording is tried again.
@@ -188,7 +193,7 @@ export async function runVobizCleanupCommand(
           ['already gone at Vobiz (404)', summary.alreadyAbsent],
         ] as [string, number][])),
     ['skipped: legal hold', summary.skippedHeld],
-    ['skipped: no longer stored or blocked', summary.skipped],
+    ['skipped: no longer stored, or blocked earlier', summary.skipped],
     ['kept: verification failed', summary.refused],
     ['failed (run again)', summary.failed],
   ];

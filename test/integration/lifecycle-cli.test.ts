@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { runEraseCommand } from '../../bin/lib/erase-command.js';
+import { runLifecycleIndexCommand } from '../../bin/lib/lifecycle-index-command.js';
+import { keys } from '../../functions/shared/domain/recording.js';
 import { runVobizCleanupCommand } from '../../bin/lib/vobiz-cleanup-command.js';
 import { S3AudioVersions } from '../../functions/shared/adapters/s3-lifecycle.js';
 import { VobizFake, type FakeRecording } from '../../local/vobiz-fake.js';
@@ -145,6 +148,77 @@ describe('npm run vobiz-cleanup', () => {
       `${idOf(recording)}: kept at Vobiz, verification failed: S3 has no version`,
     );
     expect(fake.deleteCalls).toEqual([]);
+  });
+});
+
+describe('npm run vobiz-cleanup -- --retry-blocked', () => {
+  it('skips a recording an earlier verification blocked, and verifies it again on request once the cause is fixed', async () => {
+    const recording = fake.addRecording({ addTimeMs: clock.ms - 2 * DAY });
+    const stored = await archive(fake, env, clock, recording);
+    const setSize = (size: number) =>
+      env.documents.send(
+        new UpdateCommand({
+          TableName: env.tableName,
+          Key: keys.recording(idOf(recording)),
+          UpdateExpression: 'SET size_bytes = :s',
+          ExpressionAttributeValues: { ':s': size },
+        }),
+      );
+    await setSize(1);
+    expect((await cleanup([])).summary).toMatchObject({ 'kept: verification failed': 1 });
+    await setSize(stored.size_bytes!);
+    expect((await cleanup([])).summary).toMatchObject({ 'skipped: no longer stored, or blocked earlier': 1 });
+    const retried = await cleanup(['--retry-blocked']);
+    expect(retried.summary).toMatchObject({ 'deleted at Vobiz': 1 });
+    const record = await readRecord(env.documents, env.tableName, idOf(recording));
+    expect(record!.vobiz_delete_blocked).toBeUndefined();
+    expect(record!.vobiz_deleted_at).toBeDefined();
+  });
+});
+
+describe('npm run lifecycle-index', () => {
+  it('puts records archived before the lifecycle into its indexes, so that retention sees them; held ones stay out', async () => {
+    const recordings = [0, 1, 2].map(() => fake.addRecording({ addTimeMs: clock.ms - 40 * DAY }));
+    for (const recording of recordings) await archive(fake, env, clock, recording);
+    // As the previous version wrote them: no lifecycle keys, no version id, no checksum.
+    for (const recording of recordings)
+      await env.documents.send(
+        new UpdateCommand({
+          TableName: env.tableName,
+          Key: keys.recording(idOf(recording)),
+          UpdateExpression:
+            'REMOVE gsi_due_pk, gsi_due_sk, gsi_exp_pk, gsi_exp_sk, s3_version_id, s3_checksum_sha256',
+        }),
+      );
+    await env.documents.send(
+      new UpdateCommand({
+        TableName: env.tableName,
+        Key: keys.recording(idOf(recordings[2]!)),
+        UpdateExpression: 'SET legal_hold = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    );
+    const life = buildTestLifecycle(fake, env, {
+      clock,
+      extraEnv: { RETENTION_DAYS: '30', VOBIZ_DELETE_AFTER_DAYS: '0' },
+    });
+    expect(await life.run({ remainingMs: () => 60_000 })).toMatchObject({
+      vobiz: { due: 0 },
+      expiry: { due: 0 },
+    });
+
+    const stdout = buffer();
+    const stderr = buffer();
+    expect(await runLifecycleIndexCommand([], cliEnv(), { stdout, stderr })).toBe(0);
+    // The held one is read (and left out): examined counts what DynamoDB read.
+    expect(summaryOf(stdout.text)).toMatchObject({ examined: 3, indexed: 2 });
+    expect(await runLifecycleIndexCommand([], cliEnv(), { stdout: buffer(), stderr: buffer() })).toBe(0);
+
+    const summary = await life.run({ remainingMs: () => 60_000 });
+    // Both are deleted at Vobiz first (verified by reading the audio back), then expired.
+    expect(summary.vobiz).toMatchObject({ due: 2, deleted: 2 });
+    expect(summary.expiry).toMatchObject({ due: 2, expired: 2 });
+    expect((await readRecord(env.documents, env.tableName, idOf(recordings[2]!)))!.status).toBe('stored');
   });
 });
 

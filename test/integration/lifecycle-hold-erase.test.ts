@@ -138,6 +138,7 @@ describe('legal hold', () => {
     const stored = await archive(fake, env, clock, recording);
     const call = api();
     await call({ method: 'PUT', path: `/recordings/${idOf(recording)}/legal-hold` });
+    clock.advance(1000);
     const released = await call({
       method: 'DELETE',
       path: `/recordings/${idOf(recording)}/legal-hold`,
@@ -366,6 +367,7 @@ describe('erasure', () => {
     const recording = fake.addRecording();
     const stored = await archive(fake, env, clock, recording);
     await api()({ method: 'PUT', path: `/recordings/${idOf(recording)}/legal-hold` });
+    clock.advance(1000);
     const refused = await api()({
       method: 'DELETE',
       path: `/recordings/${idOf(recording)}`,

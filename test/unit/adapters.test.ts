@@ -179,6 +179,21 @@ describe('DynamoRecordingRepository (SDK mocked)', () => {
     expect(documents.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
   });
 
+  it('claim treats a recording removed on purpose (expired, erased, on the way) as gone: nothing to archive', async () => {
+    documents
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    for (const status of ['expiring', 'expired', 'erasing', 'erased']) {
+      documents
+        .on(GetCommand)
+        .resolves({ Item: { recording_id: 'rec-1', status, pk: 'REC#rec-1', sk: 'REC' } });
+      expect(
+        (await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind,
+        status,
+      ).toBe('missing');
+    }
+  });
+
   it('replaceLeased is conditional on the owner and turns a failed condition into LeaseLostError', async () => {
     documents.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     await expect(repo.replaceLeased(record, 'me')).rejects.toBeInstanceOf(LeaseLostError);

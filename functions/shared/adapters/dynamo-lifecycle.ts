@@ -123,7 +123,7 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       UpdateExpression:
         'SET vobiz_deleted_at = :at, updated_at = :at' +
         (input.versionId ? ', s3_version_id = if_not_exists(s3_version_id, :version)' : '') +
-        ' REMOVE #duePk, #dueSk, vobiz_delete_attempts, vobiz_delete_error',
+        ' REMOVE #duePk, #dueSk, vobiz_delete_attempts, vobiz_delete_error, vobiz_delete_blocked',
       // A tombstone may learn that its recording is gone at Vobiz too; a pending record has no audio.
       ConditionExpression: 'attribute_exists(#pk) AND #status IN (:stored, :expiring, :expired, :erased)',
       ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, ...pick('#status', '#duePk', '#dueSk') },
@@ -446,6 +446,68 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
         this.itemsRead += result.ScannedCount ?? 0;
         const items = (result.Items ?? []).map(fromItem);
         if (items.length > 0) yield items;
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  /**
+   * Records archived before the lifecycle existed carry no lifecycle index keys, so neither retention nor
+   * the scheduled delete at Vobiz would ever see them: this adds the keys the record module derives for
+   * them (conditionally: still stored, not held, not indexed meanwhile), one `by-status` page at a time.
+   * A one-off after upgrading; its cost is one pass over the stored records.
+   */
+  async *indexExisting(options: { dryRun?: boolean; pageSize?: number } = {}): AsyncIterable<{
+    examined: number;
+    indexed: number;
+  }> {
+    for (let shard = 0; shard < TIME_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.byStatus.name,
+            KeyConditionExpression: '#pk = :pk',
+            FilterExpression: `attribute_not_exists(#expPk) AND ${NOT_HELD}`,
+            ExpressionAttributeNames: { '#pk': INDEXES.byStatus.partitionKey, ...pick('#expPk') },
+            ExpressionAttributeValues: { ':pk': keys.statusPartition('stored', shard), ':true': true },
+            Limit: options.pageSize ?? 200,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        this.itemsRead += result.ScannedCount ?? 0;
+        let indexed = 0;
+        for (const item of result.Items ?? []) {
+          const record = fromItem(item);
+          const derived = indexAttributes(record);
+          const names = [
+            INDEXES.due.partitionKey,
+            INDEXES.due.sortKey,
+            INDEXES.expiry.partitionKey,
+            INDEXES.expiry.sortKey,
+          ].filter((name) => derived[name] !== undefined);
+          if (names.length === 0) continue;
+          if (!options.dryRun) {
+            const done = await this.update({
+              Key: keys.recording(record.recording_id),
+              UpdateExpression: `SET ${names.map((_, i) => `#k${i} = :k${i}`).join(', ')}`,
+              ConditionExpression: `#status = :stored AND attribute_not_exists(#expPk) AND ${NOT_HELD}`,
+              ExpressionAttributeNames: {
+                ...Object.fromEntries(names.map((name, i) => [`#k${i}`, name])),
+                ...pick('#status', '#expPk'),
+              },
+              ExpressionAttributeValues: {
+                ...Object.fromEntries(names.map((name, i) => [`:k${i}`, derived[name]])),
+                ':stored': 'stored',
+                ':true': true,
+              },
+            });
+            if (!done) continue;
+          }
+          indexed++;
+        }
+        yield { examined: result.ScannedCount ?? 0, indexed };
         startKey = result.LastEvaluatedKey;
       } while (startKey);
     }

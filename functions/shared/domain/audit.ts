@@ -41,8 +41,10 @@ export function auditPartition(shard: number): string {
 }
 
 /**
- * A stable id for one occurrence of an action: the same inputs give the same id, so an operation that is
- * resumed after a crash writes its audit entry once (the put is conditional on the key being new).
+ * An audit id from the parts that identify one occurrence of an action. An operation that can be resumed
+ * after a crash (an erasure, an expiry) passes parts that stay the same across resumes (its erasure id,
+ * the time the expiry began), so its entry is written once (the put is conditional on the key being
+ * new); every other action passes a random part, so two of them never share an entry.
  */
 export function auditId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { auditId, SYSTEM_ACTOR, type AuditEntry } from '../domain/audit.js';
 import { TransientError, VobizAuthError } from '../domain/errors.js';
 import type { RecordingRecord } from '../domain/recording.js';
@@ -68,6 +69,8 @@ export function makeDeleteAtVobiz(deps: DeleteAtVobizDependencies) {
       signal?: AbortSignal;
       /** The stage's delay: a deferred record's due time is set so that it is due `backoff` from now. */
       delayMs?: number;
+      /** Verify again a record an earlier verification blocked (an operator fixed the cause). */
+      retryBlocked?: boolean;
     } = {},
   ): Promise<VobizDeleteOutcome> {
     const actor = options.actor ?? SYSTEM_ACTOR;
@@ -76,7 +79,7 @@ export function makeDeleteAtVobiz(deps: DeleteAtVobizDependencies) {
     if (record.vobiz_deleted_at) return skipped('already_deleted');
     if (record.status !== 'stored') return skipped('not_stored');
     if (record.legal_hold) return skipped('held');
-    if (record.vobiz_delete_blocked) return skipped('blocked');
+    if (record.vobiz_delete_blocked && !options.retryBlocked) return skipped('blocked');
     await deps.afterStep?.('read');
 
     let verification: Verification;
@@ -157,7 +160,7 @@ function entry(
 ): AuditEntry {
   const time = new Date(nowMs).toISOString();
   return {
-    audit_id: auditId('vobiz_delete', recordingId, time),
+    audit_id: auditId('vobiz_delete', recordingId, outcome, time, randomUUID()),
     time,
     action: 'vobiz_delete',
     recording_id: recordingId,

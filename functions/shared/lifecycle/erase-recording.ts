@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { auditId, type AuditEntry } from '../domain/audit.js';
 import { audioKeyOf, tombstone, type RecordingRecord } from '../domain/recording.js';
 import {
@@ -159,7 +160,7 @@ export function makeEraseRecording(deps: EraseDependencies) {
       vobiz = await deps.vobiz.deleteRecording(record.recording_id, { signal: options.signal });
       const at = now();
       const audit: AuditEntry = {
-        audit_id: auditId('vobiz_delete', record.recording_id, at),
+        audit_id: auditId('vobiz_delete', record.recording_id, at, randomUUID()),
         time: at,
         action: 'vobiz_delete',
         recording_id: record.recording_id,
@@ -177,7 +178,7 @@ export function makeEraseRecording(deps: EraseDependencies) {
   function refusal(recordingId: string, options: EraseOptions, why = 'on legal hold'): AuditEntry {
     const at = now();
     return {
-      audit_id: auditId('erase', recordingId, 'refused', at),
+      audit_id: auditId('erase', recordingId, 'refused', at, randomUUID()),
       time: at,
       action: 'erase',
       recording_id: recordingId,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { auditId, SYSTEM_ACTOR, type AuditEntry } from '../domain/audit.js';
 import type { RecordingRecord } from '../domain/recording.js';
 import {
@@ -81,7 +82,7 @@ export function makeExpireRecording(deps: ExpireDependencies) {
   async function heldAtS3(record: RecordingRecord): Promise<ExpireOutcome> {
     const at = new Date(deps.clock.nowMs()).toISOString();
     await deps.records.revertExpiryHeld(record.recording_id, at, {
-      audit_id: auditId('expire', record.recording_id, at),
+      audit_id: auditId('expire', record.recording_id, 'refused', at, randomUUID()),
       time: at,
       action: 'expire',
       recording_id: record.recording_id,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { auditId, type AuditEntry } from '../domain/audit.js';
 import type { RecordingRecord, RecordingStatus } from '../domain/recording.js';
 import type { AudioVersions, Clock, LifecycleRecords } from './ports.js';
@@ -52,7 +53,7 @@ export function makeLegalHold(deps: LegalHoldDependencies) {
     if (!already) {
       const at = now();
       const audit: AuditEntry = {
-        audit_id: auditId('legal_hold', recordingId, at),
+        audit_id: auditId('legal_hold', recordingId, at, randomUUID()),
         time: at,
         action: 'legal_hold',
         recording_id: recordingId,
@@ -87,7 +88,7 @@ export function makeLegalHold(deps: LegalHoldDependencies) {
     await deps.afterStep?.('s3_released');
     const at = now();
     await deps.records.clearHold(record, at, {
-      audit_id: auditId('legal_hold_release', recordingId, at),
+      audit_id: auditId('legal_hold_release', recordingId, at, randomUUID()),
       time: at,
       action: 'legal_hold_release',
       recording_id: recordingId,
