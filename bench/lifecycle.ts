@@ -356,7 +356,9 @@ function report(measured: Measured[], calls: Record<string, unknown>): void {
   console.log(
     `the Vobiz fake answered ${String(calls.deletes)} DELETE calls (${String(calls.deleted)} with 204)`,
   );
-  const problems = rows.filter((row) => row.refused > 0 || row.other > 0 || row.deleted < DELETIONS / CONCURRENCIES.length - 10);
+  const problems = rows.filter(
+    (row) => row.refused > 0 || row.other > 0 || row.deleted < DELETIONS / CONCURRENCIES.length - 10,
+  );
   if (problems.length > 0)
     console.log(
       `WARNING: not every due record was deleted: ${JSON.stringify(problems.map((p) => [p.size, p.concurrency, p.deleted, p.refused, p.other]))}`,
