@@ -37,6 +37,9 @@ export const SIGNATURES_ONLY_REJECTED_PERIODS = 3;
 
 const PERIOD = Duration.minutes(5);
 
+/** Lifecycle failures are retried with backoff: only failures in every run for this long wake anyone. */
+export const LIFECYCLE_FAILURE_PERIODS = 6;
+
 /** How long `OverduePendingRecordings` must stay above zero before anyone is woken (periods of 5 min). */
 export const OVERDUE_PENDING_PERIODS = 3;
 
@@ -74,6 +77,15 @@ export class Alarms extends Construct {
       description:
         'Pending recordings are overdue for their next attempt: the re-drive is not keeping up or is failing.',
       evaluationPeriods: OVERDUE_PENDING_PERIODS,
+    });
+    this.add('VobizDeleteRefused', business(METRIC.vobizDeleteRefused, 'Sum'), {
+      description:
+        'A recording was kept at Vobiz because its archived copy did not verify (version, size or SHA-256): see vobiz_delete_blocked on the record and the lifecycle log.',
+    });
+    this.add('LifecycleFailures', business(METRIC.lifecycleFailed, 'Sum'), {
+      description:
+        'Deletes at Vobiz or expiries keep failing (they are retried with backoff): Vobiz, S3 or DynamoDB errors in the lifecycle log.',
+      evaluationPeriods: LIFECYCLE_FAILURE_PERIODS,
     });
     this.add(
       'SignaturesOnlyRejected',

@@ -8,6 +8,7 @@ import { Alarms } from './alarms.js';
 import { ArchiveWorker } from './archive-worker.js';
 import { Console } from './console.js';
 import { DataStore } from './data-store.js';
+import { Lifecycle } from './lifecycle.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
 import type { StageSettings } from './settings.js';
@@ -59,6 +60,7 @@ export class ArchiveStack extends Stack {
   readonly worker: ArchiveWorker;
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
+  readonly lifecycle: Lifecycle;
   readonly alarms: Alarms;
   readonly console?: Console;
 
@@ -112,6 +114,7 @@ export class ArchiveStack extends Stack {
       maxAttempts: settings.maxAttempts,
       backfillLookbackMinutes: settings.backfillLookbackMinutes,
     });
+    this.lifecycle = new Lifecycle(this, 'Lifecycle', { settings, store, vobizSecret, api: this.api });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
@@ -121,6 +124,8 @@ export class ArchiveStack extends Stack {
         ArchiveWorker: this.worker.function,
         Lookup: this.lookup.function,
         Redrive: this.redrive.function,
+        Lifecycle: this.lifecycle.scheduled,
+        LifecycleApi: this.lifecycle.apiFunction,
       },
       worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
     });
@@ -152,6 +157,9 @@ export class ArchiveStack extends Stack {
     });
     new CfnOutput(this, 'RedriveLogGroup', { value: this.redrive.function.logGroup.logGroupName });
     new CfnOutput(this, 'LookupLogGroup', { value: this.lookup.function.logGroup.logGroupName });
+    new CfnOutput(this, 'LifecycleFunctionName', { value: this.lifecycle.scheduled.functionName });
+    new CfnOutput(this, 'LifecycleLogGroup', { value: this.lifecycle.scheduled.logGroup.logGroupName });
+    new CfnOutput(this, 'LifecycleApiLogGroup', { value: this.lifecycle.apiFunction.logGroup.logGroupName });
     new CfnOutput(this, 'ArchiveDeadLetterQueueUrl', {
       value: this.worker.deadLetterQueue.queueUrl,
       description:

@@ -1,10 +1,11 @@
 import { Duration, RemovalPolicy, Validations, type Acknowledgment, type CfnResource } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
   Bucket,
+  type CfnBucket,
   BucketEncryption,
   ObjectOwnership,
   StorageClass,
@@ -12,6 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
+import { AUDIT_PARTITION_PREFIX } from '../functions/shared/domain/audit.js';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
 import type { LifecycleSettings, StageSettings } from './settings.js';
 
@@ -32,22 +34,64 @@ export const STATEFUL_LOGICAL_IDS = {
 /**
  * Exactly what each function may do with the data. `notify` (the webhook) only puts items: the record
  * of a notification and its nonces; `ingest` (the archive worker, the re-drive) records and stores but
- * cannot read audio back or delete anything; `lookup` reads but cannot write; nobody may Scan.
+ * cannot read audio back or delete anything; `lookup` reads but cannot write; `lifecycle` (the scheduled
+ * run) verifies versions and deletes them (retention, unfinished erasures) but cannot place or lift a
+ * legal hold; `lifecycleApi` (holds, erasure) verifies, holds and deletes versions. Only the two
+ * lifecycle levels may list a key's versions (`listsVersions`). Nobody may Scan, and nobody may change or
+ * delete an audit item (see `grantTable`).
  */
 export const ACCESS = {
   notify: {
     table: ['dynamodb:PutItem'],
     audio: [],
+    listsVersions: false,
+    writesAudit: false,
   },
   ingest: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:PutObject', 's3:AbortMultipartUpload'],
+    listsVersions: false,
+    writesAudit: false,
   },
   lookup: {
     table: ['dynamodb:GetItem', 'dynamodb:Query'],
     audio: ['s3:GetObject'],
+    listsVersions: false,
+    writesAudit: false,
+  },
+  lifecycle: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    audio: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectLegalHold', 's3:DeleteObjectVersion'],
+    listsVersions: true,
+    writesAudit: true,
+  },
+  lifecycleApi: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    audio: [
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:GetObjectLegalHold',
+      's3:PutObjectLegalHold',
+      's3:DeleteObjectVersion',
+    ],
+    listsVersions: true,
+    writesAudit: true,
   },
 } as const;
+
+/**
+ * Denied on audit items (partition keys `AUDIT#…`) to every role that may write the table: no role can
+ * change or delete an audit entry. Roles that never write one may not put one either; the lifecycle
+ * roles put them only with `attribute_not_exists` (IAM cannot require a condition expression).
+ */
+export const AUDIT_IMMUTABLE_ACTIONS = [
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+] as const;
+export const AUDIT_PUT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:PartiQLInsert'] as const;
 
 export type AccessLevel = keyof typeof ACCESS;
 
@@ -126,17 +170,40 @@ export class DataStore extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'recordings-bucket/',
       lifecycleRules: lifecycleRules(settings.lifecycle),
+      // Legal holds are S3 Object Lock legal holds on object versions (no default retention period).
+      objectLockEnabled: true,
       removalPolicy,
       autoDeleteObjects: settings.throwaway,
     });
+    // The configuration is what enables Object Lock on a bucket that already exists (an upgrade): no
+    // replacement, and it can never be switched off again.
+    (this.bucket.node.defaultChild as CfnBucket).objectLockConfiguration = { objectLockEnabled: 'Enabled' };
     pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
   }
 
-  /** Grants one function its access level to the table (and its indexes, for lookup). */
+  /**
+   * Grants one function its access level to the table (and its indexes, for lookup). A level that writes
+   * gets, in the same call, the denial that keeps audit items unchangeable.
+   */
   grantTable(grantee: IGrantable, level: AccessLevel): void {
     const resourceArns =
       level === 'lookup' ? [this.table.tableArn, `${this.table.tableArn}/index/*`] : [this.table.tableArn];
     Grant.addToPrincipal({ grantee, actions: [...ACCESS[level].table], resourceArns });
+    const writes = (ACCESS[level].table as readonly string[]).some(
+      (action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query',
+    );
+    if (writes) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: [...AUDIT_IMMUTABLE_ACTIONS, ...(ACCESS[level].writesAudit ? [] : AUDIT_PUT_ACTIONS)],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] },
+          },
+        }),
+      );
+    }
     if (level === 'lookup') {
       acknowledgeOn(grantee, {
         id: `AwsSolutions-IAM5[Resource::<${STATEFUL_LOGICAL_IDS.table}.Arn>/index/*]`,
@@ -147,13 +214,25 @@ export class DataStore extends Construct {
     this.grantKey(grantee, level);
   }
 
-  /** Grants one function its access level to the audio objects (under `recordings/` only). */
+  /**
+   * Grants one function its access level to the audio objects (under `recordings/` only), and for the
+   * lifecycle levels the listing of a key's versions, limited to that prefix.
+   */
   grantAudio(grantee: IGrantable, level: Exclude<AccessLevel, 'notify'>): void {
     Grant.addToPrincipal({
       grantee,
       actions: [...ACCESS[level].audio],
       resourceArns: [this.bucket.arnForObjects(`${AUDIO_PREFIX}*`)],
     });
+    if (ACCESS[level].listsVersions) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucketVersions'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${AUDIO_PREFIX}*`] } },
+        }),
+      );
+    }
     acknowledgeOn(grantee, {
       id: `AwsSolutions-IAM5[Resource::<${STATEFUL_LOGICAL_IDS.bucket}.Arn>/${AUDIO_PREFIX}*]`,
       reason:
@@ -189,13 +268,13 @@ function lifecycleRules(lifecycle: LifecycleSettings): LifecycleRule[] {
         ]
       : []),
   ];
+  // No expiration here: retention is the application's (the lifecycle function), so that records never
+  // point at audio that S3 removed behind their back.
   return [
     {
       id: 'audio',
       prefix: AUDIO_PREFIX,
       transitions,
-      expiration:
-        lifecycle.expireAfterDays !== undefined ? Duration.days(lifecycle.expireAfterDays) : undefined,
       noncurrentVersionExpiration: Duration.days(lifecycle.noncurrentVersionExpireAfterDays),
     },
     // An ingest cut off by its timeout leaves parts behind; the re-drive starts a new upload.

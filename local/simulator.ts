@@ -273,6 +273,17 @@ export class VobizSimulator extends VobizFake {
     }
   }
 
+  /** A deleted recording is gone for good, also after a restart. */
+  protected override removeRecording(id: string): boolean {
+    const removed = super.removeRecording(id);
+    const index = this.inputs.findIndex((input) => input.recording_id === id);
+    if (index >= 0) {
+      this.inputs.splice(index, 1);
+      this.persist();
+    }
+    return removed;
+  }
+
   private addRecordingQuietly(input: FakeRecordingInput): FakeRecording {
     const fixed = { ...input, recording_id: randomUUID(), addTimeMs: Date.now() };
     this.inputs.push(fixed);

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RecoveryRunSummary } from '../functions/redrive/handler.js';
+import type { LifecycleRunSummary } from '../functions/shared/lifecycle/lifecycle-run.js';
 import {
   ARCHIVE_TRIGGER,
   ARCHIVE_TRIGGER_FILTER,
@@ -46,7 +47,7 @@ import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
 /** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
-const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, worker: 15 * 60_000 };
+const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, lifecycle: 28_000, worker: 15 * 60_000 };
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -59,7 +60,8 @@ const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose]
 Environment: PORT, VOBIZ_SIMULATOR_PORT (4010), VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (talk to the real
 Vobiz instead of the simulator), WEBHOOK_PUBLIC_URL (the URL Vobiz calls, e.g. through a tunnel),
 REDRIVE_INTERVAL_SECONDS (15), ARCHIVE_CONCURRENCY (${DEFAULT_ARCHIVE_CONCURRENCY}: recordings archived at once),
-LOCAL_DATA_DIR (.data).`;
+LIFECYCLE_INTERVAL_SECONDS (30), VOBIZ_DELETE_AFTER_DAYS (unset: never delete at Vobiz; 0: once verified),
+RETENTION_DAYS (unset: keep audio forever), LOCAL_DATA_DIR (.data).`;
 
 class StartError extends Error {}
 
@@ -70,6 +72,7 @@ interface Options {
   verbose: boolean;
   dataDir: string;
   redriveIntervalMs: number;
+  lifecycleIntervalMs: number;
   archiveConcurrency: number;
 }
 
@@ -96,6 +99,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
   const interval = Number(env.REDRIVE_INTERVAL_SECONDS ?? 15);
   if (!Number.isFinite(interval) || interval < 1)
     throw new StartError('REDRIVE_INTERVAL_SECONDS must be a number of seconds >= 1');
+  const lifecycleInterval = Number(env.LIFECYCLE_INTERVAL_SECONDS ?? 30);
+  if (!Number.isFinite(lifecycleInterval) || lifecycleInterval < 1)
+    throw new StartError('LIFECYCLE_INTERVAL_SECONDS must be a number of seconds >= 1');
   const archiveConcurrency = Number(env.ARCHIVE_CONCURRENCY ?? DEFAULT_ARCHIVE_CONCURRENCY);
   if (!Number.isInteger(archiveConcurrency) || archiveConcurrency < 1 || archiveConcurrency > 1000)
     throw new StartError('ARCHIVE_CONCURRENCY must be an integer from 1 to 1000');
@@ -108,6 +114,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
       : 4010,
     dataDir: env.LOCAL_DATA_DIR ?? join(ROOT, '.data'),
     redriveIntervalMs: interval * 1000,
+    lifecycleIntervalMs: lifecycleInterval * 1000,
     archiveConcurrency,
   };
 }
@@ -185,6 +192,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined = undefined;
+  let lifecycleTimer: NodeJS.Timeout | undefined = undefined;
   let trigger: StreamTrigger | undefined = undefined;
   let consoleFiles: ReturnType<typeof createConsoleFiles> | undefined = undefined;
   const starting: Promise<unknown>[] = [];
@@ -239,6 +247,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     clearInterval(redriveTimer);
+    clearInterval(lifecycleTimer);
     const force = setTimeout(() => process.exit(code || 1), 8_000);
     force.unref();
     gateway.closeAllConnections();
@@ -382,9 +391,12 @@ async function main(): Promise<void> {
     import('../functions/lookup/handler.js'),
     import('../functions/redrive/handler.js'),
     import('../functions/archive-worker/handler.js'),
+    import('../functions/lifecycle-api/handler.js'),
+    import('../functions/lifecycle/handler.js'),
   ] as const;
   starting.push(...startups);
-  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker] = await Promise.all(startups);
+  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle] =
+    await Promise.all(startups);
   if (stopping) return;
   trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
   if (stopping) return void trigger.stop({ drain: false });
@@ -400,8 +412,14 @@ async function main(): Promise<void> {
       functionName: 'lookup',
       timeoutMs: TIMEOUTS_MS.lookup,
     },
+    lifecycle: {
+      handler: (event, context) => lifecycleApi.handler(event, context),
+      functionName: 'lifecycle-api',
+      timeoutMs: TIMEOUTS_MS.lifecycle,
+    },
   };
   redriveTimer = scheduleRedrive(redrive.handler, options.redriveIntervalMs, () => stopping);
+  lifecycleTimer = scheduleLifecycle(lifecycle.handler, options.lifecycleIntervalMs, () => stopping);
   ready = true;
 
   printBanner({
@@ -511,6 +529,45 @@ function scheduleRedrive(
   return timer;
 }
 
+type LifecycleHandler = (event: Record<string, never>, context: Context) => Promise<LifecycleRunSummary>;
+
+/** Runs the lifecycle as its schedule does in AWS (every 5 minutes there); quiet unless it did something. */
+function scheduleLifecycle(
+  handler: LifecycleHandler,
+  intervalMs: number,
+  stopped: () => boolean,
+): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running || stopped()) return;
+    running = true;
+    const started = performance.now();
+    handler({}, localContext('lifecycle', 4 * 60_000))
+      .then((result) => {
+        const line = describeLifecycle(result);
+        if (line) console.log(`lifecycle ${line} ${Math.round(performance.now() - started)}ms`);
+      })
+      .catch((error: unknown) =>
+        console.error(paint(31, 'lifecycle failed:'), error instanceof Error ? error.message : error),
+      )
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+/** `2 deleted at Vobiz, 1 expired` when a run did something; nothing when idle. */
+function describeLifecycle({ vobiz, expiry, erasures }: LifecycleRunSummary): string | undefined {
+  const parts: string[] = [];
+  const deleted = (vobiz?.deleted ?? 0) + (vobiz?.alreadyAbsent ?? 0);
+  if (deleted > 0) parts.push(`${deleted} deleted at Vobiz`);
+  if (vobiz?.refused) parts.push(paint(31, `${vobiz.refused} kept at Vobiz (verification failed)`));
+  if (vobiz?.deferred) parts.push(paint(33, `${vobiz.deferred} deferred`));
+  if (expiry?.expired) parts.push(`${expiry.expired} expired`);
+  if (erasures.finished) parts.push(`${erasures.finished} erasures finished`);
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
 /** `2 stored, 1 deferred, sweep found 1 without a callback` when a run did something; nothing when idle. */
 function describeRedrive({ redrive, sweep }: RecoveryRunSummary): string | undefined {
   const parts: string[] = [];
@@ -567,6 +624,7 @@ function printBanner(input: {
     `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
     `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
     `  ${label('Archive')}worker started by the table's stream, ${options.archiveConcurrency} at a time; re-drive every ${options.redriveIntervalMs / 1000} s`,
+    `  ${label('Lifecycle')}every ${options.lifecycleIntervalMs / 1000} s: delete at Vobiz ${describeDays(process.env.VOBIZ_DELETE_AFTER_DAYS, 'off', (d) => (d === '0' ? 'once verified' : `${d} days after archiving`))}, retention ${describeDays(process.env.RETENTION_DAYS, 'off (audio kept)', (d) => `${d} days`)}`,
   );
   if (simulator)
     lines.push(
@@ -575,6 +633,11 @@ function printBanner(input: {
     );
   lines.push('', 'Ctrl-C stops everything. One line per request follows.', '');
   console.log(lines.join('\n'));
+}
+
+function describeDays(value: string | undefined, off: string, on: (days: string) => string): string {
+  const days = value?.trim();
+  return !days || days === 'none' ? off : on(days);
 }
 
 main().catch((error: unknown) => {

@@ -59,6 +59,29 @@ export interface FakeFaults {
   mediaGzip?: 'if-accepted' | 'always';
 }
 
+/** Faults and latency of the API as a whole (not per recording): set on `VobizFake.api`. */
+export interface ApiBehaviour {
+  /** Delay before answering any API request (Retrieve, List, Delete, Bulk Delete). */
+  latencyMs?: number;
+  /**
+   * Answer Delete a Recording with this status for the next `times` calls (429 carries `Retry-After`
+   * of `retryAfterSeconds`, default 1).
+   */
+  deleteFailures?: { status: number; times: number; retryAfterSeconds?: number };
+  /** How long a Bulk Delete takes before its recordings are gone (it is asynchronous at Vobiz). */
+  bulkDeleteDelayMs?: number;
+}
+
+/** The filters Bulk Delete accepts (facts.md); anything else is a 400. */
+export const BULK_DELETE_FILTERS = [
+  'add_time__gte',
+  'add_time__lte',
+  'call_uuid',
+  'conference_name',
+  'from_number',
+  'to_number',
+] as const;
+
 export interface FakeRecording {
   metadata: Record<string, unknown>;
   sizeBytes: number;
@@ -117,6 +140,14 @@ export class VobizFake {
   /** Audio downloads being served right now, and the most there ever were at once. */
   activeMediaDownloads = 0;
   maxActiveMediaDownloads = 0;
+  /** Latency and faults of the API as a whole. */
+  api: ApiBehaviour = {};
+  /** Every Delete a Recording call, in order, with the status it was answered. */
+  readonly deleteCalls: { recordingId: string; status: number }[] = [];
+  /** Every Bulk Delete call, with its filters and the recordings it removed once it ran. */
+  readonly bulkDeleteCalls: { filters: Record<string, string>; deleted: string[] }[] = [];
+  private deleteFailuresServed = 0;
+  private readonly pendingBulkDeletes = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: VobizFakeOptions = {}) {
     this.authId = options.authId ?? 'MA_FAKE0001';
@@ -141,6 +172,8 @@ export class VobizFake {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.pendingBulkDeletes) clearTimeout(timer);
+    this.pendingBulkDeletes.clear();
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
@@ -192,6 +225,23 @@ export class VobizFake {
 
   recording(id: string): FakeRecording | undefined {
     return this.recordings.get(id);
+  }
+
+  /** Recordings the account holds now (deleted ones are gone, as at Vobiz). */
+  get recordingIds(): string[] {
+    return [...this.recordings.keys()];
+  }
+
+  /** Removes a recording for good, as Delete a Recording does (a hook for subclasses that keep state). */
+  protected removeRecording(id: string): boolean {
+    return this.recordings.delete(id);
+  }
+
+  /** Delete calls answered 204 or 404 for this recording. */
+  deletesOf(id: string): number {
+    return this.deleteCalls.filter(
+      (call) => call.recordingId === id && call.status < 500 && call.status !== 429,
+    ).length;
   }
 
   mediaUrl(id: string, format: 'mp3' | 'wav'): string {
@@ -261,10 +311,11 @@ export class VobizFake {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'GET') return json(405, { api_id: randomUUID(), error: 'Method not allowed' });
+    if (req.method !== 'GET' && req.method !== 'DELETE')
+      return json(405, { api_id: randomUUID(), error: 'Method not allowed' });
 
     const media = /^\/api\/v1\/Account\/([^/]+)\/Recording\/([^/]+)\.(mp3|wav)$/.exec(url.pathname);
-    if (media) return this.serveMedia(req, res, media[2]!, media[3] as 'mp3' | 'wav');
+    if (media && req.method === 'GET') return this.serveMedia(req, res, media[2]!, media[3] as 'mp3' | 'wav');
 
     if (!url.pathname.startsWith('/api/v1/Account/'))
       return json(404, { api_id: randomUUID(), error: 'Not found' });
@@ -274,7 +325,14 @@ export class VobizFake {
         error: 'Authentication credentials were not provided or are invalid',
       });
     }
+    if (this.api.latencyMs) await sleep(this.api.latencyMs);
     const rest = url.pathname.slice(prefix.length);
+    if (req.method === 'DELETE') {
+      if (rest === 'BulkDelete/') return this.bulkDelete(url, json);
+      const target = /^([^/]+)\/$/.exec(rest);
+      if (!target) return json(404, { api_id: randomUUID(), error: 'Not found' });
+      return this.deleteOne(decodeURIComponent(target[1]!), res, json);
+    }
     if (rest === '') return this.serveList(url, json);
     const match = /^([^/]+)\/$/.exec(rest);
     if (!match) return json(404, { api_id: randomUUID(), error: 'Not found' });
@@ -292,6 +350,52 @@ export class VobizFake {
       });
     }
     return json(200, { ...this.retrieveBody(recording), api_id: randomUUID() });
+  }
+
+  /** Delete a Recording: 204 without a body, then 404 `Recording not found` (facts.md). */
+  private deleteOne(id: string, res: ServerResponse, json: (status: number, body: unknown) => void): void {
+    const failures = this.api.deleteFailures;
+    if (failures && this.deleteFailuresServed < failures.times) {
+      this.deleteFailuresServed++;
+      this.deleteCalls.push({ recordingId: id, status: failures.status });
+      if (failures.status === 429) res.setHeader('retry-after', String(failures.retryAfterSeconds ?? 1));
+      return json(failures.status, {
+        api_id: randomUUID(),
+        error: failures.status === 429 ? 'Too many requests' : 'Internal server error',
+      });
+    }
+    if (!this.removeRecording(id)) {
+      this.deleteCalls.push({ recordingId: id, status: 404 });
+      return json(404, { api_id: randomUUID(), error: 'Recording not found' });
+    }
+    this.deleteCalls.push({ recordingId: id, status: 204 });
+    res.writeHead(204);
+    res.end();
+  }
+
+  /** Bulk Delete: accepted at once, the matching recordings disappear later (asynchronous at Vobiz). */
+  private bulkDelete(url: URL, json: (status: number, body: unknown) => void): void {
+    const filters: Record<string, string> = {};
+    for (const [name, value] of url.searchParams) {
+      if (!(BULK_DELETE_FILTERS as readonly string[]).includes(name))
+        return json(400, { api_id: randomUUID(), error: `Unknown filter ${name}` });
+      filters[name] = value;
+    }
+    if (Object.keys(filters).length === 0)
+      return json(400, { api_id: randomUUID(), error: 'At least one filter is required' });
+    const call = { filters, deleted: [] as string[] };
+    this.bulkDeleteCalls.push(call);
+    const timer = setTimeout(() => {
+      this.pendingBulkDeletes.delete(timer);
+      for (const [id, recording] of [...this.recordings]) {
+        if (matchesFilters(recording.metadata, filters) && this.removeRecording(id)) call.deleted.push(id);
+      }
+    }, this.api.bulkDeleteDelayMs ?? 50);
+    this.pendingBulkDeletes.add(timer);
+    return json(202, {
+      api_id: randomUUID(),
+      message: 'Bulk delete request accepted; it runs asynchronously',
+    });
   }
 
   private serveList(url: URL, json: (status: number, body: unknown) => void): void {
@@ -398,6 +502,20 @@ export class VobizFake {
       this.activeMediaDownloads--;
     }
   }
+}
+
+/** `YYYY-MM-DD HH:MM:SS` (UTC), the form Bulk Delete's add_time filters take. */
+export function bulkDeleteTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function matchesFilters(metadata: Record<string, unknown>, filters: Record<string, string>): boolean {
+  const addTimeMs = Date.parse(String(metadata.add_time).replace(' ', 'T'));
+  return Object.entries(filters).every(([name, value]) => {
+    if (name === 'add_time__gte') return addTimeMs >= Date.parse(`${value.replace(' ', 'T')}Z`);
+    if (name === 'add_time__lte') return addTimeMs <= Date.parse(`${value.replace(' ', 'T')}Z`);
+    return metadata[name] === value;
+  });
 }
 
 /** Whether an Accept-Encoding header allows gzip (named, or `*`, without `q=0`). */

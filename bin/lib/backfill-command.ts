@@ -100,6 +100,7 @@ export async function runBackfillCommand(
     ['already archived', summary.alreadyArchived],
     ['already pending', summary.alreadyQueued],
     ['already failed', summary.alreadyFailed],
+    ['already removed (expired or erased)', summary.alreadyRemoved],
     ['skipped (no valid recording id)', summary.unidentified],
     ['failed (writes)', summary.errors],
   ];

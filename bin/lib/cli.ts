@@ -97,6 +97,169 @@ export function parseRetryArgs(argv: readonly string[]): RetryArgs {
   return args;
 }
 
+/** `30d`, `12h`, `0d`: a duration in days or hours. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d{1,5})([dh])$/.exec(value.trim());
+  if (!match) throw new UsageError(`${flag}: expected a duration like 30d or 12h, got "${value}"`);
+  return Number(match[1]) * (match[2] === 'd' ? 86_400_000 : 3_600_000);
+}
+
+function positiveInt(value: string | undefined, flag: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`${flag} must be an integer from 1 to ${max}`);
+  return n;
+}
+
+export interface StorageArgs extends CommonArgs {
+  bucket: string | undefined;
+}
+
+export interface VobizCleanupArgs extends StorageArgs {
+  olderThanMs: number;
+  dryRun: boolean;
+  /** Verify again the recordings an earlier verification kept at Vobiz. */
+  retryBlocked: boolean;
+  limit: number | undefined;
+  concurrency: number;
+}
+
+export const VOBIZ_CLEANUP_USAGE = `Usage: npm run vobiz-cleanup -- [--older-than 30d] [--dry-run] [--retry-blocked] [--limit N] [--concurrency N]
+                              [--table <name>] [--bucket <name>] [--region <region>]
+
+Deletes at Vobiz the recordings this archive holds a verified copy of, to stop paying Vobiz for their
+storage. For every stored recording whose add_time is older than --older-than (default 0d: all) and that
+is not deleted at Vobiz yet, it checks the S3 version, its size and SHA-256 (S3's checksum, or the audio
+read back for recordings archived before checksums), then calls Delete a Recording. Recordings on legal
+hold are skipped; a failed verification keeps the recording at Vobiz and is reported (blocked: later
+runs skip it unless --retry-blocked). Every deletion is audited. --dry-run verifies and reports,
+deleting nothing. Safe to run again.
+Environment: VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN), TABLE_NAME (or --table),
+BUCKET_NAME (or --bucket), VOBIZ_API_BASE_URL, AWS credentials (AWS_ENDPOINT_URL_DYNAMODB and
+AWS_ENDPOINT_URL_S3 for the local stack), LIFECYCLE_ACTOR (who to record in the audit trail).`;
+
+export function parseVobizCleanupArgs(argv: readonly string[]): VobizCleanupArgs {
+  const { values, positionals } = parse(argv, {
+    'older-than': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'retry-blocked': { type: 'boolean', default: false },
+    limit: { type: 'string' },
+    concurrency: { type: 'string' },
+    table: { type: 'string' },
+    bucket: { type: 'string' },
+    region: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  const args: VobizCleanupArgs = {
+    table: str(values.table),
+    bucket: str(values.bucket),
+    region: str(values.region),
+    help: values.help === true,
+    olderThanMs: 0,
+    dryRun: values['dry-run'] === true,
+    retryBlocked: values['retry-blocked'] === true,
+    limit: undefined,
+    concurrency: 8,
+  };
+  if (args.help) return args;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const olderThan = str(values['older-than']);
+  if (olderThan !== undefined) args.olderThanMs = parseDuration(olderThan, '--older-than');
+  args.limit = positiveInt(str(values.limit), '--limit', 10_000_000);
+  args.concurrency = positiveInt(str(values.concurrency), '--concurrency', 64) ?? 8;
+  return args;
+}
+
+export interface EraseArgs extends StorageArgs {
+  recordingIds: string[];
+  callUuid: string | undefined;
+  number: string | undefined;
+  alsoVobiz: boolean;
+  dryRun: boolean;
+  reason: string;
+}
+
+export const ERASE_USAGE = `Usage: npm run erase -- (--id <recording_id> [--id …] | --call-uuid <uuid> | --number <phone>)
+                      [--also-vobiz] [--dry-run] [--reason <text>]
+                      [--table <name>] [--bucket <name>] [--region <region>]
+
+Erases recordings for good (a data-protection request): every version of the audio is deleted and the
+record is replaced by a tombstone without personal data (id, time, reason, who), so that neither a late
+callback nor the backfill sweep archives it again. --number matches calls from or to that number, with or
+without "+". --also-vobiz deletes each recording at Vobiz too and, with --call-uuid or --number, asks
+Vobiz's Bulk Delete for the same filter (it removes what was never archived, asynchronously). Recordings
+on legal hold are refused. --dry-run lists what would be erased. This cannot be undone.
+Environment: TABLE_NAME (or --table), BUCKET_NAME (or --bucket), AWS credentials; with --also-vobiz
+VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN); LIFECYCLE_ACTOR (who to record).`;
+
+export function parseEraseArgs(argv: readonly string[]): EraseArgs {
+  const { values, positionals } = parse(argv, {
+    id: { type: 'string', multiple: true },
+    'call-uuid': { type: 'string' },
+    number: { type: 'string' },
+    'also-vobiz': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    reason: { type: 'string' },
+    table: { type: 'string' },
+    bucket: { type: 'string' },
+    region: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  const ids = ((values.id as string[] | undefined) ?? []).map((id) => id.trim()).filter(Boolean);
+  const args: EraseArgs = {
+    table: str(values.table),
+    bucket: str(values.bucket),
+    region: str(values.region),
+    help: values.help === true,
+    recordingIds: [...new Set(ids)],
+    callUuid: str(values['call-uuid']),
+    number: str(values.number),
+    alsoVobiz: values['also-vobiz'] === true,
+    dryRun: values['dry-run'] === true,
+    reason: str(values.reason) ?? 'erasure requested by an operator (npm run erase)',
+  };
+  if (args.help) return args;
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}"; ids go after --id`);
+  const selectors = [args.recordingIds.length > 0, args.callUuid !== undefined, args.number !== undefined];
+  if (selectors.filter(Boolean).length !== 1)
+    throw new UsageError('give exactly one of --id (repeatable), --call-uuid, --number');
+  if (args.callUuid !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(args.callUuid))
+    throw new UsageError('--call-uuid must be a call UUID (letters, digits, - and _)');
+  if (args.number !== undefined && !/^[+ ]?\d{6,20}$/.test(args.number))
+    throw new UsageError(
+      '--number must be a phone number in international form, like +919876543210 or 919876543210',
+    );
+  if (args.reason.length > 200) throw new UsageError('--reason must be at most 200 characters');
+  return args;
+}
+
+export const LIFECYCLE_INDEX_USAGE = `Usage: npm run lifecycle-index -- [--dry-run] [--table <name>] [--region <region>]
+
+Once, after upgrading a stack that archived recordings before the lifecycle existed: puts those stored
+records into the lifecycle's indexes (expiry, and due for the delete at Vobiz), so that retention and the
+scheduled delete at Vobiz see them. Held records are left out, as the lifecycle leaves them. Idempotent;
+one pass over the stored records.
+Environment: TABLE_NAME (or --table), AWS credentials (AWS_ENDPOINT_URL_DYNAMODB for the local stack).`;
+
+export function parseLifecycleIndexArgs(argv: readonly string[]): CommonArgs & { dryRun: boolean } {
+  const { values, positionals } = parse(argv, {
+    'dry-run': { type: 'boolean', default: false },
+    table: { type: 'string' },
+    region: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (positionals.length > 0 && values.help !== true)
+    throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  return {
+    table: str(values.table),
+    region: str(values.region),
+    help: values.help === true,
+    dryRun: values['dry-run'] === true,
+  };
+}
+
 function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });

@@ -9,7 +9,7 @@ import {
   type HttpResult,
 } from '../shared/framework/http.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
-import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
+import type { AudioLinks, AuditQueries, RecordingQueries } from '../shared/ports/recording-queries.js';
 import { CursorCodec } from './cursor.js';
 import { makeLookup } from './queries.js';
 import { queryParameters, resolveRoute } from './routes.js';
@@ -17,6 +17,8 @@ import { queryParameters, resolveRoute } from './routes.js';
 export interface LookupHandlerOptions {
   logger: Logger;
   recordings: RecordingQueries;
+  /** The audit trail for `GET /audit`. */
+  audit?: AuditQueries;
   audio: AudioLinks;
   /** The cursor signing key; fetched on first use and kept for the life of the container. */
   cursorKey: () => Promise<string>;
@@ -27,6 +29,7 @@ export interface LookupHandlerOptions {
 export function createLookupHandler({
   logger,
   recordings,
+  audit,
   audio,
   cursorKey,
   presignTtlSeconds,
@@ -34,13 +37,13 @@ export function createLookupHandler({
   const cursors = onceUntilFailure(() => cursorKey().then((key) => new CursorCodec(key)));
   // Fetched during the cold start; a failure surfaces (and is retried) on the first listing instead.
   cursors().catch(() => undefined);
-  const lookup = makeLookup({ recordings, audio, cursors, presignTtlSeconds });
+  const lookup = makeLookup({ recordings, audit, audio, cursors, presignTtlSeconds });
 
   async function handle(event: HttpEvent): Promise<HttpResult> {
     const route = resolveRoute(event);
     logger.appendKeys({
       route: route.name,
-      ...(route.name === 'list' ? {} : { recording_id: route.recordingId }),
+      ...(route.name === 'list' || route.name === 'audit' ? {} : { recording_id: route.recordingId }),
     });
     switch (route.name) {
       case 'get':
@@ -65,6 +68,16 @@ export function createLookupHandler({
         const page = await lookup.listRecordings(params);
         // Parameter names only: values may be phone numbers.
         logger.info('recordings listed', {
+          parameters: Object.keys(params).sort(),
+          items: page.items.length,
+          more: page.next_cursor !== null,
+        });
+        return jsonResponse(200, page);
+      }
+      case 'audit': {
+        const params = queryParameters(event);
+        const page = await lookup.listAudit(params);
+        logger.info('audit listed', {
           parameters: Object.keys(params).sort(),
           items: page.items.length,
           more: page.next_cursor !== null,

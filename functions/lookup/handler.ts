@@ -1,4 +1,5 @@
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { DynamoAuditQueries } from '../shared/adapters/dynamo-audit-queries.js';
 import { DynamoRecordingQueries } from '../shared/adapters/dynamo-recording-queries.js';
 import { S3AudioLinks } from '../shared/adapters/s3-audio-links.js';
 import { readSecretString } from '../shared/adapters/secret-string.js';
@@ -10,10 +11,12 @@ const { logger } = createObservability('lookup');
 // Read at cold start: a misconfigured function fails here, before serving anything.
 const config = loadLookupConfig(process.env);
 const cursorKey = config.cursorKey;
+const documents = createDocumentClient();
 
 export const handler = createLookupHandler({
   logger,
-  recordings: new DynamoRecordingQueries(createDocumentClient(), config.tableName),
+  recordings: new DynamoRecordingQueries(documents, config.tableName),
+  audit: new DynamoAuditQueries(documents, config.tableName),
   audio: new S3AudioLinks(createS3Client(), config.bucketName),
   cursorKey: async () =>
     'secretArn' in cursorKey

@@ -8,7 +8,8 @@ import {
   type RecordingStatus,
 } from '../shared/domain/recording.js';
 import { parseTimeBound, TIME_BOUND_FORMS } from '../shared/domain/time-bound.js';
-import type { ListFilter, RecordingListQuery } from '../shared/ports/recording-queries.js';
+import { AUDIT_ACTIONS, type AuditAction } from '../shared/domain/audit.js';
+import type { AuditListQuery, ListFilter, RecordingListQuery } from '../shared/ports/recording-queries.js';
 
 export const DEFAULT_LIMIT = 25;
 export const MAX_LIMIT = 100;
@@ -116,12 +117,61 @@ export function parseListParams(raw: Record<string, string>): ListParams {
   return { query, limit: p.limit ?? DEFAULT_LIMIT, cursor: p.cursor, binding };
 }
 
-function describeIssues(issues: readonly $ZodIssue[]): string {
+const AuditParamsSchema = z
+  .strictObject({
+    since: z.optional(instant('since')),
+    until: z.optional(instant('until')),
+    action: z.optional(
+      z.enum(AUDIT_ACTIONS as [AuditAction, ...AuditAction[]], {
+        message: `must be one of ${AUDIT_ACTIONS.join(', ')}`,
+      }),
+    ),
+    limit: z.optional(
+      z.pipe(
+        z.pipe(z.string().check(z.regex(/^\d{1,3}$/, limitMessage)), z.transform(Number)),
+        z.number().check(z.refine((n) => n >= 1 && n <= MAX_LIMIT, limitMessage)),
+      ),
+    ),
+    cursor: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
+  })
+  .check(
+    z.superRefine((params, ctx) => {
+      if (params.since !== undefined && params.until !== undefined && params.since > params.until) {
+        ctx.addIssue({ code: 'custom', input: params, path: ['since'], message: 'must not be after until' });
+      }
+    }),
+  );
+
+export interface AuditParams {
+  query: AuditListQuery;
+  limit: number;
+  cursor?: string;
+  binding: string;
+}
+
+/** Validates the query string of `GET /audit` (the same rules as `/recordings` for since, until, limit, cursor). */
+export function parseAuditParams(raw: Record<string, string>): AuditParams {
+  const parsed = AuditParamsSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new ValidationError(describeIssues(parsed.error.issues, 'since, until, action, limit, cursor'));
+  const p = parsed.data;
+  return {
+    query: { action: p.action, sinceMs: p.since, untilMs: p.until },
+    limit: p.limit ?? DEFAULT_LIMIT,
+    cursor: p.cursor,
+    binding: JSON.stringify(['audit', p.action ?? null, p.since ?? null, p.until ?? null]),
+  };
+}
+
+function describeIssues(
+  issues: readonly $ZodIssue[],
+  allowed = 'call_uuid, from_number, to_number, since, until, status, limit, cursor',
+): string {
   return [...issues]
     .sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))
     .map((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (allowed: call_uuid, from_number, to_number, since, until, status, limit, cursor)`;
+        return `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (allowed: ${allowed})`;
       }
       const name = issue.path.map(String).join('.');
       return name ? `${name} ${issue.message}` : issue.message;

@@ -1,16 +1,20 @@
-import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import { renderAudit } from '../shared/domain/audit.js';
+import { ConflictError, GoneError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
 import {
   audioDownloadName,
   isValidRecordingId,
+  REMOVED_STATUSES,
   renderRecording,
   type RecordingRecord,
 } from '../shared/domain/recording.js';
-import type { AudioLinks, RecordingQueries } from '../shared/ports/recording-queries.js';
+import type { AudioLinks, AuditQueries, RecordingQueries } from '../shared/ports/recording-queries.js';
 import type { CursorCodec } from './cursor.js';
-import { parseAudioParams, parseListParams } from './params.js';
+import { parseAudioParams, parseAuditParams, parseListParams } from './params.js';
 
 export interface LookupDependencies {
   recordings: RecordingQueries;
+  /** The audit trail (`GET /audit`); without it that route is not served. */
+  audit?: AuditQueries;
   audio: AudioLinks;
   /** Resolved lazily: only listings need the signing key. */
   cursors: () => Promise<CursorCodec>;
@@ -36,10 +40,12 @@ export interface Lookup {
   /** A presigned link to the stored audio; `params` is the route's query string (`download`, `filename`). */
   audioLink(recordingId: string, params?: Record<string, string>): Promise<AudioLink>;
   listRecordings(params: Record<string, string>): Promise<RecordingList>;
+  listAudit(params: Record<string, string>): Promise<RecordingList>;
 }
 
 export function makeLookup({
   recordings,
+  audit,
   audio,
   cursors,
   presignTtlSeconds,
@@ -64,6 +70,15 @@ export function makeLookup({
     async audioLink(recordingId, rawParams = {}) {
       const options = parseAudioParams(rawParams);
       const record = await find(recordingId);
+      if (REMOVED_STATUSES.has(record.status)) {
+        const erased = record.status === 'erased' || record.status === 'erasing';
+        throw new GoneError(
+          erased ? 'erased' : 'expired',
+          erased
+            ? `the audio of recording ${recordingId} was erased${record.erased_at ? ` on ${record.erased_at}` : ''}`
+            : `the audio of recording ${recordingId} was removed by retention${record.expired_at ? ` on ${record.expired_at}` : ''}; its metadata is kept`,
+        );
+      }
       if (record.status !== 'stored') {
         throw new ConflictError(
           'not_stored',
@@ -92,6 +107,18 @@ export function makeLookup({
       const page = await recordings.list(params.query, { limit: params.limit, after });
       return {
         items: page.items.map(renderRecording),
+        next_cursor: page.next === undefined ? null : codec.encode(page.next, params.binding),
+      };
+    },
+
+    async listAudit(rawParams) {
+      if (!audit) throw new NotFoundError('no route for GET /audit');
+      const params = parseAuditParams(rawParams);
+      const codec = await cursors();
+      const after = params.cursor === undefined ? undefined : codec.decode(params.cursor, params.binding);
+      const page = await audit.list(params.query, { limit: params.limit, after });
+      return {
+        items: page.items.map(renderAudit),
         next_cursor: page.next === undefined ? null : codec.encode(page.next, params.binding),
       };
     },

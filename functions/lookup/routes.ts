@@ -2,12 +2,16 @@ import { MethodNotAllowedError, NotFoundError, ValidationError } from '../shared
 import type { HttpEvent } from '../shared/framework/http.js';
 
 export type Route =
-  { name: 'list' } | { name: 'get'; recordingId: string } | { name: 'audio'; recordingId: string };
+  | { name: 'list' }
+  | { name: 'audit' }
+  | { name: 'get'; recordingId: string }
+  | { name: 'audio'; recordingId: string };
 
-const ROUTE_KEYS: Record<string, 'list' | 'get' | 'audio'> = {
+const ROUTE_KEYS: Record<string, 'list' | 'audit' | 'get' | 'audio'> = {
   '/recordings': 'list',
   '/recordings/{recording_id}': 'get',
   '/recordings/{recording_id}/audio': 'audio',
+  '/audit': 'audit',
 };
 
 /**
@@ -24,12 +28,15 @@ export function resolveRoute(event: HttpEvent): Route {
     if (!name) throw new NotFoundError(`no route for ${routeKey}`);
     const effectiveMethod = keyMethod === 'ANY' ? method : keyMethod.toUpperCase();
     if (effectiveMethod !== 'GET') throw notAllowed(effectiveMethod, template);
-    return name === 'list' ? { name } : { name, recordingId: event.pathParameters?.recording_id ?? '' };
+    return name === 'list' || name === 'audit'
+      ? { name }
+      : { name, recordingId: event.pathParameters?.recording_id ?? '' };
   }
   const path = stripStage(event.rawPath ?? '', event.requestContext?.stage);
   const segments = path.split('/').slice(1);
   let route: Route | undefined;
   if (segments.length === 1 && segments[0] === 'recordings') route = { name: 'list' };
+  else if (segments.length === 1 && segments[0] === 'audit') route = { name: 'audit' };
   else if (
     segments[0] === 'recordings' &&
     segments[1] &&
@@ -60,23 +67,4 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/**
- * The query string as single values. It is read from `rawQueryString` when present, because
- * `queryStringParameters` silently joins a repeated parameter with commas; a repeated one is a 400.
- */
-export function queryParameters(event: HttpEvent): Record<string, string> {
-  const params: Record<string, string> = {};
-  if (event.rawQueryString === undefined) {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
-      if (value !== undefined) params[name] = value;
-    return params;
-  }
-  const repeated = new Set<string>();
-  for (const [name, value] of new URLSearchParams(event.rawQueryString)) {
-    if (Object.hasOwn(params, name)) repeated.add(name);
-    params[name] = value;
-  }
-  if (repeated.size > 0)
-    throw new ValidationError(`query parameter given more than once: ${[...repeated].join(', ')}`);
-  return params;
-}
+export { queryParameters } from '../shared/framework/http.js';

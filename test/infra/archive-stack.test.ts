@@ -190,16 +190,26 @@ describe('HTTP API', () => {
   const authorizationOf = (routeKey: string) =>
     routes.find((r) => r.RouteKey === routeKey)?.AuthorizationType as unknown;
 
-  it('serves the webhook and the three lookup routes, other methods included (the functions answer 405)', () => {
+  it('serves the webhook, the lookup routes and the lifecycle routes, other methods included (the functions answer 405)', () => {
     expect(routes.map((r) => r.RouteKey as string).sort()).toEqual([
+      'ANY /audit',
       'ANY /recordings',
       'ANY /recordings/{recording_id}',
       'ANY /recordings/{recording_id}/audio',
+      'ANY /recordings/{recording_id}/legal-hold',
       'ANY /webhooks/vobiz/recording',
+      'DELETE /recordings/{recording_id}',
+      'DELETE /recordings/{recording_id}/legal-hold',
+      'GET /audit',
       'GET /recordings',
       'GET /recordings/{recording_id}',
       'GET /recordings/{recording_id}/audio',
+      'PUT /recordings/{recording_id}/legal-hold',
     ]);
+  });
+
+  it('requires IAM on /audit too', () => {
+    for (const key of ['GET /audit', 'ANY /audit']) expect(authorizationOf(key), key).toBe('AWS_IAM');
   });
 
   it('leaves the webhook public (the function checks the Vobiz signature)', () => {
@@ -260,6 +270,9 @@ describe('HTTP API', () => {
       'BucketName',
       'ConsoleUrl',
       'IdentityPoolId',
+      'LifecycleApiLogGroup',
+      'LifecycleFunctionName',
+      'LifecycleLogGroup',
       'LookupLogGroup',
       'RedriveFunctionName',
       'RedriveLogGroup',
@@ -299,8 +312,8 @@ describe('functions', () => {
       // Tracing is the Lambda setting above; no code reads a Powertools tracer switch.
       expect(props.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBeUndefined();
     }
-    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 5);
-    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 5);
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 7);
   });
 
   it('wire the webhook to the table and the Vobiz secret only, never to plain credentials, S3 or the Vobiz API', () => {
@@ -438,15 +451,19 @@ describe('bucket', () => {
     const custom = buildStack('prod', {
       infrequentAccessAfterDays: '60',
       glacierAfterDays: 'none',
-      expireAfterDays: '3650',
+      retentionDays: '3650',
     });
     const rules =
       custom.template.findResources('AWS::S3::Bucket').RecordingsBucket!.Properties.LifecycleConfiguration
         .Rules;
-    expect(rules[0]).toMatchObject({
-      Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 60 }],
-      ExpirationInDays: 3650,
-    });
+    expect(rules[0]).toMatchObject({ Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 60 }] });
+    // Retention is the application's: no S3 rule deletes audio behind the records' back.
+    for (const built of [custom, dev]) {
+      const [audio] =
+        built.template.findResources('AWS::S3::Bucket').RecordingsBucket!.Properties.LifecycleConfiguration
+          .Rules;
+      expect(audio.ExpirationInDays).toBeUndefined();
+    }
   });
 });
 
@@ -507,7 +524,7 @@ describe('alarms', () => {
     const lambdaAlarms = alarms
       .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName !== 'IteratorAge')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual([...Array(4).fill('Errors'), ...Array(4).fill('Throttles')]);
+    expect(lambdaAlarms.sort()).toEqual([...Array(6).fill('Errors'), ...Array(6).fill('Throttles')]);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 

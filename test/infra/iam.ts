@@ -49,3 +49,64 @@ export const RESOURCE = {
     'Fn::Join': ['', [{ 'Fn::GetAtt': ['RecordingsBucket', 'Arn'] }, '/recordings/*']],
   }),
 };
+
+export interface RawStatement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** Every statement (Allow and Deny, with conditions) of every policy attached to a role, by role logical id. */
+export function statementsByRole(template: Template): Map<string, RawStatement[]> {
+  const byRole = new Map<string, RawStatement[]>();
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    for (const role of (policy.Properties.Roles ?? []) as { Ref?: string }[]) {
+      if (!role.Ref) continue;
+      const list = byRole.get(role.Ref) ?? [];
+      list.push(...(policy.Properties.PolicyDocument.Statement as RawStatement[]));
+      byRole.set(role.Ref, list);
+    }
+  }
+  return byRole;
+}
+
+function matches(pattern: string, value: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  return regex.test(value);
+}
+
+/**
+ * Whether these statements allow `action` on the resource (in its template form) for an item whose
+ * partition key is `leadingKey`, as IAM decides it: some Allow matches and no Deny does. Only the
+ * `dynamodb:LeadingKeys` condition is evaluated; any other condition counts as met on an Allow and as
+ * unmet on a Deny, so the answer errs towards "allowed" (the safe side when proving that nothing is).
+ */
+export function allows(
+  statements: readonly RawStatement[],
+  action: string,
+  resource: string,
+  leadingKey: string,
+): boolean {
+  const applies = (statement: RawStatement, unknownConditionHolds: boolean) => {
+    const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    if (!actions.some((a) => matches(a, action))) return false;
+    if (!resources.some((r) => JSON.stringify(r) === resource || r === '*')) return false;
+    for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
+      for (const [key, value] of Object.entries(keys)) {
+        if (key !== 'dynamodb:LeadingKeys' || !operator.endsWith('StringLike')) {
+          if (!unknownConditionHolds) return false;
+          continue;
+        }
+        const patterns = Array.isArray(value) ? value : [value];
+        if (!patterns.some((p) => matches(p, leadingKey))) return false;
+      }
+    }
+    return true;
+  };
+  return (
+    statements.some((s) => s.Effect === 'Allow' && applies(s, true)) &&
+    !statements.some((s) => s.Effect === 'Deny' && applies(s, false))
+  );
+}

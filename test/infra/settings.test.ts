@@ -13,11 +13,15 @@ describe('stage settings', () => {
     expect(prod.lifecycle).toEqual({
       infrequentAccessAfterDays: 30,
       glacierAfterDays: 90,
+      retentionDays: undefined,
+      deleteFromVobizAfterDays: undefined,
       noncurrentVersionExpireAfterDays: 30,
     });
     const dev = resolveStageSettings('dev');
     expect(dev).toMatchObject({ throwaway: true, logRetention: RetentionDays.ONE_WEEK });
-    expect(dev.lifecycle.expireAfterDays).toBe(30);
+    expect(dev.lifecycle.retentionDays).toBe(30);
+    expect(prod.lifecycle.retentionDays).toBeUndefined();
+    expect(prod.lifecycle.deleteFromVobizAfterDays).toBeUndefined();
   });
 
   it('default to the design defaults for Vobiz and links', () => {
@@ -71,7 +75,17 @@ describe('stage settings', () => {
       tracing: false,
       alarmEmail: 'ops@example.com',
     });
-    expect(settings.lifecycle.expireAfterDays).toBe(30);
+    expect(settings.lifecycle.retentionDays).toBe(30);
+  });
+
+  it('take retention and the delete at Vobiz from the stage (opt-in; 0 deletes at Vobiz once verified)', () => {
+    expect(
+      resolveStageSettings('prod', { retentionDays: '1095', deleteFromVobizAfterDays: '0' }).lifecycle,
+    ).toMatchObject({ retentionDays: 1095, deleteFromVobizAfterDays: 0 });
+    expect(resolveStageSettings('dev', { retentionDays: 'none' }).lifecycle.retentionDays).toBeUndefined();
+    expect(
+      resolveStageSettings('prod', { deleteFromVobizAfterDays: 30 }).lifecycle.deleteFromVobizAfterDays,
+    ).toBe(30);
   });
 
   it.each([
@@ -92,7 +106,9 @@ describe('stage settings', () => {
       { infrequentAccessAfterDays: '60', glacierAfterDays: '70' },
       /glacierAfterDays \(70\) must be at least 30 days after/,
     ],
-    [{ expireAfterDays: '60' }, /expireAfterDays \(60\) must come after the last transition \(90 days\)/],
+    [{ expireAfterDays: '60' }, /expireAfterDays was replaced: use retentionDays/],
+    [{ retentionDays: '0' }, /retentionDays must be an integer between 1/],
+    [{ deleteFromVobizAfterDays: '-1' }, /deleteFromVobizAfterDays must be an integer between 0 and 3650/],
     [{ tableName: 'x' }, /unknown setting\(s\): tableName/],
   ])('refuse %j with a message naming the setting', (raw, message) => {
     expect(() => resolveStageSettings('prod', raw)).toThrow(SettingsError);
@@ -105,11 +121,12 @@ describe('stage settings', () => {
 
   it('switch a lifecycle step off with none', () => {
     expect(
-      resolveStageSettings('prod', { glacierAfterDays: 'none', expireAfterDays: '400' }).lifecycle,
+      resolveStageSettings('prod', { glacierAfterDays: 'none', retentionDays: '400' }).lifecycle,
     ).toEqual({
       infrequentAccessAfterDays: 30,
       glacierAfterDays: undefined,
-      expireAfterDays: 400,
+      retentionDays: 400,
+      deleteFromVobizAfterDays: undefined,
       noncurrentVersionExpireAfterDays: 30,
     });
   });

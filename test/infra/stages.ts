@@ -5,9 +5,15 @@ export const STAGE_VARIANTS: { name: string; stage: string; raw: RawSettings }[]
   { name: 'prod (defaults)', stage: 'prod', raw: {} },
   { name: 'dev (throwaway)', stage: 'dev', raw: {} },
   {
-    name: 'prod with KMS, e-mail alarms, reserved concurrency',
+    name: 'prod with KMS, e-mail alarms, reserved concurrency, retention and delete at Vobiz',
     stage: 'prod',
-    raw: { encryption: 'kms', alarmEmail: 'ops@example.com', webhookReservedConcurrency: '10' },
+    raw: {
+      encryption: 'kms',
+      alarmEmail: 'ops@example.com',
+      webhookReservedConcurrency: '10',
+      retentionDays: '1095',
+      deleteFromVobizAfterDays: '30',
+    },
   },
   {
     name: 'staging with an existing secret and topic, no tracing',

@@ -126,6 +126,7 @@ export class StubMedia implements MediaSource {
 /** Keeps objects in memory, hashing and checking length exactly as the S3 adapter does. */
 export class InMemoryArchive implements AudioArchive {
   readonly objects = new Map<string, { bytes: Buffer; contentType: string }>();
+  private versions = 0;
   async store(input: StoreAudioInput): Promise<StoredObject> {
     const digest = new DigestingStream(input.expectedBytes, input.onProgress);
     const chunks: Buffer[] = [];
@@ -138,7 +139,15 @@ export class InMemoryArchive implements AudioArchive {
       { signal: input.signal },
     );
     this.objects.set(input.key, { bytes: Buffer.concat(chunks), contentType: input.contentType });
-    return { bucket: 'memory', key: input.key, sizeBytes: digest.bytes, sha256: digest.hash.digest('hex') };
+    const sha256 = digest.hash.digest();
+    return {
+      bucket: 'memory',
+      key: input.key,
+      sizeBytes: digest.bytes,
+      sha256: sha256.toString('hex'),
+      versionId: `v${++this.versions}`,
+      checksumSha256: sha256.toString('base64'),
+    };
   }
 }
 

@@ -179,6 +179,21 @@ describe('DynamoRecordingRepository (SDK mocked)', () => {
     expect(documents.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
   });
 
+  it('claim treats a recording removed on purpose (expired, erased, on the way) as gone: nothing to archive', async () => {
+    documents
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    for (const status of ['expiring', 'expired', 'erasing', 'erased']) {
+      documents
+        .on(GetCommand)
+        .resolves({ Item: { recording_id: 'rec-1', status, pk: 'REC#rec-1', sk: 'REC' } });
+      expect(
+        (await repo.claim({ recordingId: 'rec-1', owner: 'o', nowMs: 1, leaseMs: 1 })).kind,
+        status,
+      ).toBe('missing');
+    }
+  });
+
   it('replaceLeased is conditional on the owner and turns a failed condition into LeaseLostError', async () => {
     documents.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     await expect(repo.replaceLeased(record, 'me')).rejects.toBeInstanceOf(LeaseLostError);
@@ -286,6 +301,63 @@ describe('VobizClient (fetch stubbed)', () => {
     await expect(
       client(fakeFetch([json(200, { objects: [body] })]).fetch).getRecording('rec-1'),
     ).rejects.toBeInstanceOf(IntegrityError);
+  });
+});
+
+describe('VobizClient deletes (fetch stubbed)', () => {
+  const client = (f: typeof fetch) =>
+    new VobizClient({
+      baseUrl: 'https://api.vobiz.ai',
+      credentials: { authId: 'MA_1', authToken: 'tok' },
+      fetch: f,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+    });
+  const empty = (status: number) => () => Promise.resolve(new Response(null, { status }));
+
+  it('DELETEs the documented URL; 204 is deleted and 404 is already absent, both without retrying', async () => {
+    const gone = fakeFetch([empty(204)]);
+    expect(await client(gone.fetch).deleteRecording('rec-1')).toBe('deleted');
+    expect(gone.calls[0]!.url).toBe('https://api.vobiz.ai/api/v1/Account/MA_1/Recording/rec-1/');
+    expect(gone.calls[0]!.init).toMatchObject({ method: 'DELETE', headers: { 'X-Auth-ID': 'MA_1' } });
+    const absent = fakeFetch([json(404, { api_id: 'a', error: 'Recording not found' })]);
+    expect(await client(absent.fetch).deleteRecording('rec-1')).toBe('absent');
+    expect(absent.calls).toHaveLength(1);
+  });
+
+  it('retries 429 (honouring Retry-After) and 5xx, then gives up with a transient error', async () => {
+    const retried = fakeFetch([json(429, {}, { 'retry-after': '0' }), json(503, {}), empty(204)]);
+    expect(await client(retried.fetch).deleteRecording('rec-1')).toBe('deleted');
+    expect(retried.calls).toHaveLength(3);
+    const down = fakeFetch([json(500, {}), json(500, {}), json(500, { api_id: 'x' })]);
+    const error = await client(down.fetch)
+      .deleteRecording('rec-1')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toMatch(/HTTP 500/);
+  });
+
+  it('reports 401/403 as a configuration error and anything else as final', async () => {
+    await expect(client(fakeFetch([json(401, {})]).fetch).deleteRecording('rec-1')).rejects.toBeInstanceOf(
+      VobizAuthError,
+    );
+    await expect(client(fakeFetch([json(400, {})]).fetch).deleteRecording('rec-1')).rejects.toBeInstanceOf(
+      IntegrityError,
+    );
+  });
+
+  it('sends Bulk Delete filters as query parameters and refuses to send one without a filter', async () => {
+    const accepted = fakeFetch([json(202, { api_id: 'b' })]);
+    expect(await client(accepted.fetch).bulkDelete({ call_uuid: 'c-1', from_number: '' })).toEqual({
+      apiId: 'b',
+    });
+    expect(accepted.calls[0]!.url).toBe(
+      'https://api.vobiz.ai/api/v1/Account/MA_1/Recording/BulkDelete/?call_uuid=c-1',
+    );
+    const none = fakeFetch([]);
+    await expect(client(none.fetch).bulkDelete({})).rejects.toThrow(/without a filter/);
+    await expect(client(none.fetch).bulkDelete({ from_number: '' })).rejects.toThrow(/without a filter/);
+    expect(none.calls).toHaveLength(0);
   });
 });
 

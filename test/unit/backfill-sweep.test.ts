@@ -140,6 +140,18 @@ describe('backfill sweep: paging and the stop condition', () => {
     expect(enqueued).toEqual(['rec-0003', 'rec-0004', 'rec-0005']);
   });
 
+  it('never enqueues an expired, erased or half-removed recording: they are known', async () => {
+    const { sweep, enqueued } = sweepWith(account(5), {
+      'rec-0000': 'expired',
+      'rec-0001': 'erased',
+      'rec-0002': 'erasing',
+      'rec-0003': 'expiring',
+    });
+    const summary = await sweep({ sinceMs: 0 });
+    expect(summary).toMatchObject({ found: 5, enqueued: 1, alreadyRemoved: 4 });
+    expect(enqueued).toEqual(['rec-0004']);
+  });
+
   it('a dry run counts the new ones and writes nothing', async () => {
     const { sweep, enqueued } = sweepWith(account(4), { 'rec-0000': 'stored' });
     const summary = await sweep({ sinceMs: 0, dryRun: true });

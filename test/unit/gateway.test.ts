@@ -45,11 +45,25 @@ describe('route matching', () => {
 
   it('takes other methods on a known path to its function (ANY), so it can answer 405', () => {
     expect(matchRoute('POST', '/recordings')).toEqual({ routeKey: 'ANY /recordings', target: 'lookup' });
-    expect(matchRoute('DELETE', '/recordings/r-1')).toEqual({
+    expect(matchRoute('PATCH', '/recordings/r-1')).toEqual({
       routeKey: 'ANY /recordings/{recording_id}',
       target: 'lookup',
       pathParameters: { recording_id: 'r-1' },
     });
+  });
+
+  it('sends the lifecycle routes to the lifecycle function and /audit to the lookup', () => {
+    expect(matchRoute('DELETE', '/recordings/r-1')).toEqual({
+      routeKey: 'DELETE /recordings/{recording_id}',
+      target: 'lifecycle',
+      pathParameters: { recording_id: 'r-1' },
+    });
+    for (const method of ['PUT', 'DELETE', 'GET'])
+      expect(matchRoute(method, '/recordings/r-1/legal-hold')).toMatchObject({
+        routeKey: `${method === 'GET' ? 'ANY' : method} /recordings/{recording_id}/legal-hold`,
+        target: 'lifecycle',
+      });
+    expect(matchRoute('GET', '/audit')).toEqual({ routeKey: 'GET /audit', target: 'lookup' });
   });
 
   it('matches nothing for other paths, empty parameters and trailing segments', () => {

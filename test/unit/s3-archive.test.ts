@@ -56,6 +56,7 @@ function watch<T>(promise: Promise<T>) {
   return state;
 }
 
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
 const calls = (command: Parameters<typeof s3Mock.commandCalls>[0]) => s3Mock.commandCalls(command).length;
 const events: string[] = [];
 
@@ -75,7 +76,7 @@ afterAll(() => s3Mock.restore());
 describe('S3AudioArchive settles only after every S3 request it started', () => {
   it('stores a multipart upload, hashing the bytes and cancelling nothing', async () => {
     s3Mock.on(UploadPartCommand).resolves({ ETag: '"e"' });
-    s3Mock.on(CompleteMultipartUploadCommand).resolves({});
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'v-2' });
     const bytes = PART_SIZE + 1000;
     const stored = await archive.store({
       key: 'k',
@@ -83,18 +84,57 @@ describe('S3AudioArchive settles only after every S3 request it started', () => 
       body: audio(bytes),
       expectedBytes: bytes,
     });
+    // S3's composite checksum: the SHA-256 of the parts' raw SHA-256 digests, then "-<parts>".
+    const partDigests = [PART_SIZE, 1000].map((n) => sha256(Buffer.alloc(n, 7)));
     expect(stored).toEqual({
       bucket: 'bucket',
       key: 'k',
       sizeBytes: bytes,
       sha256: createHash('sha256').update(Buffer.alloc(bytes, 7)).digest('hex'),
+      versionId: 'v-2',
+      checksumSha256: `${sha256(Buffer.concat(partDigests)).toString('base64')}-2`,
     });
+    expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input.ChecksumAlgorithm).toBe(
+      'SHA256',
+    );
+    // Each part carries the SHA-256 of its own bytes, which S3 checks before it accepts the part.
+    expect(
+      s3Mock
+        .commandCalls(UploadPartCommand)
+        .map((call) => [call.args[0].input.PartNumber, call.args[0].input.ChecksumSHA256]),
+    ).toEqual(
+      expect.arrayContaining([
+        [1, partDigests[0]!.toString('base64')],
+        [2, partDigests[1]!.toString('base64')],
+      ]),
+    );
     expect(calls(UploadPartCommand)).toBe(2);
     expect(calls(AbortMultipartUploadCommand)).toBe(0);
     // Each part can be cancelled mid-flight.
     const [, options] = s3Mock.commandCalls(UploadPartCommand)[0]!.args as unknown[];
     expect(options).toMatchObject({
       abortSignal: expect.any(AbortSignal),
+    });
+  });
+
+  it("stores a small file with one PutObject whose checksum is the file's own SHA-256", async () => {
+    s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v-1' });
+    const stored = await archive.store({
+      key: 'k',
+      contentType: 'audio/mpeg',
+      body: audio(5000),
+      expectedBytes: 5000,
+    });
+    const digest = sha256(Buffer.alloc(5000, 7));
+    expect(stored).toMatchObject({
+      sizeBytes: 5000,
+      sha256: digest.toString('hex'),
+      versionId: 'v-1',
+      checksumSha256: digest.toString('base64'),
+    });
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({
+      ChecksumAlgorithm: 'SHA256',
+      ChecksumSHA256: digest.toString('base64'),
     });
   });
 

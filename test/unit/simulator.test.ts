@@ -7,6 +7,7 @@ import { verifySignatures } from '../../functions/shared/domain/signature.js';
 import { formatBytes, parseArgs, parseSize } from '../../local/simulate.js';
 import { VobizSimulator, type SimulatedRecording } from '../../local/simulator.js';
 import { VobizFake } from '../../local/vobiz-fake.js';
+import { VobizClient } from '../../functions/shared/adapters/vobiz-client.js';
 import { parent, token, url as signedUrl, v2Nonce, v3Nonce, VECTORS } from '../support/signature-vectors.js';
 
 const running: VobizSimulator[] = [];
@@ -144,6 +145,93 @@ describe('the Vobiz simulator', () => {
     );
     const metadata = second.recording(recordings[0]!.recording_id)!.metadata;
     expect(metadata.add_time).toBe(first.recording(recordings[0]!.recording_id)!.metadata.add_time);
+  });
+});
+
+describe('Delete a Recording and Bulk Delete (fake and simulator)', () => {
+  const fakes: VobizFake[] = [];
+  afterEach(async () => {
+    await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  });
+  async function startFake() {
+    const fake = await new VobizFake().start();
+    fakes.push(fake);
+    return {
+      fake,
+      client: new VobizClient({
+        baseUrl: fake.baseUrl,
+        credentials: { authId: fake.authId, authToken: fake.authToken },
+        baseDelayMs: 1,
+        maxDelayMs: 5,
+      }),
+    };
+  }
+
+  it('answers 204 once, then 404; the recording is gone from Retrieve, List and the audio; calls are counted', async () => {
+    const { fake, client } = await startFake();
+    const recording = fake.addRecording();
+    const id = recording.metadata.recording_id as string;
+    expect(await client.deleteRecording(id)).toBe('deleted');
+    expect(await client.deleteRecording(id)).toBe('absent');
+    expect(fake.deleteCalls).toEqual([
+      { recordingId: id, status: 204 },
+      { recordingId: id, status: 404 },
+    ]);
+    expect(fake.deletesOf(id)).toBe(2);
+    await expect(client.getRecording(id)).rejects.toMatchObject({ name: 'RecordingNotAvailableError' });
+    expect((await client.listRecordings({ limit: 10, offset: 0 })).recordings).toEqual([]);
+    expect((await fetch(fake.mediaUrl(id, 'mp3'))).status).toBe(404);
+  });
+
+  it('answers 429 with Retry-After and 5xx as configured, and waits the configured latency', async () => {
+    const { fake, client } = await startFake();
+    const id = fake.addRecording().metadata.recording_id as string;
+    fake.api = { deleteFailures: { status: 429, times: 1, retryAfterSeconds: 0 }, latencyMs: 30 };
+    const started = performance.now();
+    expect(await client.deleteRecording(id)).toBe('deleted');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(fake.deleteCalls.map((c) => c.status)).toEqual([429, 204]);
+  });
+
+  it('Bulk Delete accepts filters, answers 202 and removes the matching recordings later', async () => {
+    const { fake, client } = await startFake();
+    fake.api = { bulkDeleteDelayMs: 30 };
+    const a = fake.addRecording({ call_uuid: 'call-a' });
+    const b = fake.addRecording({ call_uuid: 'call-b', from_number: '+919800000001' });
+    await client.bulkDelete({ call_uuid: 'call-a' });
+    expect(fake.recording(a.metadata.recording_id as string)).toBeDefined();
+    for (let i = 0; i < 200 && fake.recording(a.metadata.recording_id as string); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(fake.recording(a.metadata.recording_id as string)).toBeUndefined();
+    expect(fake.recording(b.metadata.recording_id as string)).toBeDefined();
+    expect(fake.bulkDeleteCalls).toEqual([
+      { filters: { call_uuid: 'call-a' }, deleted: [a.metadata.recording_id] },
+    ]);
+    const refused = await fetch(`${fake.baseUrl}/api/v1/Account/${fake.authId}/Recording/BulkDelete/`, {
+      method: 'DELETE',
+      headers: { 'X-Auth-ID': fake.authId, 'X-Auth-Token': fake.authToken },
+    });
+    expect(refused.status).toBe(400);
+  });
+
+  it('the simulator forgets a deleted recording across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-delete-'));
+    directories.push(dir);
+    const stateFile = join(dir, 'simulator.json');
+    const first = await start({ stateFile });
+    const [kept, deleted] = first.createRecordings({ count: 2 });
+    const response = await fetch(
+      `${first.baseUrl}/api/v1/Account/${first.authId}/Recording/${deleted!.recording_id}/`,
+      {
+        method: 'DELETE',
+        headers: { 'X-Auth-ID': first.authId, 'X-Auth-Token': first.authToken },
+      },
+    );
+    expect(response.status).toBe(204);
+    await first.stop();
+    const second = await start({ stateFile });
+    expect(second.recording(kept!.recording_id)).toBeDefined();
+    expect(second.recording(deleted!.recording_id)).toBeUndefined();
   });
 });
 

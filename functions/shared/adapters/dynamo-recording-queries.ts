@@ -77,8 +77,9 @@ export interface PartitionRead {
 export function mergeNewestFirst(
   reads: readonly PartitionRead[],
   limit: number,
+  sortKeyName: string = SORT_KEY,
 ): { items: Item[]; next?: string } {
-  const sortKey = (item: Item) => item[SORT_KEY] as string;
+  const sortKey = (item: Item) => item[sortKeyName] as string;
   const all = reads
     .flatMap((read) => read.items)
     .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : sortKey(a) > sortKey(b) ? -1 : 0));

@@ -15,6 +15,7 @@ import {
   indexAttributes,
   dueIndexKeys,
   keys,
+  REMOVED_STATUSES,
   toItem,
   type RecordingRecord,
   type RecordingStatus,
@@ -178,7 +179,8 @@ export class DynamoRecordingRepository implements RecordingRepository {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
     const current = await this.get(recordingId, true);
-    if (!current) return { kind: 'missing' };
+    // Expired or erased on purpose (or on the way): there is nothing to archive, as if it were gone.
+    if (!current || REMOVED_STATUSES.has(current.status)) return { kind: 'missing' };
     if (current.status === 'stored') return { kind: 'stored', record: current };
     return { kind: 'busy', record: current };
   }

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { AbortMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { IntegrityError, TransientError } from '../domain/errors.js';
 import type { AudioArchive, StoreAudioInput, StoredObject } from '../ingest/ports.js';
@@ -42,6 +47,12 @@ export const QUEUE_SIZE = 2;
  * Streams audio into S3 with a multipart upload. Nothing is buffered whole; if the source fails or is
  * short, the multipart upload is aborted and no object appears.
  *
+ * Every part (or the single PutObject of a small file) carries its SHA-256 as an S3 additional checksum,
+ * computed here from the exact bytes sent: S3 refuses a part whose bytes differ, and keeps the object's
+ * checksum (`base64(sha256(part digests))-N` for N parts, the file's SHA-256 for one) with the version.
+ * The lifecycle later compares what S3 reports for that version with what we computed here before it
+ * deletes anything at Vobiz.
+ *
  * `store()` settles only once every S3 request it started has settled, so a caller that releases its
  * lease afterwards cannot be overtaken by a late part or Complete. On abort (the caller's signal) or
  * failure it stops reading, cancels the parts in flight, lets a CompleteMultipartUpload or PutObject
@@ -80,15 +91,17 @@ export class S3AudioArchive implements AudioArchive {
         Body: digest,
         ContentType: input.contentType,
         Metadata: input.metadata,
+        ChecksumAlgorithm: 'SHA256',
       },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
     let failure: unknown;
+    let versionId: string | undefined;
     try {
       // Never upload.abort(): lib-storage's done() would reject at once, with requests still in flight.
-      await upload.done();
+      versionId = (await upload.done()).VersionId;
     } catch (error) {
       failure = error;
     } finally {
@@ -105,12 +118,48 @@ export class S3AudioArchive implements AudioArchive {
         completed: failure === undefined,
       });
     }
+    const sha256 = digest.hash.digest();
+    const checksumSha256 = requests.checksums.objectChecksum();
+    // One part: S3's checksum is the file's own SHA-256, which must be what the stream hashed.
+    if (!checksumSha256.includes('-') && checksumSha256 !== sha256.toString('base64')) {
+      throw new IntegrityError('the SHA-256 sent to S3 differs from the SHA-256 of the stream');
+    }
     return {
       bucket: this.bucket,
       key: input.key,
       sizeBytes: digest.bytes,
-      sha256: digest.hash.digest('hex'),
+      sha256: sha256.toString('hex'),
+      versionId,
+      checksumSha256,
     };
+  }
+}
+
+/**
+ * The SHA-256 of every part sent (or of the one PutObject), set on the request as its
+ * `x-amz-checksum-sha256`, and the object checksum S3 derives from them.
+ */
+export class PartChecksums {
+  private readonly parts = new Map<number, Buffer>();
+  private single: Buffer | undefined;
+
+  /** Adds the checksum to an UploadPart or PutObject about to be sent. */
+  sign(command: unknown): void {
+    const part = command instanceof UploadPartCommand;
+    if (!part && !(command instanceof PutObjectCommand)) return;
+    const input = command.input as { Body?: unknown; PartNumber?: number; ChecksumSHA256?: string };
+    if (!(input.Body instanceof Uint8Array)) throw new Error('lib-storage sent a part that is not a buffer');
+    const digest = createHash('sha256').update(input.Body).digest();
+    input.ChecksumSHA256 = digest.toString('base64');
+    if (part) this.parts.set(input.PartNumber ?? 0, digest);
+    else this.single = digest;
+  }
+
+  /** `base64(sha256)` for a single PutObject; `base64(sha256(digest1 ‖ … ‖ digestN))-N` for N parts. */
+  objectChecksum(): string {
+    if (this.single) return this.single.toString('base64');
+    const ordered = [...this.parts.entries()].sort(([a], [b]) => a - b).map(([, digest]) => digest);
+    return `${createHash('sha256').update(Buffer.concat(ordered)).digest('base64')}-${ordered.length}`;
   }
 }
 
@@ -143,6 +192,7 @@ function describeFailure(cause: unknown, outcome: { aborted: boolean; completed:
  */
 class RequestTracker {
   readonly client: S3Client;
+  readonly checksums = new PartChecksums();
   private readonly controller = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -171,6 +221,7 @@ class RequestTracker {
     if (this.stopped.aborted && !isAbort) {
       return Promise.reject(new UploadAbortedError('upload stopped before this request was sent'));
     }
+    this.checksums.sign(command);
     // Only parts are cancelled mid-flight: a Complete or PutObject cut short might still land, so
     // those run to their answer and the outcome is known.
     const options = command instanceof UploadPartCommand ? { abortSignal: this.stopped } : undefined;

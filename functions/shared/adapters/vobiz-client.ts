@@ -11,6 +11,7 @@ import {
 import type { VobizCredentials } from '../config.js';
 import { staticCredentials, type CredentialsSource } from './credentials.js';
 import type { VobizApi } from '../ingest/ports.js';
+import type { BulkDeleteFilters, VobizDeletion, VobizRecordingDeleter } from '../lifecycle/ports.js';
 
 export interface VobizClientOptions {
   baseUrl: string;
@@ -44,9 +45,10 @@ function retryAfterMs(response: Response): number | undefined {
 
 /**
  * Client for Vobiz's REST API. Only Retrieve Recording is needed to archive: it is the sole source of
- * trusted metadata and of the audio URL.
+ * trusted metadata and of the audio URL. List All Recordings feeds the backfill; Delete a Recording and
+ * Bulk Delete serve the lifecycle (verified delete at Vobiz, erasure).
  */
-export class VobizClient implements VobizApi {
+export class VobizClient implements VobizApi, VobizRecordingDeleter {
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
@@ -77,9 +79,7 @@ export class VobizClient implements VobizApi {
   }
 
   async getRecording(recordingId: string, options: { signal?: AbortSignal } = {}): Promise<VobizRecording> {
-    const { authId } = await this.credentials.current();
-    const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/${encodeURIComponent(recordingId)}/`;
-    const body = await this.requestJson(url, options.signal);
+    const body = await this.requestJson(await this.recordingUrl(recordingId), options.signal);
     const parsed = parseVobizRecording(body);
     if (!parsed.ok)
       throw new IntegrityError(`Retrieve Recording returned an unexpected body: ${parsed.error}`);
@@ -104,19 +104,70 @@ export class VobizClient implements VobizApi {
   }
 
   /**
-   * GET with retries on 429/5xx/network errors/timeouts; 404 is final for this call. A 401/403 re-reads
-   * the credentials (rate-limited by the source) and, if they changed, tries once more with the new ones.
+   * Delete a Recording: `204` (deleted now) and `404` (already gone, e.g. a retry after a lost answer)
+   * both mean the recording is no longer at Vobiz. Deleting is idempotent, so 429/5xx are retried.
    */
+  async deleteRecording(recordingId: string, options: { signal?: AbortSignal } = {}): Promise<VobizDeletion> {
+    const { status } = await this.request('DELETE', await this.recordingUrl(recordingId), options.signal, {
+      notFoundIsAnswer: true,
+    });
+    return status === 404 ? 'absent' : 'deleted';
+  }
+
+  /**
+   * Bulk Delete: every recording matching the filters, asynchronously at Vobiz (minutes to hours).
+   * Without a filter it would delete the whole account's recordings, so that is refused here.
+   */
+  async bulkDelete(
+    filters: BulkDeleteFilters,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ apiId: string | undefined }> {
+    const entries = Object.entries(filters).filter(([, value]) => typeof value === 'string' && value !== '');
+    if (entries.length === 0) throw new Error('Bulk Delete without a filter would delete every recording');
+    const { authId } = await this.credentials.current();
+    const query = new URLSearchParams(entries as [string, string][]);
+    const url = `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/BulkDelete/?${query.toString()}`;
+    const { body } = await this.request('DELETE', url, options.signal);
+    return { apiId: apiIdOf(body) };
+  }
+
+  private async recordingUrl(recordingId: string): Promise<string> {
+    const { authId } = await this.credentials.current();
+    return `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/${encodeURIComponent(recordingId)}/`;
+  }
+
+  /** GET of a JSON document (see `request`). */
   async requestJson(url: string, outer?: AbortSignal): Promise<unknown> {
+    const { body } = await this.request('GET', url, outer);
+    if (body === undefined) throw new IntegrityError('Vobiz API returned a body that is not JSON');
+    return body;
+  }
+
+  /**
+   * A request with retries on 429/5xx/network errors/timeouts; 404 is final for this call (an error, or
+   * an answer when `notFoundIsAnswer`). A 401/403 re-reads the credentials (rate-limited by the source)
+   * and, if they changed, tries once more with the new ones.
+   */
+  private async request(
+    method: 'GET' | 'DELETE',
+    url: string,
+    outer: AbortSignal | undefined,
+    options: { notFoundIsAnswer?: boolean } = {},
+  ): Promise<{ status: number; body: unknown }> {
     try {
-      return await this.requestOnce(url, outer);
+      return await this.requestOnce(method, url, outer, options);
     } catch (error) {
       if (!(error instanceof VobizAuthError) || !(await this.credentials.refresh())) throw error;
-      return this.requestOnce(url, outer);
+      return this.requestOnce(method, url, outer, options);
     }
   }
 
-  private async requestOnce(url: string, outer?: AbortSignal): Promise<unknown> {
+  private async requestOnce(
+    method: 'GET' | 'DELETE',
+    url: string,
+    outer: AbortSignal | undefined,
+    options: { notFoundIsAnswer?: boolean },
+  ): Promise<{ status: number; body: unknown }> {
     const credentials = await this.credentials.current();
     this.lastCredentials = credentials;
     let lastError: Error = new TransientError('Vobiz request not attempted');
@@ -136,7 +187,7 @@ export class VobizClient implements VobizApi {
       let response: Response;
       try {
         response = await this.fetch(url, {
-          method: 'GET',
+          method,
           headers: {
             ...headersFor(credentials),
             Accept: 'application/json',
@@ -157,16 +208,12 @@ export class VobizClient implements VobizApi {
       } catch {
         body = undefined;
       }
-      const apiId =
-        typeof (body as { api_id?: unknown })?.api_id === 'string'
-          ? (body as { api_id: string }).api_id
-          : undefined;
-      if (response.ok) {
-        if (body === undefined) throw new IntegrityError('Vobiz API returned a body that is not JSON');
-        return body;
-      }
-      if (response.status === 404)
+      const apiId = apiIdOf(body);
+      if (response.ok) return { status: response.status, body };
+      if (response.status === 404) {
+        if (options.notFoundIsAnswer) return { status: 404, body };
         throw new RecordingNotAvailableError('Vobiz says the recording is not found (yet)', apiId);
+      }
       if (response.status === 401 || response.status === 403) {
         this.options.onAuthFailure?.(response.status);
         throw new VobizAuthError(
@@ -189,6 +236,11 @@ export class VobizClient implements VobizApi {
     }
     throw lastError;
   }
+}
+
+function apiIdOf(body: unknown): string | undefined {
+  const value = (body as { api_id?: unknown } | undefined)?.api_id;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function headersFor(credentials: VobizCredentials): Record<string, string> {

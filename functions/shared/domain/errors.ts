@@ -39,6 +39,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The resource existed and was removed on purpose (retention, erasure): 410, never coming back. */
+export class GoneError extends AppError {
+  constructor(code: string, message: string) {
+    super(410, code, message);
+  }
+}
+
 export class MethodNotAllowedError extends AppError {
   constructor(
     message: string,

@@ -1,7 +1,28 @@
-import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
+import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
 
-export type RecordingStatus = 'pending' | 'stored' | 'failed';
-export const RECORDING_STATUSES: readonly RecordingStatus[] = ['pending', 'stored', 'failed'];
+/**
+ * `pending` → `stored` (or `failed`) while archiving; then the lifecycle: `expiring` → `expired`
+ * (retention removed the audio, metadata kept) and `erasing` → `erased` (a tombstone without personal
+ * data). `expiring` and `erasing` say that a removal has begun and is finished by the next run.
+ */
+export type RecordingStatus = 'pending' | 'stored' | 'failed' | 'expiring' | 'expired' | 'erasing' | 'erased';
+export const RECORDING_STATUSES: readonly RecordingStatus[] = [
+  'pending',
+  'stored',
+  'failed',
+  'expiring',
+  'expired',
+  'erasing',
+  'erased',
+];
+
+/** Statuses of a recording whose audio is gone or going: never archived again, `/audio` answers 410. */
+export const REMOVED_STATUSES: ReadonlySet<RecordingStatus> = new Set([
+  'expiring',
+  'expired',
+  'erasing',
+  'erased',
+]);
 
 /**
  * The audio format as Vobiz names it (`mp3`, `wav`), lower-cased. It becomes the file extension, so the
@@ -72,10 +93,49 @@ export interface StoredAudio {
   sha256: string; // hex
   content_type: string;
   archived_at: string;
+  /** The S3 version written (absent on records archived before versions were recorded). */
+  s3_version_id?: string;
+  /**
+   * What S3 must report as the object's `x-amz-checksum-sha256`, computed while uploading: the SHA-256
+   * (base64) for a single-part upload, `base64(sha256(part digests))-N` for N parts. Absent on records
+   * archived before checksums were sent to S3 (those are verified by reading the object back).
+   */
+  s3_checksum_sha256?: string;
 }
 
-/** One archived (or to-be-archived) recording: what the table holds and what the API renders. */
-export interface RecordingRecord extends Partial<VobizRecording>, Partial<StoredAudio> {
+/** What the lifecycle adds to a record (see functions/shared/lifecycle/). */
+export interface LifecycleFields {
+  legal_hold?: boolean;
+  legal_hold_at?: string;
+  legal_hold_by?: string;
+  legal_hold_reason?: string;
+  vobiz_deleted_at?: string;
+  /** Failed attempts to delete at Vobiz (transient errors); the next one waits longer each time. */
+  vobiz_delete_attempts?: number;
+  vobiz_delete_error?: string;
+  /** Verification refused the delete at Vobiz; the recording stays there until someone looks (why). */
+  vobiz_delete_blocked?: string;
+  expiry_started_at?: string;
+  expired_at?: string;
+  expiry_attempts?: number;
+  expiry_error?: string;
+  /** The erasure under way (its id makes the audit entry written exactly once across resumes). */
+  erasure_id?: string;
+  erasure_started_at?: string;
+  erasure_reason?: string;
+  erasure_also_vobiz?: boolean;
+  /** The status before an erasure began, to restore if S3 refuses the deletion (an outside legal hold). */
+  erasure_previous_status?: RecordingStatus;
+  erased_by?: string;
+  erased_at?: string;
+}
+
+/**
+ * One archived (or to-be-archived) recording: what the table holds and what the API renders. An `erased`
+ * record is a tombstone holding only `recording_id`, `status`, `erasure_id`, `erased_at`,
+ * `erasure_reason`, `erased_by`, `vobiz_deleted_at` (if deleted there too) and `updated_at`.
+ */
+export interface RecordingRecord extends Partial<VobizRecording>, Partial<StoredAudio>, LifecycleFields {
   recording_id: string;
   account_id: string;
   status: RecordingStatus;
@@ -144,11 +204,72 @@ export const keys = {
   timePartition: (shard: number) => `TIME#${shard}`,
   statusPartition: (status: RecordingStatus, shard: number) => `STATUS#${status}#${shard}`,
   duePartition: (shard: number) => `DUE#${shard}`,
+  vobizDuePartition: (shard: number) => `VDEL#${shard}`,
+  expiryPartition: (shard: number) => `EXP#${shard}`,
 };
 
-/** The time a record is listed under: Vobiz's `add_time` once known, else when we heard of it. */
+/**
+ * The time a record is listed under: Vobiz's `add_time` once known, else when we heard of it; a
+ * tombstone (which keeps neither) by the time it was erased.
+ */
 export function listingTimeMs(record: RecordingRecord): number {
-  return record.add_time_ms ?? Date.parse(record.received_at);
+  return record.add_time_ms ?? Date.parse(record.erased_at ?? record.received_at);
+}
+
+/** The `by-status` partition key of a record with this status. */
+export function statusIndexKey(recordingId: string, status: RecordingStatus): string {
+  return keys.statusPartition(status, shardOf(recordingId, TIME_SHARDS));
+}
+
+/**
+ * The `due` index keys of a stored record waiting for its delete at Vobiz: sorted by when it became
+ * eligible (archived, or a failed attempt's backoff); the lifecycle applies the stage's delay when it reads.
+ */
+export function vobizDueKeys(recordingId: string, eligibleAtMs: number): Record<string, string> {
+  return {
+    [INDEXES.due.partitionKey]: keys.vobizDuePartition(shardOf(recordingId, DUE_SHARDS)),
+    [INDEXES.due.sortKey]: timeSortKey(eligibleAtMs, recordingId),
+  };
+}
+
+/** The `expiry` index keys of a stored record: by `add_time` (or a failed attempt's backoff). */
+export function expiryKeys(recordingId: string, eligibleAtMs: number): Record<string, string> {
+  return {
+    [INDEXES.expiry.partitionKey]: keys.expiryPartition(shardOf(recordingId, EXPIRY_SHARDS)),
+    [INDEXES.expiry.sortKey]: timeSortKey(eligibleAtMs, recordingId),
+  };
+}
+
+/** The key of the audio object a record has (or would have, once its metadata is known). */
+export function audioKeyOf(record: RecordingRecord): string | undefined {
+  if (record.s3_key) return record.s3_key;
+  if (record.add_time_ms === undefined || !record.recording_format || !record.account_id) return undefined;
+  return audioObjectKey(record.account_id, record.recording_id, record.add_time_ms, record.recording_format);
+}
+
+/**
+ * The tombstone an erasure leaves: no personal data (no numbers, call, times of the call or audio), so
+ * that a late callback or the backfill sweep finds the id known and archives nothing. Listed under
+ * `status=erased` by the time of erasure, nowhere else.
+ */
+export function tombstone(input: {
+  recordingId: string;
+  erasureId: string;
+  erasedAt: string;
+  reason: string;
+  erasedBy: string;
+  vobizDeletedAt?: string;
+}): RecordingRecord {
+  return {
+    recording_id: input.recordingId,
+    status: 'erased',
+    erasure_id: input.erasureId,
+    erased_at: input.erasedAt,
+    erasure_reason: input.reason,
+    erased_by: input.erasedBy,
+    ...(input.vobizDeletedAt ? { vobiz_deleted_at: input.vobizDeletedAt } : {}),
+    updated_at: input.erasedAt,
+  } as RecordingRecord;
 }
 
 /**
@@ -157,6 +278,12 @@ export function listingTimeMs(record: RecordingRecord): number {
  */
 export function indexAttributes(record: RecordingRecord): Record<string, string> {
   const id = record.recording_id;
+  if (record.status === 'erased') {
+    return {
+      [INDEXES.byStatus.partitionKey]: statusIndexKey(id, 'erased'),
+      [INDEXES.byStatus.sortKey]: timeSortKey(listingTimeMs(record), id),
+    };
+  }
   const attrs: Record<string, string> = {
     [INDEXES.byTime.sortKey]: timeSortKey(listingTimeMs(record), id),
     [INDEXES.byTime.partitionKey]: keys.timePartition(shardOf(id, TIME_SHARDS)),
@@ -167,6 +294,18 @@ export function indexAttributes(record: RecordingRecord): Record<string, string>
   if (record.to_number) attrs[INDEXES.byTo.partitionKey] = keys.toPartition(record.to_number);
   if (record.status === 'pending' && record.next_attempt_at) {
     Object.assign(attrs, dueIndexKeys(id, Date.parse(record.next_attempt_at)));
+  }
+  if (
+    record.status === 'stored' &&
+    !record.legal_hold &&
+    !record.vobiz_deleted_at &&
+    !record.vobiz_delete_blocked &&
+    record.archived_at
+  ) {
+    Object.assign(attrs, vobizDueKeys(id, Date.parse(record.archived_at)));
+  }
+  if ((record.status === 'stored' || record.status === 'expiring') && !record.legal_hold) {
+    if (record.add_time_ms !== undefined) Object.assign(attrs, expiryKeys(id, record.add_time_ms));
   }
   return attrs;
 }
@@ -201,7 +340,7 @@ export function fromItem(item: Record<string, unknown>): RecordingRecord {
  * Fields never shown to API callers: worker bookkeeping. Every Retrieve Recording field is shown, as the
  * design asks, including `recording_url` (Vobiz's own, possibly expired, link; use `/audio` for ours).
  */
-const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms']);
+const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms', 'erasure_previous_status']);
 
 /** Identity and state first, then the call, the audio and the bookkeeping; anything else after, sorted. */
 const FIELD_ORDER = [
@@ -227,6 +366,23 @@ const FIELD_ORDER = [
   'sha256',
   'content_type',
   'archived_at',
+  's3_version_id',
+  's3_checksum_sha256',
+  'legal_hold',
+  'legal_hold_at',
+  'legal_hold_by',
+  'legal_hold_reason',
+  'vobiz_deleted_at',
+  'vobiz_delete_attempts',
+  'vobiz_delete_error',
+  'vobiz_delete_blocked',
+  'expiry_started_at',
+  'expired_at',
+  'erasure_id',
+  'erasure_started_at',
+  'erasure_reason',
+  'erased_by',
+  'erased_at',
   'attempts',
   'last_error',
   'next_attempt_at',

@@ -13,7 +13,16 @@ export interface IndexDefinition {
   readonly sortKey: string;
 }
 
-/** Every index sorts by `gsi_time_sk` = zero-padded epoch ms of `add_time` + `#` + recording id (newest first when read backwards), except `due`. */
+/**
+ * Every index sorts by `gsi_time_sk` = zero-padded epoch ms of `add_time` + `#` + recording id (newest
+ * first when read backwards), except `due` and `expiry`.
+ *
+ * `due` is the table's "something is due at a time" index, sparse, with two families of partitions: a
+ * `pending` record waits for its next archive attempt in `DUE#<shard>` (the re-drive), a `stored` record
+ * not yet deleted at Vobiz waits in `VDEL#<shard>`, sorted by when it was archived (the lifecycle's
+ * verified delete at Vobiz). A record is never both. `expiry` holds the stored records that retention
+ * may remove, sorted by `add_time`. Held records (legal hold) are in neither.
+ */
 export const INDEXES = {
   byCall: { name: 'by-call', partitionKey: 'gsi_call_pk', sortKey: 'gsi_time_sk' },
   byFrom: { name: 'by-from', partitionKey: 'gsi_from_pk', sortKey: 'gsi_time_sk' },
@@ -21,6 +30,7 @@ export const INDEXES = {
   byTime: { name: 'by-time', partitionKey: 'gsi_time_pk', sortKey: 'gsi_time_sk' },
   byStatus: { name: 'by-status', partitionKey: 'gsi_status_pk', sortKey: 'gsi_time_sk' },
   due: { name: 'due', partitionKey: 'gsi_due_pk', sortKey: 'gsi_due_sk' },
+  expiry: { name: 'expiry', partitionKey: 'gsi_exp_pk', sortKey: 'gsi_exp_sk' },
 } as const satisfies Record<string, IndexDefinition>;
 
 /**
@@ -30,3 +40,6 @@ export const INDEXES = {
  */
 export const TIME_SHARDS = 8;
 export const DUE_SHARDS = 4;
+export const EXPIRY_SHARDS = 4;
+/** Audit items live in the table itself (no index) under this many partitions, merged when read. */
+export const AUDIT_SHARDS = 4;

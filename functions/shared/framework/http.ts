@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, MethodNotAllowedError } from '../domain/errors.js';
+import { AppError, MethodNotAllowedError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -66,4 +66,25 @@ export function header(event: HttpEvent, name: string): string | undefined {
 export function rawBody(event: HttpEvent): Buffer {
   if (!event.body) return Buffer.alloc(0);
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/**
+ * The query string as single values. It is read from `rawQueryString` when present, because
+ * `queryStringParameters` silently joins a repeated parameter with commas; a repeated one is a 400.
+ */
+export function queryParameters(event: HttpEvent): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (event.rawQueryString === undefined) {
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+      if (value !== undefined) params[name] = value;
+    return params;
+  }
+  const repeated = new Set<string>();
+  for (const [name, value] of new URLSearchParams(event.rawQueryString)) {
+    if (Object.hasOwn(params, name)) repeated.add(name);
+    params[name] = value;
+  }
+  if (repeated.size > 0)
+    throw new ValidationError(`query parameter given more than once: ${[...repeated].join(', ')}`);
+  return params;
 }

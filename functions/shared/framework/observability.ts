@@ -45,4 +45,21 @@ export const METRIC = {
   backfilled: 'RecordingBackfilled',
   /** Re-drive: pending records whose next attempt is overdue by more than a few minutes (alarmed). */
   overduePending: 'OverduePendingRecordings',
+  /** Lifecycle: a recording was deleted at Vobiz after its archived copy was verified (204 or 404). */
+  deletedAtVobiz: 'RecordingDeletedAtVobiz',
+  /** Lifecycle: verification of the archived copy failed, so it was kept at Vobiz (alarmed). */
+  vobizDeleteRefused: 'VobizDeleteRefused',
+  /** Lifecycle: retention removed a recording's audio (metadata kept). */
+  expired: 'RecordingExpired',
+  /** Lifecycle: a due recording was left alone because it is on legal hold. */
+  skippedHeld: 'LifecycleSkippedHeld',
+  /** Lifecycle: a delete at Vobiz or an expiry failed for now and will be retried (alarmed when it persists). */
+  lifecycleFailed: 'LifecycleFailed',
+  /** Lifecycle: items DynamoDB read in one scheduled run (its cost, bounded by the batch size). */
+  lifecycleItemsRead: 'LifecycleItemsRead',
+  /** A recording was erased (tombstoned). */
+  erased: 'RecordingErased',
+  /** A legal hold was placed or released. */
+  legalHoldPlaced: 'LegalHoldPlaced',
+  legalHoldReleased: 'LegalHoldReleased',
 } as const;

@@ -229,6 +229,8 @@ async function storeAudio(
     sha256: object.sha256,
     content_type: contentType,
     archived_at: iso(deps.clock.nowMs()),
+    ...(object.versionId ? { s3_version_id: object.versionId } : {}),
+    s3_checksum_sha256: object.checksumSha256,
   };
 }
 

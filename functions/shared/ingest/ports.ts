@@ -100,7 +100,12 @@ export interface StoredObject {
   bucket: string;
   key: string;
   sizeBytes: number;
+  /** Hex SHA-256 of the whole file, computed while streaming. */
   sha256: string;
+  /** The version S3 created (undefined only if the bucket is not versioned). */
+  versionId: string | undefined;
+  /** What S3 keeps as `x-amz-checksum-sha256` for this object (see StoredAudio.s3_checksum_sha256). */
+  checksumSha256: string;
 }
 
 /** Durable audio storage; a failed or aborted store leaves no object behind. */

@@ -1,3 +1,4 @@
+import type { AuditAction } from '../domain/audit.js';
 import type { RecordingRecord, RecordingStatus } from '../domain/recording.js';
 
 /** At most one of these narrows a listing; phone numbers are already reduced to their digits. */
@@ -32,4 +33,19 @@ export interface DownloadUrlOptions {
 /** Short-lived download links for archived audio. */
 export interface AudioLinks {
   downloadUrl(s3Key: string, expiresInSeconds: number, options?: DownloadUrlOptions): Promise<string>;
+}
+
+/** A listing of the audit trail, newest first; `sinceMs`/`untilMs` are inclusive bounds on its time. */
+export interface AuditListQuery {
+  action?: AuditAction;
+  sinceMs?: number;
+  untilMs?: number;
+}
+
+/** Read-only access to the audit trail (items in the table, never changed). */
+export interface AuditQueries {
+  list(
+    query: AuditListQuery,
+    page: { limit: number; after?: string },
+  ): Promise<{ items: Record<string, unknown>[]; next?: string }>;
 }

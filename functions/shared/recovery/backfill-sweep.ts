@@ -51,6 +51,11 @@ export interface SweepSummary {
   alreadyQueued: number;
   /** A failed record exists: retried only on purpose (`npm run retry`). */
   alreadyFailed: number;
+  /**
+   * Expired (retention), erased (a tombstone) or on the way there: known, never archived again. A
+   * recording deleted at Vobiz is not listed any more, so the sweep does not see it at all.
+   */
+  alreadyRemoved: number;
   /** List entries that did not parse (with a valid id they are handled like the others, see `enqueuedUnparsed`). */
   malformed: number;
   /** Entries that did not parse and have no valid recording id: nothing can be fetched for them. */
@@ -120,6 +125,7 @@ export function makeBackfillSweep(deps: SweepDependencies) {
       alreadyArchived: 0,
       alreadyQueued: 0,
       alreadyFailed: 0,
+      alreadyRemoved: 0,
       malformed: 0,
       unidentified: 0,
       unidentifiedIds: [],
@@ -208,10 +214,11 @@ export function makeBackfillSweep(deps: SweepDependencies) {
     const missing: string[] = [];
     for (const id of ids) {
       const status = statuses.get(id);
-      if (status === 'stored') summary.alreadyArchived++;
+      if (status === undefined) missing.push(id);
+      else if (status === 'stored') summary.alreadyArchived++;
       else if (status === 'pending') summary.alreadyQueued++;
       else if (status === 'failed') summary.alreadyFailed++;
-      else missing.push(id);
+      else summary.alreadyRemoved++;
     }
     if (dryRun) {
       for (const id of missing) enqueued(summary, id, unparsed);

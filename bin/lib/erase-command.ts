@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
+import { loadVobizCredentials } from '../../functions/shared/adapters/credentials.js';
+import { ConfigError, type VobizCredentials } from '../../functions/shared/config.js';
+import { normalizePhoneNumber, RECORDING_ID_PATTERN } from '../../functions/shared/domain/recording.js';
+import { systemClock } from '../../functions/shared/ingest/ports.js';
+import type { BulkDeleteFilters } from '../../functions/shared/lifecycle/ports.js';
+import { buildLifecycle, readLifecycleSettings } from '../../functions/shared/wiring/lifecycle.js';
+import { resolveActor } from './actor.js';
+import type { CommandIo } from './backfill-command.js';
+import { ERASE_USAGE, parseEraseArgs, UsageError } from './cli.js';
+
+/** Credentials that can never be used: erasing without --also-vobiz needs no Vobiz account. */
+const NO_VOBIZ: VobizCredentials = { authId: 'not-configured', authToken: 'not-configured' };
+
+/**
+ * `npm run erase`: erasure by id, call or phone number, with the same use case as `DELETE
+ * /recordings/{id}`. One line per recording on stderr, a summary on stdout. Exit code 0 when everything
+ * asked for is erased, 1 when something was refused (legal hold), busy or failed, 2 usage/configuration.
+ */
+export async function runEraseCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  io: CommandIo,
+): Promise<number> {
+  let args;
+  let settings;
+  try {
+    args = parseEraseArgs(argv);
+    if (args.help) {
+      io.stdout.write(`${ERASE_USAGE}\n`);
+      return 0;
+    }
+    const invalid = args.recordingIds.find((id) => !RECORDING_ID_PATTERN.test(id));
+    if (invalid !== undefined) throw new UsageError(`"${invalid.slice(0, 140)}" is not a recording id`);
+    settings = readLifecycleSettings({
+      ...env,
+      ...(args.table ? { TABLE_NAME: args.table } : {}),
+      ...(args.bucket ? { BUCKET_NAME: args.bucket } : {}),
+    });
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      io.stderr.write(`erase: ${error.message}\n\n${ERASE_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const region = args.region ?? env.AWS_REGION;
+  let credentials = NO_VOBIZ;
+  if (args.alsoVobiz) {
+    try {
+      credentials = await loadVobizCredentials(env, () => new SecretsManagerClient({ region }));
+    } catch (error) {
+      io.stderr.write(`erase: --also-vobiz: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  const dynamo = new DynamoDBClient({ region });
+  const s3 = new S3Client({ region, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
+  const lifecycle = buildLifecycle(settings, credentials, {
+    documents: createDocumentClient(dynamo),
+    s3,
+    clock: io.clock ?? systemClock,
+    newId: () => randomUUID(),
+  });
+  const actor = await resolveActor(env, region);
+  const summary = { erased: 0, alreadyErased: 0, wouldErase: 0, refused: 0, busy: 0, failed: 0 };
+  const write = (line: string) => io.stderr.write(`${line}\n`);
+  write(
+    `erase: ${args.dryRun ? 'dry run, nothing is erased' : 'this cannot be undone'}; reason "${args.reason}"; audited as ${actor}`,
+  );
+
+  const eraseOne = async (id: string) => {
+    try {
+      const result = await lifecycle.eraseRecording(id, {
+        actor,
+        reason: args.reason,
+        alsoVobiz: args.alsoVobiz,
+        dryRun: args.dryRun,
+        signal: io.signal,
+      });
+      switch (result.outcome) {
+        case 'erased':
+          if (result.already) summary.alreadyErased++;
+          else summary.erased++;
+          write(
+            `${id}: ${result.already ? 'already erased' : `erased (${result.versionsDeleted} audio version(s))`}` +
+              (result.vobiz ? `, ${result.vobiz === 'deleted' ? 'deleted' : 'already gone'} at Vobiz` : ''),
+          );
+          break;
+        case 'would_erase':
+          summary.wouldErase++;
+          write(
+            `${id}: would be erased (${result.record ? result.record.status : 'unknown here: a tombstone would be written'})`,
+          );
+          break;
+        case 'held':
+          summary.refused++;
+          write(`${id}: refused, on legal hold (release it first: DELETE /recordings/${id}/legal-hold)`);
+          break;
+        case 'busy':
+          summary.busy++;
+          write(`${id}: being archived right now; run again in a minute`);
+          break;
+      }
+    } catch (error) {
+      summary.failed++;
+      write(`${id}: failed (${(error as Error).message}); run again to finish it`);
+    }
+  };
+
+  try {
+    if (args.recordingIds.length > 0) {
+      for (const id of args.recordingIds) if (!io.signal?.aborted) await eraseOne(id);
+    } else {
+      const filter =
+        args.callUuid !== undefined
+          ? { callUuid: args.callUuid }
+          : { digits: normalizePhoneNumber(args.number!) };
+      const seen = new Set<string>();
+      for await (const ids of lifecycle.repository.recordingIdsBy(filter)) {
+        for (const id of ids) {
+          if (seen.has(id) || io.signal?.aborted) continue;
+          seen.add(id);
+          await eraseOne(id);
+        }
+      }
+      if (seen.size === 0) write('no archived recording matches');
+      if (args.alsoVobiz) await bulkDeleteAtVobiz(lifecycle.vobiz, args, write, io.signal);
+    }
+  } finally {
+    dynamo.destroy();
+    s3.destroy();
+  }
+
+  const rows: [string, number][] = args.dryRun
+    ? [
+        ['would erase', summary.wouldErase],
+        ['already erased', summary.alreadyErased],
+        ['refused: legal hold', summary.refused],
+        ['busy: being archived', summary.busy],
+      ]
+    : [
+        ['erased', summary.erased],
+        ['already erased', summary.alreadyErased],
+        ['refused: legal hold', summary.refused],
+        ['busy: being archived', summary.busy],
+        ['failed (run again)', summary.failed],
+      ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  io.stdout.write(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n');
+  if (io.signal?.aborted) write('interrupted: run again to finish (it is idempotent)');
+  return summary.refused + summary.busy + summary.failed === 0 && !io.signal?.aborted ? 0 : 1;
+}
+
+/**
+ * Recordings Vobiz still has under the same call or number but the archive never saw: Vobiz's Bulk Delete
+ * with that filter (numbers in both spellings, as callers and callees). It runs asynchronously at Vobiz.
+ */
+async function bulkDeleteAtVobiz(
+  vobiz: {
+    bulkDelete(
+      filters: BulkDeleteFilters,
+      options?: { signal?: AbortSignal },
+    ): Promise<{ apiId: string | undefined }>;
+  },
+  args: { callUuid?: string; number?: string; dryRun: boolean },
+  write: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const filters: BulkDeleteFilters[] = [];
+  if (args.callUuid !== undefined) filters.push({ call_uuid: args.callUuid });
+  if (args.number !== undefined) {
+    const digits = normalizePhoneNumber(args.number);
+    for (const form of [`+${digits}`, digits]) filters.push({ from_number: form }, { to_number: form });
+  }
+  for (const filter of filters) {
+    const described = Object.entries(filter)
+      .map(([name]) => `${name}=<given>`)
+      .join('&');
+    if (args.dryRun) {
+      write(`Vobiz Bulk Delete ${described}: would be requested`);
+      continue;
+    }
+    const { apiId } = await vobiz.bulkDelete(filter, { signal });
+    write(
+      `Vobiz Bulk Delete ${described}: requested (api_id ${apiId ?? '?'}); Vobiz removes them asynchronously`,
+    );
+  }
+}

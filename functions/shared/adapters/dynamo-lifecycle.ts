@@ -1,0 +1,633 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type PutCommandInput,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { auditItem, type AuditEntry } from '../domain/audit.js';
+import {
+  expiryKeys,
+  fromItem,
+  indexAttributes,
+  keys,
+  statusIndexKey,
+  timeSortKey,
+  toItem,
+  vobizDueKeys,
+  type RecordingRecord,
+  type RecordingStatus,
+} from '../domain/recording.js';
+import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from '../domain/table.js';
+import type { AuditLog, ErasureIntent, LifecycleRecords } from '../lifecycle/ports.js';
+
+type Item = Record<string, unknown>;
+
+const NAMES = {
+  '#status': 'status',
+  '#statusPk': INDEXES.byStatus.partitionKey,
+  '#duePk': INDEXES.due.partitionKey,
+  '#dueSk': INDEXES.due.sortKey,
+  '#expPk': INDEXES.expiry.partitionKey,
+  '#expSk': INDEXES.expiry.sortKey,
+} as const;
+
+/** Audio fields an expiry removes: the record keeps its metadata, not a pointer to audio that is gone. */
+const AUDIO_FIELDS = [
+  's3_bucket',
+  's3_key',
+  'size_bytes',
+  'sha256',
+  'content_type',
+  's3_version_id',
+  's3_checksum_sha256',
+];
+
+/**
+ * The lifecycle's access to the recordings table: the `VDEL#` partitions of the `due` index, the
+ * `expiry` index, conditional state changes, and the audit trail (put-only). No Scan anywhere. It counts
+ * the items DynamoDB read for it (`itemsRead`), which the scheduled run reports and the bench measures.
+ */
+export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
+  itemsRead = 0;
+
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(recordingId: string): Promise<RecordingRecord | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.recording(recordingId), ConsistentRead: true }),
+    );
+    if (!result.Item) return undefined;
+    this.itemsRead++;
+    return fromItem(result.Item);
+  }
+
+  findVobizDue(cutoffMs: number, perShard: number): Promise<RecordingRecord[]> {
+    return this.readShards(
+      INDEXES.due.name,
+      INDEXES.due,
+      Array.from({ length: DUE_SHARDS }, (_, shard) => keys.vobizDuePartition(shard)),
+      cutoffMs,
+      perShard,
+    );
+  }
+
+  findExpiryDue(cutoffMs: number, perShard: number): Promise<RecordingRecord[]> {
+    return this.readShards(
+      INDEXES.expiry.name,
+      INDEXES.expiry,
+      Array.from({ length: EXPIRY_SHARDS }, (_, shard) => keys.expiryPartition(shard)),
+      cutoffMs,
+      perShard,
+    );
+  }
+
+  async findErasing(beforeMs: number, limit: number): Promise<RecordingRecord[]> {
+    const found: RecordingRecord[] = [];
+    for (let shard = 0; shard < TIME_SHARDS && found.length < limit; shard++) {
+      const result = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEXES.byStatus.name,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: 'erasure_started_at < :before',
+          ExpressionAttributeNames: { '#pk': INDEXES.byStatus.partitionKey },
+          ExpressionAttributeValues: {
+            ':pk': keys.statusPartition('erasing', shard),
+            ':before': new Date(beforeMs).toISOString(),
+          },
+          Limit: limit,
+        }),
+      );
+      this.itemsRead += result.ScannedCount ?? 0;
+      found.push(...(result.Items ?? []).map(fromItem));
+    }
+    return found.slice(0, limit);
+  }
+
+  markVobizDeleted(
+    recordingId: string,
+    input: { at: string; versionId?: string },
+    audit: AuditEntry,
+  ): Promise<boolean> {
+    return this.updateAudited(audit, {
+      Key: keys.recording(recordingId),
+      UpdateExpression:
+        'SET vobiz_deleted_at = :at, updated_at = :at' +
+        (input.versionId ? ', s3_version_id = if_not_exists(s3_version_id, :version)' : '') +
+        ' REMOVE #duePk, #dueSk, vobiz_delete_attempts, vobiz_delete_error, vobiz_delete_blocked',
+      // A tombstone may learn that its recording is gone at Vobiz too; a pending record has no audio.
+      ConditionExpression: 'attribute_exists(#pk) AND #status IN (:stored, :expiring, :expired, :erased)',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, ...pick('#status', '#duePk', '#dueSk') },
+      ExpressionAttributeValues: {
+        ':at': input.at,
+        ...(input.versionId ? { ':version': input.versionId } : {}),
+        ':stored': 'stored',
+        ':expiring': 'expiring',
+        ':expired': 'expired',
+        ':erased': 'erased',
+      },
+    });
+  }
+
+  async deferVobizDelete(
+    recordingId: string,
+    input: { attempts: number; error: string; eligibleAtMs: number },
+  ): Promise<void> {
+    await this.update({
+      Key: keys.recording(recordingId),
+      UpdateExpression: 'SET vobiz_delete_attempts = :n, vobiz_delete_error = :error, #dueSk = :sk',
+      ConditionExpression: '#status = :stored AND begins_with(#duePk, :vdel)',
+      ExpressionAttributeNames: { '#status': 'status', ...pick('#duePk', '#dueSk') },
+      ExpressionAttributeValues: {
+        ':n': input.attempts,
+        ':error': input.error.slice(0, 500),
+        ':sk': vobizDueKeys(recordingId, input.eligibleAtMs)[INDEXES.due.sortKey],
+        ':stored': 'stored',
+        ':vdel': keys.vobizDuePartition(0).slice(0, -1),
+      },
+    });
+  }
+
+  blockVobizDelete(recordingId: string, reason: string, audit: AuditEntry): Promise<boolean> {
+    return this.updateAudited(audit, {
+      Key: keys.recording(recordingId),
+      UpdateExpression: 'SET vobiz_delete_blocked = :reason REMOVE #duePk, #dueSk',
+      ConditionExpression: '#status = :stored AND attribute_not_exists(vobiz_deleted_at)',
+      ExpressionAttributeNames: { '#status': 'status', ...pick('#duePk', '#dueSk') },
+      ExpressionAttributeValues: { ':reason': reason.slice(0, 500), ':stored': 'stored' },
+    });
+  }
+
+  async beginExpiry(recordingId: string, at: string): Promise<RecordingRecord | undefined> {
+    try {
+      const result = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.recording(recordingId),
+          UpdateExpression:
+            'SET #status = :expiring, #statusPk = :statusPk, expiry_started_at = if_not_exists(expiry_started_at, :at), ' +
+            'updated_at = :at REMOVE #duePk, #dueSk',
+          ConditionExpression: `#status IN (:stored, :expiring) AND ${NOT_HELD}`,
+          ExpressionAttributeNames: pick('#status', '#statusPk', '#duePk', '#dueSk'),
+          ExpressionAttributeValues: {
+            ':expiring': 'expiring',
+            ':stored': 'stored',
+            ':statusPk': statusIndexKey(recordingId, 'expiring'),
+            ':at': at,
+            ':true': true,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(result.Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  finishExpiry(recordingId: string, at: string, audit: AuditEntry): Promise<boolean> {
+    return this.updateAudited(audit, {
+      Key: keys.recording(recordingId),
+      UpdateExpression:
+        'SET #status = :expired, #statusPk = :statusPk, expired_at = :at, updated_at = :at ' +
+        `REMOVE ${AUDIO_FIELDS.join(', ')}, expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk`,
+      ConditionExpression: '#status = :expiring',
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk'),
+      ExpressionAttributeValues: {
+        ':expired': 'expired',
+        ':expiring': 'expiring',
+        ':statusPk': statusIndexKey(recordingId, 'expired'),
+        ':at': at,
+      },
+    });
+  }
+
+  async deferExpiry(
+    recordingId: string,
+    input: { attempts: number; error: string; eligibleAtMs: number },
+  ): Promise<void> {
+    await this.update({
+      Key: keys.recording(recordingId),
+      UpdateExpression: 'SET expiry_attempts = :n, expiry_error = :error, #expSk = :sk',
+      ConditionExpression: 'attribute_exists(#expPk)',
+      ExpressionAttributeNames: pick('#expPk', '#expSk'),
+      ExpressionAttributeValues: {
+        ':n': input.attempts,
+        ':error': input.error.slice(0, 500),
+        ':sk': expiryKeys(recordingId, input.eligibleAtMs)[INDEXES.expiry.sortKey],
+      },
+    });
+  }
+
+  revertExpiryHeld(recordingId: string, at: string, audit: AuditEntry): Promise<boolean> {
+    return this.updateAudited(audit, {
+      Key: keys.recording(recordingId),
+      UpdateExpression:
+        'SET #status = :stored, #statusPk = :statusPk, legal_hold = :true, legal_hold_at = :at, legal_hold_by = :by, ' +
+        'updated_at = :at REMOVE expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk',
+      ConditionExpression: '#status = :expiring',
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk'),
+      ExpressionAttributeValues: {
+        ':stored': 'stored',
+        ':expiring': 'expiring',
+        ':statusPk': statusIndexKey(recordingId, 'stored'),
+        ':true': true,
+        ':at': at,
+        ':by': OUTSIDE_HOLD,
+      },
+    });
+  }
+
+  flagHold(
+    recordingId: string,
+    input: { at: string; actor: string; reason?: string; versionId: string },
+    audit: AuditEntry,
+  ): Promise<boolean> {
+    return this.updateAudited(audit, {
+      Key: keys.recording(recordingId),
+      UpdateExpression:
+        'SET legal_hold = :true, legal_hold_at = :at, legal_hold_by = :actor, ' +
+        's3_version_id = if_not_exists(s3_version_id, :version), ' +
+        `updated_at = :at${input.reason ? ', legal_hold_reason = :reason' : ''} REMOVE #duePk, #dueSk, #expPk, #expSk`,
+      ConditionExpression: `#status = :stored AND ${NOT_HELD}`,
+      ExpressionAttributeNames: pick('#status', '#duePk', '#dueSk', '#expPk', '#expSk'),
+      ExpressionAttributeValues: {
+        ':true': true,
+        ':at': input.at,
+        ':actor': input.actor,
+        ':version': input.versionId,
+        ':stored': 'stored',
+        ...(input.reason ? { ':reason': input.reason } : {}),
+      },
+    });
+  }
+
+  clearHold(record: RecordingRecord, at: string, audit: AuditEntry): Promise<boolean> {
+    // The index keys the record has once it is no longer held, derived by the record module.
+    const released = indexAttributes({
+      ...record,
+      legal_hold: undefined,
+    });
+    const indexKeys = [
+      INDEXES.due.partitionKey,
+      INDEXES.due.sortKey,
+      INDEXES.expiry.partitionKey,
+      INDEXES.expiry.sortKey,
+    ].filter((name) => released[name] !== undefined);
+    const names = Object.fromEntries(indexKeys.map((name, i) => [`#k${i}`, name]));
+    const values = Object.fromEntries(indexKeys.map((name, i) => [`:k${i}`, released[name]]));
+    const sets = indexKeys.map((_, i) => `#k${i} = :k${i}`);
+    return this.updateAudited(audit, {
+      Key: keys.recording(record.recording_id),
+      UpdateExpression:
+        `SET updated_at = :now${sets.length > 0 ? `, ${sets.join(', ')}` : ''} ` +
+        'REMOVE legal_hold, legal_hold_at, legal_hold_by, legal_hold_reason',
+      ConditionExpression: 'legal_hold = :true AND #status = :stored',
+      ExpressionAttributeNames: { '#status': 'status', ...names },
+      ExpressionAttributeValues: { ':true': true, ':stored': 'stored', ':now': at, ...values },
+    });
+  }
+
+  async beginErasure(
+    recordingId: string,
+    expectedStatus: RecordingStatus | undefined,
+    intent: ErasureIntent,
+  ): Promise<boolean> {
+    const fields = {
+      erasure_id: intent.erasureId,
+      erasure_started_at: intent.at,
+      erasure_reason: intent.reason,
+      erased_by: intent.actor,
+      erasure_also_vobiz: intent.alsoVobiz,
+    };
+    if (expectedStatus === 'erasing') return true;
+    if (expectedStatus === undefined) {
+      // Nothing known yet: the `erasing` record itself keeps a callback or the backfill from archiving it.
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...keys.recording(recordingId),
+              recording_id: recordingId,
+              status: 'erasing',
+              [INDEXES.byStatus.partitionKey]: statusIndexKey(recordingId, 'erasing'),
+              [INDEXES.byStatus.sortKey]: timeSortKey(Date.parse(intent.at), recordingId),
+              received_at: intent.at,
+              updated_at: intent.at,
+              ...fields,
+            },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    }
+    return this.update({
+      Key: keys.recording(recordingId),
+      UpdateExpression:
+        'SET #status = :erasing, #statusPk = :statusPk, erasure_id = :id, erasure_started_at = :at, ' +
+        'erasure_reason = :reason, erased_by = :actor, erasure_also_vobiz = :alsoVobiz, ' +
+        'erasure_previous_status = :previous, updated_at = :at ' +
+        'REMOVE #duePk, #dueSk, #expPk, #expSk, lease_owner, lease_until_ms, next_attempt_at',
+      ConditionExpression:
+        `#status = :previous AND ${NOT_HELD} ` +
+        'AND (attribute_not_exists(lease_until_ms) OR lease_until_ms < :nowMs)',
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#duePk', '#dueSk', '#expPk', '#expSk'),
+      ExpressionAttributeValues: {
+        ':erasing': 'erasing',
+        ':statusPk': statusIndexKey(recordingId, 'erasing'),
+        ':id': fields.erasure_id,
+        ':at': intent.at,
+        ':reason': fields.erasure_reason,
+        ':actor': fields.erased_by,
+        ':alsoVobiz': fields.erasure_also_vobiz,
+        ':previous': expectedStatus,
+        ':true': true,
+        ':nowMs': Date.parse(intent.at),
+      },
+    });
+  }
+
+  async abandonErasureHeld(record: RecordingRecord, at: string): Promise<void> {
+    const previous = record.erasure_previous_status ?? 'stored';
+    await this.update({
+      Key: keys.recording(record.recording_id),
+      UpdateExpression:
+        'SET #status = :previous, #statusPk = :statusPk, legal_hold = :true, legal_hold_at = :now, ' +
+        'legal_hold_by = :by, updated_at = :now REMOVE erasure_id, erasure_started_at, erasure_reason, ' +
+        'erased_by, erasure_also_vobiz, erasure_previous_status',
+      ConditionExpression: '#status = :erasing AND erasure_id = :id',
+      ExpressionAttributeNames: pick('#status', '#statusPk'),
+      ExpressionAttributeValues: {
+        ':previous': previous,
+        ':statusPk': statusIndexKey(record.recording_id, previous),
+        ':true': true,
+        ':now': at,
+        ':by': OUTSIDE_HOLD,
+        ':erasing': 'erasing',
+        ':id': record.erasure_id ?? '',
+      },
+    });
+  }
+
+  replaceWithTombstone(tombstone: RecordingRecord, audit: AuditEntry): Promise<boolean> {
+    return this.transact(audit, {
+      Put: {
+        TableName: this.tableName,
+        Item: toItem(tombstone),
+        ConditionExpression: '#status = :erasing AND erasure_id = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':erasing': 'erasing', ':id': tombstone.erasure_id },
+      },
+    });
+  }
+
+  /** Put-only: an entry with the same key is never overwritten. */
+  async record(entry: AuditEntry): Promise<'written' | 'exists'> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: auditItem(entry),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'exists';
+      throw error;
+    }
+  }
+
+  /**
+   * Stored records listed at or before `cutoffMs` (by `add_time`) not yet deleted at Vobiz, page by page
+   * over the `by-status` shards: how the history command finds recordings archived before the lifecycle
+   * indexed them. Its cost grows with the history it covers; it is a one-off, not a scheduled sweep.
+   */
+  async *storedUntil(cutoffMs: number, pageSize = 100): AsyncIterable<RecordingRecord[]> {
+    for (let shard = 0; shard < TIME_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.byStatus.name,
+            KeyConditionExpression: '#pk = :pk AND #sk <= :high',
+            FilterExpression: 'attribute_not_exists(vobiz_deleted_at)',
+            ExpressionAttributeNames: {
+              '#pk': INDEXES.byStatus.partitionKey,
+              '#sk': INDEXES.byStatus.sortKey,
+            },
+            ExpressionAttributeValues: {
+              ':pk': keys.statusPartition('stored', shard),
+              ':high': timeSortKey(cutoffMs, '~'),
+            },
+            ScanIndexForward: true,
+            Limit: pageSize,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        this.itemsRead += result.ScannedCount ?? 0;
+        const items = (result.Items ?? []).map(fromItem);
+        if (items.length > 0) yield items;
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  /**
+   * Records archived before the lifecycle existed carry no lifecycle index keys, so neither retention nor
+   * the scheduled delete at Vobiz would ever see them: this adds the keys the record module derives for
+   * them (conditionally: still stored, not held, not indexed meanwhile), one `by-status` page at a time.
+   * A one-off after upgrading; its cost is one pass over the stored records.
+   */
+  async *indexExisting(options: { dryRun?: boolean; pageSize?: number } = {}): AsyncIterable<{
+    examined: number;
+    indexed: number;
+  }> {
+    for (let shard = 0; shard < TIME_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.byStatus.name,
+            KeyConditionExpression: '#pk = :pk',
+            FilterExpression: `attribute_not_exists(#expPk) AND ${NOT_HELD}`,
+            ExpressionAttributeNames: { '#pk': INDEXES.byStatus.partitionKey, ...pick('#expPk') },
+            ExpressionAttributeValues: { ':pk': keys.statusPartition('stored', shard), ':true': true },
+            Limit: options.pageSize ?? 200,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        this.itemsRead += result.ScannedCount ?? 0;
+        let indexed = 0;
+        for (const item of result.Items ?? []) {
+          const record = fromItem(item);
+          const derived = indexAttributes(record);
+          const names = [
+            INDEXES.due.partitionKey,
+            INDEXES.due.sortKey,
+            INDEXES.expiry.partitionKey,
+            INDEXES.expiry.sortKey,
+          ].filter((name) => derived[name] !== undefined);
+          if (names.length === 0) continue;
+          if (!options.dryRun) {
+            const done = await this.update({
+              Key: keys.recording(record.recording_id),
+              UpdateExpression: `SET ${names.map((_, i) => `#k${i} = :k${i}`).join(', ')}`,
+              ConditionExpression: `#status = :stored AND attribute_not_exists(#expPk) AND ${NOT_HELD}`,
+              ExpressionAttributeNames: {
+                ...Object.fromEntries(names.map((name, i) => [`#k${i}`, name])),
+                ...pick('#status', '#expPk'),
+              },
+              ExpressionAttributeValues: {
+                ...Object.fromEntries(names.map((name, i) => [`:k${i}`, derived[name]])),
+                ':stored': 'stored',
+                ':true': true,
+              },
+            });
+            if (!done) continue;
+          }
+          indexed++;
+        }
+        yield { examined: result.ScannedCount ?? 0, indexed };
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  /** Ids of every record of a call, or of a phone number in either direction (digits only). */
+  async *recordingIdsBy(filter: { callUuid: string } | { digits: string }): AsyncIterable<string[]> {
+    const plans: { index: (typeof INDEXES)[keyof typeof INDEXES]; partition: string }[] =
+      'callUuid' in filter
+        ? [{ index: INDEXES.byCall, partition: keys.callPartition(filter.callUuid) }]
+        : [
+            { index: INDEXES.byFrom, partition: keys.fromPartition(filter.digits) },
+            { index: INDEXES.byTo, partition: keys.toPartition(filter.digits) },
+          ];
+    for (const plan of plans) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const input: QueryCommandInput = {
+          TableName: this.tableName,
+          IndexName: plan.index.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': plan.index.partitionKey },
+          ExpressionAttributeValues: { ':pk': plan.partition },
+          ProjectionExpression: 'recording_id',
+          ExclusiveStartKey: startKey,
+        };
+        const result = await this.documents.send(new QueryCommand(input));
+        this.itemsRead += result.ScannedCount ?? 0;
+        const ids = (result.Items ?? []).map((item) => String(item.recording_id));
+        if (ids.length > 0) yield ids;
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  private async readShards(
+    indexName: string,
+    index: { partitionKey: string; sortKey: string },
+    partitions: string[],
+    cutoffMs: number,
+    perShard: number,
+  ): Promise<RecordingRecord[]> {
+    const reads = await Promise.all(
+      partitions.map(async (partition) => {
+        const result = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: indexName,
+            KeyConditionExpression: '#pk = :pk AND #sk <= :high',
+            ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+            ExpressionAttributeValues: { ':pk': partition, ':high': timeSortKey(cutoffMs, '~') },
+            ScanIndexForward: true,
+            Limit: perShard,
+          }),
+        );
+        this.itemsRead += result.ScannedCount ?? 0;
+        return (result.Items ?? []).map((item: Item) => ({ item, sk: String(item[index.sortKey]) }));
+      }),
+    );
+    return reads
+      .flat()
+      .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
+      .map(({ item }) => fromItem(item));
+  }
+
+  private updateAudited(audit: AuditEntry, input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    return this.transact(audit, { Update: { TableName: this.tableName, ...input } });
+  }
+
+  /**
+   * The record's change and its audit entry in one transaction: both or neither. False when the record's
+   * condition failed; true also when the audit entry exists already (the same change committed before).
+   */
+  private async transact(
+    audit: AuditEntry,
+    change: { Update: UpdateCommandInput } | { Put: PutCommandInput },
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            change as never,
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: auditItem(audit),
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [record, entry] = (error.CancellationReasons ?? []).map((r) => r.Code);
+      if (record === 'ConditionalCheckFailed') return false;
+      if (entry === 'ConditionalCheckFailed') return true;
+      throw error;
+    }
+  }
+
+  /** A conditional update: false when its condition did not hold. */
+  private async update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    try {
+      await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+/** Who holds a recording that S3 Object Lock protected without the archive knowing. */
+const OUTSIDE_HOLD = 'S3 Object Lock (a legal hold placed outside the archive)';
+
+const NOT_HELD = '(attribute_not_exists(legal_hold) OR legal_hold <> :true)';
+
+function pick<K extends keyof typeof NAMES>(...names: K[]): Pick<typeof NAMES, K> {
+  return Object.fromEntries(names.map((name) => [name, NAMES[name]])) as Pick<typeof NAMES, K>;
+}

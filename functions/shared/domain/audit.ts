@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { shardOf, timeSortKey } from './recording.js';
+import { AUDIT_SHARDS, TABLE_KEYS } from './table.js';
+
+/**
+ * The audit trail of everything that removes or protects audio: one item per hold, release, erasure,
+ * expiry and delete at Vobiz. Items live in the table itself under `AUDIT#<shard>` partitions, sorted by
+ * time; they are only ever put (conditionally, never overwritten) and no function role may update or
+ * delete them (IAM denies it on `AUDIT#` keys, see infra/data-store.ts).
+ */
+export type AuditAction = 'legal_hold' | 'legal_hold_release' | 'erase' | 'expire' | 'vobiz_delete';
+export const AUDIT_ACTIONS: readonly AuditAction[] = [
+  'legal_hold',
+  'legal_hold_release',
+  'erase',
+  'expire',
+  'vobiz_delete',
+];
+
+/** `done`: the action took effect; `refused`: it was not allowed (a legal hold, a failed verification). */
+export type AuditOutcome = 'done' | 'refused';
+
+/** Who acted: the caller's IAM ARN (API), the operator's identity (CLI), or `system` (scheduled work). */
+export const SYSTEM_ACTOR = 'system';
+
+export interface AuditEntry {
+  audit_id: string;
+  time: string;
+  action: AuditAction;
+  recording_id: string;
+  actor: string;
+  outcome: AuditOutcome;
+  /** A short, secret-free explanation (a reason given, what was verified, why it was refused). */
+  detail?: string;
+}
+
+export const AUDIT_PARTITION_PREFIX = 'AUDIT#';
+
+export function auditPartition(shard: number): string {
+  return `${AUDIT_PARTITION_PREFIX}${shard}`;
+}
+
+/**
+ * An audit id from the parts that identify one occurrence of an action. An operation that can be resumed
+ * after a crash (an erasure, an expiry) passes parts that stay the same across resumes (its erasure id,
+ * the time the expiry began), so its entry is written once (the put is conditional on the key being
+ * new); every other action passes a random part, so two of them never share an entry.
+ */
+export function auditId(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
+}
+
+export function auditKeys(entry: Pick<AuditEntry, 'audit_id' | 'time'>): Record<string, string> {
+  return {
+    [TABLE_KEYS.partitionKey]: auditPartition(shardOf(entry.audit_id, AUDIT_SHARDS)),
+    [TABLE_KEYS.sortKey]: timeSortKey(Date.parse(entry.time), entry.audit_id),
+  };
+}
+
+export function auditItem(entry: AuditEntry): Record<string, unknown> {
+  return { ...entry, ...auditKeys(entry) };
+}
+
+const FIELDS = ['audit_id', 'time', 'action', 'recording_id', 'actor', 'outcome', 'detail'] as const;
+
+/** The public JSON shape of an audit entry (`GET /audit`), in a stable field order. */
+export function renderAudit(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    FIELDS.filter((name) => item[name] !== undefined).map((name) => [name, item[name]]),
+  );
+}

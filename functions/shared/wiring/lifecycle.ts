@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { CredentialsSource } from '../adapters/credentials.js';
+import { DynamoLifecycleRepository } from '../adapters/dynamo-lifecycle.js';
+import { S3AudioVersions } from '../adapters/s3-lifecycle.js';
+import { ConfigError, integer, optional, required, type VobizCredentials } from '../config.js';
+import { makeDeleteAtVobiz, type DeleteAtVobizDependencies } from '../lifecycle/delete-at-vobiz.js';
+import { makeEraseRecording, type EraseDependencies } from '../lifecycle/erase-recording.js';
+import { makeExpireRecording, type ExpireDependencies } from '../lifecycle/expire-recording.js';
+import { makeLegalHold, type LegalHoldDependencies } from '../lifecycle/legal-hold.js';
+import { makeLifecycleRun } from '../lifecycle/lifecycle-run.js';
+import { buildVobizClient, readVobizSettings, type VobizClients, type VobizSettings } from './archive.js';
+
+type Env = Record<string, string | undefined>;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The composition of the lifecycle use cases from their adapters, shared by the scheduled lifecycle
+ * function, the lifecycle API function and the operator commands (vobiz-cleanup, erase).
+ */
+export interface LifecycleSettings extends VobizSettings {
+  bucketName: string;
+  /** `VOBIZ_DELETE_AFTER_DAYS`: delete at Vobiz this long after archiving (0: once verified); unset: never. */
+  vobizDeleteAfterMs: number | undefined;
+  /** `RETENTION_DAYS`: expire audio whose `add_time` is older; unset: keep forever. */
+  retentionMs: number | undefined;
+  /** `LIFECYCLE_BATCH_SIZE`: records per step and scheduled run (default 500). */
+  batchSize: number;
+  /** `LIFECYCLE_CONCURRENCY`: deletes in flight at once (default 8). */
+  concurrency: number;
+}
+
+export function readLifecycleSettings(env: Env): LifecycleSettings {
+  return {
+    ...readVobizSettings(env),
+    bucketName: required(env, 'BUCKET_NAME'),
+    vobizDeleteAfterMs: optionalDays(env, 'VOBIZ_DELETE_AFTER_DAYS', 0, 3650),
+    retentionMs: optionalDays(env, 'RETENTION_DAYS', 1, 36_500),
+    batchSize: integer(env, 'LIFECYCLE_BATCH_SIZE', 500, 1, 5000),
+    concurrency: integer(env, 'LIFECYCLE_CONCURRENCY', 8, 1, 64),
+  };
+}
+
+function optionalDays(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined || raw === 'none') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(
+      `${name} must be an integer between ${min} and ${max} (days), or unset, got "${raw}"`,
+    );
+  return value * DAY_MS;
+}
+
+export interface LifecycleClients extends VobizClients {
+  s3: S3Client;
+  newId?: () => string;
+  /** Test seams of the use cases. */
+  steps?: {
+    vobiz?: DeleteAtVobizDependencies['afterStep'];
+    expire?: ExpireDependencies['afterStep'];
+    erase?: EraseDependencies['afterStep'];
+    hold?: LegalHoldDependencies['afterStep'];
+  };
+}
+
+export function buildLifecycle(
+  settings: LifecycleSettings,
+  credentials: VobizCredentials | CredentialsSource,
+  clients: LifecycleClients,
+) {
+  const repository = new DynamoLifecycleRepository(clients.documents, settings.tableName);
+  const audio = new S3AudioVersions(clients.s3, settings.bucketName);
+  const vobiz = buildVobizClient(settings, credentials, clients);
+  const common = { records: repository, audio, audit: repository, clock: clients.clock };
+  const deleteAtVobiz = makeDeleteAtVobiz({ ...common, vobiz, afterStep: clients.steps?.vobiz });
+  const expireRecording = makeExpireRecording({ ...common, afterStep: clients.steps?.expire });
+  const eraseRecording = makeEraseRecording({
+    ...common,
+    vobiz,
+    newId: clients.newId ?? (() => randomUUID()),
+    afterStep: clients.steps?.erase,
+  });
+  const legalHold = makeLegalHold({ ...common, afterStep: clients.steps?.hold });
+  const run = makeLifecycleRun({
+    records: repository,
+    itemsRead: () => repository.itemsRead,
+    deleteAtVobiz,
+    expireRecording,
+    eraseRecording,
+    clock: clients.clock,
+    settings,
+  });
+  return {
+    settings,
+    repository,
+    audio,
+    vobiz,
+    deleteAtVobiz,
+    expireRecording,
+    eraseRecording,
+    legalHold,
+    run,
+  };
+}
+
+export type Lifecycle = ReturnType<typeof buildLifecycle>;

@@ -1,0 +1,237 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { METRIC } from '../../functions/shared/framework/observability.js';
+import { LIFECYCLE_FAILURE_PERIODS } from '../../infra/alarms.js';
+import { buildStack, type Built } from './build.js';
+import { actionsOf, allows, permissionsOf, resourcesFor, RESOURCE, statementsByRole } from './iam.js';
+import { STAGE_VARIANTS } from './stages.js';
+
+const prod = buildStack('prod');
+const dev = buildStack('dev');
+const tuned = buildStack('prod', { retentionDays: '1095', deleteFromVobizAfterDays: '0' });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Props = Record<string, any>;
+
+const logicalId = (built: Built, fn: IFunction) =>
+  built.stack.getLogicalId(fn.node.defaultChild as CfnElement);
+const functionProps = (built: Built, fn: IFunction) =>
+  built.template.toJSON().Resources[logicalId(built, fn)].Properties as Props;
+const scheduled = permissionsOf(prod.template, prod.stack, prod.stack.lifecycle.scheduled);
+const api = permissionsOf(prod.template, prod.stack, prod.stack.lifecycle.apiFunction);
+const index = (name: string) =>
+  JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RecordingsTable', 'Arn'] }, `/index/${name}`]] });
+const BUCKET = JSON.stringify({ 'Fn::GetAtt': ['RecordingsBucket', 'Arn'] });
+
+describe('recordings bucket: Object Lock for legal holds', () => {
+  it('enables Object Lock on the versioned bucket, with no default retention (holds are per version)', () => {
+    for (const built of [prod, dev]) {
+      const bucket = built.template.findResources('AWS::S3::Bucket').RecordingsBucket!.Properties as Props;
+      expect(bucket.ObjectLockEnabled).toBe(true);
+      // The configuration is what turns Object Lock on for a bucket that already exists (no replacement).
+      expect(bucket.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled' });
+      expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    }
+    const logs = prod.template.findResources('AWS::S3::Bucket').AccessLogsBucket!.Properties as Props;
+    expect(logs.ObjectLockEnabled).toBeUndefined();
+  });
+});
+
+describe('scheduled lifecycle function', () => {
+  it('runs every 5 minutes, without replays, with a timeout shorter than the interval', () => {
+    const props = functionProps(prod, prod.stack.lifecycle.scheduled);
+    expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 240 });
+    const rule = Object.values(prod.template.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties as Props)
+      .find((r) => r.ScheduleExpression === 'rate(5 minutes)');
+    expect(rule!.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(prod, prod.stack.lifecycle.scheduled), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    ]);
+  });
+
+  it('gets retention and the delete at Vobiz from the stage: off by default, retention 30 days on throwaway stages', () => {
+    const env = (built: Built) =>
+      functionProps(built, built.stack.lifecycle.scheduled).Environment.Variables as Props;
+    expect(env(prod).VOBIZ_DELETE_AFTER_DAYS).toBeUndefined();
+    expect(env(prod).RETENTION_DAYS).toBeUndefined();
+    expect(env(dev).RETENTION_DAYS).toBe('30');
+    expect(env(tuned)).toMatchObject({ VOBIZ_DELETE_AFTER_DAYS: '0', RETENTION_DAYS: '1095' });
+    expect(env(prod)).toMatchObject({
+      TABLE_NAME: { Ref: 'RecordingsTable' },
+      BUCKET_NAME: { Ref: 'RecordingsBucket' },
+      VOBIZ_SECRET_ARN: { Ref: 'VobizSecret' },
+    });
+  });
+
+  it('may query the due, expiry and by-status indexes only, and read, put and update items on the table', () => {
+    expect(resourcesFor(scheduled, 'dynamodb:Query').sort()).toEqual(
+      [index('due'), index('expiry'), index('by-status')].sort(),
+    );
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+      expect(resourcesFor(scheduled, action), action).toEqual([RESOURCE.table]);
+  });
+
+  it('may verify and delete audio versions under recordings/ and list a key’s versions, but not write audio or touch holds', () => {
+    for (const action of [
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:GetObjectLegalHold',
+      's3:DeleteObjectVersion',
+    ])
+      expect(resourcesFor(scheduled, action), action).toEqual([RESOURCE.audio]);
+    expect(resourcesFor(scheduled, 's3:ListBucketVersions')).toEqual([BUCKET]);
+    for (const forbidden of [
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:PutObjectLegalHold',
+      's3:ListBucket',
+      'dynamodb:Scan',
+      'dynamodb:DeleteItem',
+    ])
+      expect(actionsOf(scheduled).has(forbidden), forbidden).toBe(false);
+    expect([...actionsOf(scheduled)].filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('lists versions only with the recordings/ prefix', () => {
+    const statement = Object.values(prod.template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Props[])
+      .filter((s) => s.Action === 's3:ListBucketVersions');
+    expect(statement).toHaveLength(2);
+    for (const s of statement) expect(s.Condition).toEqual({ StringLike: { 's3:prefix': ['recordings/*'] } });
+  });
+});
+
+describe('lifecycle API function and routes', () => {
+  const routes = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Route')).map(
+    (r) => r.Properties as Props,
+  );
+  const integrations = prod.template.findResources('AWS::ApiGatewayV2::Integration');
+
+  it('serves PUT/DELETE legal-hold and DELETE /recordings/{id}, each its own IAM route key, apart from the GET routes', () => {
+    const apiFn = logicalId(prod, prod.stack.lifecycle.apiFunction);
+    for (const key of [
+      'PUT /recordings/{recording_id}/legal-hold',
+      'DELETE /recordings/{recording_id}/legal-hold',
+      'ANY /recordings/{recording_id}/legal-hold',
+      'DELETE /recordings/{recording_id}',
+    ]) {
+      const route = routes.find((r) => r.RouteKey === key);
+      expect(route?.AuthorizationType, key).toBe('AWS_IAM');
+      const integrationId = /"Ref":"([^"]+)"/.exec(JSON.stringify(route!.Target))?.[1];
+      expect(JSON.stringify(integrations[integrationId!]!.Properties.IntegrationUri), key).toContain(apiFn);
+    }
+  });
+
+  it('may hold, verify and delete versions, and read, put and update items; no Query, no Scan, no audio writes', () => {
+    for (const action of [
+      's3:PutObjectLegalHold',
+      's3:GetObjectLegalHold',
+      's3:DeleteObjectVersion',
+      's3:GetObjectVersion',
+    ])
+      expect(resourcesFor(api, action), action).toEqual([RESOURCE.audio]);
+    expect(resourcesFor(api, 's3:ListBucketVersions')).toEqual([BUCKET]);
+    for (const forbidden of [
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:DeleteItem',
+      's3:PutObject',
+      's3:DeleteObject',
+    ])
+      expect(actionsOf(api).has(forbidden), forbidden).toBe(false);
+    expect(functionProps(prod, prod.stack.lifecycle.apiFunction).Timeout).toBeLessThan(30);
+  });
+
+  it('leaves the lookup read-only and the ingest roles unable to delete versions or touch holds', () => {
+    const lookup = permissionsOf(prod.template, prod.stack, prod.stack.lookup.function);
+    for (const fn of [
+      prod.stack.lookup.function,
+      prod.stack.worker.function,
+      prod.stack.redrive.function,
+      prod.stack.webhook.function,
+    ]) {
+      const actions = actionsOf(permissionsOf(prod.template, prod.stack, fn));
+      for (const forbidden of [
+        's3:DeleteObjectVersion',
+        's3:ListBucketVersions',
+        's3:PutObjectLegalHold',
+        's3:GetObjectVersion',
+      ])
+        expect(actions.has(forbidden), `${fn.node.path} ${forbidden}`).toBe(false);
+    }
+    expect(
+      [...actionsOf(lookup)].filter((a) => /^(dynamodb|s3):.*(Put|Update|Delete|Write)/.test(a)),
+    ).toEqual([]);
+  });
+});
+
+describe.each(STAGE_VARIANTS)(
+  'audit items cannot be changed or deleted by any role ($name)',
+  ({ stage, raw }) => {
+    const built = buildStack(stage, raw);
+    const byRole = statementsByRole(built.template);
+    const lifecycleRoles = new Set(
+      [built.stack.lifecycle.scheduled, built.stack.lifecycle.apiFunction].map((fn) =>
+        built.stack.getLogicalId(fn.role!.node.defaultChild as CfnElement),
+      ),
+    );
+
+    it('no role may UpdateItem, DeleteItem, BatchWriteItem or PartiQL-change an AUDIT# item; writers still may change REC# items', () => {
+      expect(byRole.size).toBeGreaterThanOrEqual(6);
+      let writers = 0;
+      for (const [role, statements] of byRole) {
+        for (const action of [
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PartiQLUpdate',
+          'dynamodb:PartiQLDelete',
+        ])
+          expect(allows(statements, action, RESOURCE.table, 'AUDIT#2'), `${role} ${action}`).toBe(false);
+        if (allows(statements, 'dynamodb:UpdateItem', RESOURCE.table, 'REC#r1')) writers++;
+      }
+      // The denial is targeted: the worker, the re-drive and both lifecycle functions still update records.
+      expect(writers).toBe(4);
+    });
+
+    it('only the lifecycle roles may put an AUDIT# item (and their code puts it only if it does not exist)', () => {
+      for (const [role, statements] of byRole) {
+        expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#0'), role).toBe(
+          lifecycleRoles.has(role),
+        );
+      }
+    });
+  },
+);
+
+describe('lifecycle alarms', () => {
+  const alarms = Object.values(prod.template.findResources('AWS::CloudWatch::Alarm')).map(
+    (a) => a.Properties as Props,
+  );
+
+  it('fire on a refused verification at once and on lifecycle failures that persist', () => {
+    expect(alarms.find((a) => a.MetricName === METRIC.vobizDeleteRefused)).toMatchObject({
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarms.find((a) => a.MetricName === METRIC.lifecycleFailed)).toMatchObject({
+      Threshold: 0,
+      EvaluationPeriods: LIFECYCLE_FAILURE_PERIODS,
+      DatapointsToAlarm: LIFECYCLE_FAILURE_PERIODS,
+    });
+  });
+
+  it('watch both lifecycle functions for errors and throttles', () => {
+    for (const fn of [prod.stack.lifecycle.scheduled, prod.stack.lifecycle.apiFunction]) {
+      const mine = alarms.filter(
+        (a) => a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions).includes(logicalId(prod, fn)),
+      );
+      expect(mine.map((a) => a.MetricName as string).sort()).toEqual(['Errors', 'Throttles']);
+    }
+  });
+});
