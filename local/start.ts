@@ -418,8 +418,18 @@ async function main(): Promise<void> {
       timeoutMs: TIMEOUTS_MS.lifecycle,
     },
   };
-  redriveTimer = scheduleRedrive(redrive.handler, options.redriveIntervalMs, () => stopping);
-  lifecycleTimer = scheduleLifecycle(lifecycle.handler, options.lifecycleIntervalMs, () => stopping);
+  redriveTimer = schedule(
+    'redrive',
+    redrive.handler,
+    { intervalMs: options.redriveIntervalMs, timeoutMs: 5 * 60_000, describe: describeRedrive },
+    () => stopping,
+  );
+  lifecycleTimer = schedule(
+    'lifecycle',
+    lifecycle.handler,
+    { intervalMs: options.lifecycleIntervalMs, timeoutMs: 4 * 60_000, describe: describeLifecycle },
+    () => stopping,
+  );
   ready = true;
 
   printBanner({
@@ -502,12 +512,14 @@ function startArchiveTrigger(
   });
 }
 
-type RedriveHandler = (event: Record<string, never>, context: Context) => Promise<RecoveryRunSummary>;
-
-/** Runs the re-drive as its schedule does in AWS; one run at a time, quiet unless it did something. */
-function scheduleRedrive(
-  handler: RedriveHandler,
-  intervalMs: number,
+/**
+ * Runs a scheduled function as its EventBridge schedule does in AWS (the re-drive every minute, the
+ * lifecycle every 5 minutes there): one run at a time, quiet unless the run did something.
+ */
+function schedule<Summary>(
+  name: string,
+  handler: (event: Record<string, never>, context: Context) => Promise<Summary>,
+  options: { intervalMs: number; timeoutMs: number; describe: (summary: Summary) => string | undefined },
   stopped: () => boolean,
 ): NodeJS.Timeout {
   let running = false;
@@ -515,43 +527,16 @@ function scheduleRedrive(
     if (running || stopped()) return;
     running = true;
     const started = performance.now();
-    handler({}, localContext('redrive', 5 * 60_000))
+    handler({}, localContext(name, options.timeoutMs))
       .then((result) => {
-        const line = describeRedrive(result);
-        if (line) console.log(`redrive ${line} ${Math.round(performance.now() - started)}ms`);
+        const line = options.describe(result);
+        if (line) console.log(`${name} ${line} ${Math.round(performance.now() - started)}ms`);
       })
       .catch((error: unknown) =>
-        console.error(paint(31, 'redrive failed:'), error instanceof Error ? error.message : error),
+        console.error(paint(31, `${name} failed:`), error instanceof Error ? error.message : error),
       )
       .finally(() => (running = false));
-  }, intervalMs);
-  timer.unref();
-  return timer;
-}
-
-type LifecycleHandler = (event: Record<string, never>, context: Context) => Promise<LifecycleRunSummary>;
-
-/** Runs the lifecycle as its schedule does in AWS (every 5 minutes there); quiet unless it did something. */
-function scheduleLifecycle(
-  handler: LifecycleHandler,
-  intervalMs: number,
-  stopped: () => boolean,
-): NodeJS.Timeout {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running || stopped()) return;
-    running = true;
-    const started = performance.now();
-    handler({}, localContext('lifecycle', 4 * 60_000))
-      .then((result) => {
-        const line = describeLifecycle(result);
-        if (line) console.log(`lifecycle ${line} ${Math.round(performance.now() - started)}ms`);
-      })
-      .catch((error: unknown) =>
-        console.error(paint(31, 'lifecycle failed:'), error instanceof Error ? error.message : error),
-      )
-      .finally(() => (running = false));
-  }, intervalMs);
+  }, options.intervalMs);
   timer.unref();
   return timer;
 }

@@ -1,19 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
-import { loadVobizCredentials } from '../../functions/shared/adapters/credentials.js';
-import { ConfigError } from '../../functions/shared/config.js';
-import { systemClock, type Clock } from '../../functions/shared/ingest/ports.js';
+import { systemClock } from '../../functions/shared/ingest/ports.js';
 import type { SweepSummary } from '../../functions/shared/recovery/backfill-sweep.js';
 import { buildBackfillSweep, readRecoverySettings } from '../../functions/redrive/dependencies.js';
-import { BACKFILL_USAGE, createProgress, parseBackfillArgs, UsageError, type Output } from './cli.js';
+import { BACKFILL_USAGE, createProgress, parseBackfillArgs } from './cli.js';
+import { commandCredentials, HELP, setUp, type CommandIo } from './command.js';
 
-export interface CommandIo {
-  stdout: Output;
-  stderr: Output;
-  signal?: AbortSignal;
-  clock?: Clock;
-}
+export type { CommandIo } from './command.js';
 
 const STOP_REASONS: Record<NonNullable<SweepSummary['stoppedBy']>, string> = {
   window: 'reached --since',
@@ -36,31 +29,20 @@ export async function runBackfillCommand(
 ): Promise<number> {
   const clock = io.clock ?? systemClock;
   const startedMs = clock.nowMs();
-  let args;
-  let settings;
-  try {
-    args = parseBackfillArgs(argv, startedMs);
-    if (args.help) {
-      io.stdout.write(`${BACKFILL_USAGE}\n`);
-      return 0;
-    }
-    settings = readRecoverySettings({ ...env, ...(args.table ? { TABLE_NAME: args.table } : {}) });
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.stderr.write(`backfill: ${error.message}\n\n${BACKFILL_USAGE}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const setup = setUp('backfill', BACKFILL_USAGE, io, () => {
+    const args = parseBackfillArgs(argv, startedMs);
+    if (args.help) return HELP;
+    return {
+      args,
+      settings: readRecoverySettings({ ...env, ...(args.table ? { TABLE_NAME: args.table } : {}) }),
+    };
+  });
+  if (!setup.ok) return setup.exitCode;
+  const { args, settings } = setup.value;
 
   const region = args.region ?? env.AWS_REGION;
-  let credentials;
-  try {
-    credentials = await loadVobizCredentials(env, () => new SecretsManagerClient({ region }));
-  } catch (error) {
-    io.stderr.write(`backfill: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const credentials = await commandCredentials('backfill', env, region, io);
+  if (!credentials) return 2;
   const dynamo = new DynamoDBClient({ region });
   const sweep = buildBackfillSweep(settings, credentials, credentials.authId, {
     documents: createDocumentClient(dynamo),

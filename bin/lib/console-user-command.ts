@@ -12,7 +12,7 @@ import {
   UserNotFoundException,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CommandIo } from './backfill-command.js';
+import type { CommandIo } from './command.js';
 import { UsageError } from './cli.js';
 
 /** The console's groups (infra/console.ts): what each may do is the README's "Console" section. */

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
-import { loadVobizCredentials } from '../../functions/shared/adapters/credentials.js';
-import { ConfigError, type VobizCredentials } from '../../functions/shared/config.js';
-import { normalizePhoneNumber, RECORDING_ID_PATTERN } from '../../functions/shared/domain/recording.js';
+import { type VobizCredentials } from '../../functions/shared/config.js';
+import { normalizePhoneNumber } from '../../functions/shared/domain/recording.js';
 import { systemClock } from '../../functions/shared/ingest/ports.js';
 import type { BulkDeleteFilters } from '../../functions/shared/lifecycle/ports.js';
 import { buildLifecycle, readLifecycleSettings } from '../../functions/shared/wiring/lifecycle.js';
 import { resolveActor } from './actor.js';
-import type { CommandIo } from './backfill-command.js';
-import { ERASE_USAGE, parseEraseArgs, UsageError } from './cli.js';
+import type { CommandIo } from './command.js';
+import { ERASE_USAGE, parseEraseArgs } from './cli.js';
+import { checkRecordingIds, commandCredentials, HELP, setUp, storageEnv } from './command.js';
 
 /** Credentials that can never be used: erasing without --also-vobiz needs no Vobiz account. */
 const NO_VOBIZ: VobizCredentials = { authId: 'not-configured', authToken: 'not-configured' };
@@ -26,37 +25,20 @@ export async function runEraseCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
 ): Promise<number> {
-  let args;
-  let settings;
-  try {
-    args = parseEraseArgs(argv);
-    if (args.help) {
-      io.stdout.write(`${ERASE_USAGE}\n`);
-      return 0;
-    }
-    const invalid = args.recordingIds.find((id) => !RECORDING_ID_PATTERN.test(id));
-    if (invalid !== undefined) throw new UsageError(`"${invalid.slice(0, 140)}" is not a recording id`);
-    settings = readLifecycleSettings({
-      ...env,
-      ...(args.table ? { TABLE_NAME: args.table } : {}),
-      ...(args.bucket ? { BUCKET_NAME: args.bucket } : {}),
-    });
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.stderr.write(`erase: ${error.message}\n\n${ERASE_USAGE}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const setup = setUp('erase', ERASE_USAGE, io, () => {
+    const args = parseEraseArgs(argv);
+    if (args.help) return HELP;
+    checkRecordingIds(args.recordingIds);
+    return { args, settings: readLifecycleSettings(storageEnv(env, args)) };
+  });
+  if (!setup.ok) return setup.exitCode;
+  const { args, settings } = setup.value;
   const region = args.region ?? env.AWS_REGION;
   let credentials = NO_VOBIZ;
   if (args.alsoVobiz) {
-    try {
-      credentials = await loadVobizCredentials(env, () => new SecretsManagerClient({ region }));
-    } catch (error) {
-      io.stderr.write(`erase: --also-vobiz: ${(error as Error).message}\n`);
-      return 2;
-    }
+    const loaded = await commandCredentials('erase: --also-vobiz', env, region, io);
+    if (!loaded) return 2;
+    credentials = loaded;
   }
   const dynamo = new DynamoDBClient({ region });
   const s3 = new S3Client({ region, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });

@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
 import { DynamoLifecycleRepository } from '../../functions/shared/adapters/dynamo-lifecycle.js';
-import { ConfigError, required } from '../../functions/shared/config.js';
-import type { CommandIo } from './backfill-command.js';
-import { createProgress, LIFECYCLE_INDEX_USAGE, parseLifecycleIndexArgs, UsageError } from './cli.js';
+import { required } from '../../functions/shared/config.js';
+import type { CommandIo } from './command.js';
+import { createProgress, LIFECYCLE_INDEX_USAGE, parseLifecycleIndexArgs } from './cli.js';
+import { HELP, setUp } from './command.js';
 
 /**
  * `npm run lifecycle-index`: once after upgrading a stack that archived recordings before the lifecycle
@@ -15,22 +16,13 @@ export async function runLifecycleIndexCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
 ): Promise<number> {
-  let args;
-  let tableName;
-  try {
-    args = parseLifecycleIndexArgs(argv);
-    if (args.help) {
-      io.stdout.write(`${LIFECYCLE_INDEX_USAGE}\n`);
-      return 0;
-    }
-    tableName = args.table ?? required(env, 'TABLE_NAME');
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.stderr.write(`lifecycle-index: ${error.message}\n\n${LIFECYCLE_INDEX_USAGE}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const setup = setUp('lifecycle-index', LIFECYCLE_INDEX_USAGE, io, () => {
+    const args = parseLifecycleIndexArgs(argv);
+    if (args.help) return HELP;
+    return { args, tableName: args.table ?? required(env, 'TABLE_NAME') };
+  });
+  if (!setup.ok) return setup.exitCode;
+  const { args, tableName } = setup.value;
   const dynamo = new DynamoDBClient({ region: args.region ?? env.AWS_REGION });
   const repository = new DynamoLifecycleRepository(createDocumentClient(dynamo), tableName);
   const progress = createProgress(io.stderr);

@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
 import { DynamoRecoveryRepository } from '../../functions/shared/adapters/dynamo-recovery.js';
-import { ConfigError, required } from '../../functions/shared/config.js';
-import { RECORDING_ID_PATTERN } from '../../functions/shared/domain/recording.js';
+import { required } from '../../functions/shared/config.js';
 import { systemClock } from '../../functions/shared/ingest/ports.js';
 import { makeRetryFailed } from '../../functions/shared/recovery/retry-failed.js';
-import type { CommandIo } from './backfill-command.js';
-import { parseRetryArgs, RETRY_USAGE, UsageError } from './cli.js';
+import type { CommandIo } from './command.js';
+import { parseRetryArgs, RETRY_USAGE } from './cli.js';
+import { checkRecordingIds, HELP, setUp } from './command.js';
 
 const RESULT_TEXT = {
   reset: 'queued again (pending, due now)',
@@ -23,24 +23,14 @@ export async function runRetryCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
 ): Promise<number> {
-  let args;
-  let tableName;
-  try {
-    args = parseRetryArgs(argv);
-    if (args.help) {
-      io.stdout.write(`${RETRY_USAGE}\n`);
-      return 0;
-    }
-    const invalid = args.recordingIds.find((id) => !RECORDING_ID_PATTERN.test(id));
-    if (invalid !== undefined) throw new UsageError(`"${invalid.slice(0, 140)}" is not a recording id`);
-    tableName = args.table ?? required(env, 'TABLE_NAME');
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.stderr.write(`retry: ${error.message}\n\n${RETRY_USAGE}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const setup = setUp('retry', RETRY_USAGE, io, () => {
+    const args = parseRetryArgs(argv);
+    if (args.help) return HELP;
+    checkRecordingIds(args.recordingIds);
+    return { args, tableName: args.table ?? required(env, 'TABLE_NAME') };
+  });
+  if (!setup.ok) return setup.exitCode;
+  const { args, tableName } = setup.value;
 
   const dynamo = new DynamoDBClient({ region: args.region ?? env.AWS_REGION });
   const retry = makeRetryFailed({

@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
-import { loadVobizCredentials } from '../../functions/shared/adapters/credentials.js';
-import { ConfigError } from '../../functions/shared/config.js';
 import { TransientError } from '../../functions/shared/domain/errors.js';
 import { monthlyStorageCost } from '../../functions/shared/domain/vobiz-cost.js';
 import { systemClock } from '../../functions/shared/ingest/ports.js';
@@ -12,8 +9,9 @@ import { stopsTheRun, type VobizDeleteOutcome } from '../../functions/shared/lif
 import { pool } from '../../functions/shared/lifecycle/lifecycle-run.js';
 import { buildLifecycle, readLifecycleSettings } from '../../functions/shared/wiring/lifecycle.js';
 import { resolveActor } from './actor.js';
-import type { CommandIo } from './backfill-command.js';
-import { createProgress, parseVobizCleanupArgs, UsageError, VOBIZ_CLEANUP_USAGE } from './cli.js';
+import type { CommandIo } from './command.js';
+import { createProgress, parseVobizCleanupArgs, VOBIZ_CLEANUP_USAGE } from './cli.js';
+import { commandCredentials, HELP, setUp, storageEnv } from './command.js';
 
 export interface CleanupSummary {
   examined: number;
@@ -45,34 +43,16 @@ export async function runVobizCleanupCommand(
   env: Record<string, string | undefined>,
   io: CommandIo & { pauseMs?: (attempt: number) => number },
 ): Promise<number> {
-  let args;
-  let settings;
-  try {
-    args = parseVobizCleanupArgs(argv);
-    if (args.help) {
-      io.stdout.write(`${VOBIZ_CLEANUP_USAGE}\n`);
-      return 0;
-    }
-    settings = readLifecycleSettings({
-      ...env,
-      ...(args.table ? { TABLE_NAME: args.table } : {}),
-      ...(args.bucket ? { BUCKET_NAME: args.bucket } : {}),
-    });
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.stderr.write(`vobiz-cleanup: ${error.message}\n\n${VOBIZ_CLEANUP_USAGE}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const setup = setUp('vobiz-cleanup', VOBIZ_CLEANUP_USAGE, io, () => {
+    const args = parseVobizCleanupArgs(argv);
+    if (args.help) return HELP;
+    return { args, settings: readLifecycleSettings(storageEnv(env, args)) };
+  });
+  if (!setup.ok) return setup.exitCode;
+  const { args, settings } = setup.value;
   const region = args.region ?? env.AWS_REGION;
-  let credentials;
-  try {
-    credentials = await loadVobizCredentials(env, () => new SecretsManagerClient({ region }));
-  } catch (error) {
-    io.stderr.write(`vobiz-cleanup: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const credentials = await commandCredentials('vobiz-cleanup', env, region, io);
+  if (!credentials) return 2;
   const clock = io.clock ?? systemClock;
   const dynamo = new DynamoDBClient({ region });
   const s3 = new S3Client({ region, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });

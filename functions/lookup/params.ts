@@ -41,6 +41,25 @@ const phoneNumber = z.pipe(
 
 const limitMessage = `must be an integer between 1 and ${MAX_LIMIT}`;
 
+/** `limit` and `cursor`, shared by every paginated route. */
+const pageFields = {
+  limit: z.optional(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d{1,3}$/, limitMessage)), z.transform(Number)),
+      z.number().check(z.refine((n) => n >= 1 && n <= MAX_LIMIT, limitMessage)),
+    ),
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
+};
+
+function checkTimeOrder(
+  params: { since?: number; until?: number },
+  ctx: { addIssue(issue: { code: 'custom'; input: unknown; path: string[]; message: string }): void },
+): void {
+  if (params.since !== undefined && params.until !== undefined && params.since > params.until)
+    ctx.addIssue({ code: 'custom', input: params, path: ['since'], message: 'must not be after until' });
+}
+
 const ListParamsSchema = z
   .strictObject({
     call_uuid: z.optional(
@@ -62,13 +81,7 @@ const ListParamsSchema = z
         message: `must be one of ${RECORDING_STATUSES.join(', ')}`,
       }),
     ),
-    limit: z.optional(
-      z.pipe(
-        z.pipe(z.string().check(z.regex(/^\d{1,3}$/, limitMessage)), z.transform(Number)),
-        z.number().check(z.refine((n) => n >= 1 && n <= MAX_LIMIT, limitMessage)),
-      ),
-    ),
-    cursor: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
+    ...pageFields,
   })
   .check(
     z.superRefine((params, ctx) => {
@@ -82,9 +95,7 @@ const ListParamsSchema = z
           message: `use at most one of call_uuid, from_number, to_number (got ${filters.join(' and ')})`,
         });
       }
-      if (params.since !== undefined && params.until !== undefined && params.since > params.until) {
-        ctx.addIssue({ code: 'custom', input: params, path: ['since'], message: 'must not be after until' });
-      }
+      checkTimeOrder(params, ctx);
     }),
   );
 
@@ -126,19 +137,11 @@ const AuditParamsSchema = z
         message: `must be one of ${AUDIT_ACTIONS.join(', ')}`,
       }),
     ),
-    limit: z.optional(
-      z.pipe(
-        z.pipe(z.string().check(z.regex(/^\d{1,3}$/, limitMessage)), z.transform(Number)),
-        z.number().check(z.refine((n) => n >= 1 && n <= MAX_LIMIT, limitMessage)),
-      ),
-    ),
-    cursor: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
+    ...pageFields,
   })
   .check(
     z.superRefine((params, ctx) => {
-      if (params.since !== undefined && params.until !== undefined && params.since > params.until) {
-        ctx.addIssue({ code: 'custom', input: params, path: ['since'], message: 'must not be after until' });
-      }
+      checkTimeOrder(params, ctx);
     }),
   );
 

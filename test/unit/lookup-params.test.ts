@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListParams } from '../../functions/lookup/params.js';
+import { parseAuditParams, parseListParams } from '../../functions/lookup/params.js';
 import { ValidationError } from '../../functions/shared/domain/errors.js';
 
 describe('parseListParams', () => {
@@ -100,5 +100,32 @@ describe('parseListParams', () => {
     expect(() => parseListParams({ limit: '0', status: 'x', bogus: '1' })).toThrow(
       /^unknown query parameter bogus .*; (?=.*status must be one of)(?=.*limit must be an integer)/,
     );
+  });
+});
+
+describe('parseAuditParams', () => {
+  it('reads the window, the action and the page, and binds cursors to all but the page size', () => {
+    const raw = { since: '2026-01-01', until: '2026-02-01', action: 'erase', limit: '7' };
+    const params = parseAuditParams(raw);
+    expect(params).toMatchObject({
+      query: { action: 'erase', sinceMs: Date.parse('2026-01-01T00:00:00Z') },
+      limit: 7,
+    });
+    expect(parseAuditParams({ ...raw, limit: '8' }).binding).toBe(params.binding);
+    expect(parseAuditParams({ ...raw, action: 'legal_hold' }).binding).not.toBe(params.binding);
+    expect(parseAuditParams({}).limit).toBe(25);
+  });
+
+  it.each([
+    [{ since: '2026-02-01', until: '2026-01-01' }, /since must not be after until/],
+    [{ limit: '0' }, /limit must be an integer between 1 and 100/],
+    [{ limit: '101' }, /limit must be an integer between 1 and 100/],
+    [{ cursor: '' }, /cursor must not be empty/],
+    [{ action: 'rewrite' }, /action must be one of/],
+    [{ since: '2025' }, /since/],
+    [{ status: 'stored' }, /unknown query parameter status \(allowed: since, until, action, limit, cursor\)/],
+  ])('refuses %j with a message naming the parameter', (raw, message) => {
+    expect(() => parseAuditParams(raw as Record<string, string>)).toThrow(ValidationError);
+    expect(() => parseAuditParams(raw as Record<string, string>)).toThrow(message);
   });
 });
