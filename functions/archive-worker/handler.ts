@@ -5,6 +5,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { isValidRecordingId } from '../shared/domain/recording.js';
 import { unparsedFieldNames } from '../shared/domain/vobiz-schema.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
+import { remainingTime } from '../shared/framework/remaining-time.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import type { ArchiveOutcome } from '../shared/ingest/archive-recording.js';
 import { loadArchiveWorkerDependencies, type ArchiveWorkerDependencies } from './dependencies.js';
@@ -30,13 +31,7 @@ export function createArchiveWorkerHandler(load: () => Promise<ArchiveWorkerDepe
 
   async function archiveBatch(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
     const deps = await getDependencies();
-    const fallbackDeadline = Date.now() + DEFAULT_RUN_MS;
-    const remainingMs = () =>
-      Math.floor(
-        typeof context?.getRemainingTimeInMillis === 'function'
-          ? context.getRemainingTimeInMillis()
-          : fallbackDeadline - Date.now(),
-      );
+    const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
     const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records ?? []) {
       // Once one record is handed back, the trigger retries from there anyway: hand back the rest too.

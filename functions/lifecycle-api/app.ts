@@ -14,6 +14,7 @@ import {
   type HttpResult,
 } from '../shared/framework/http.js';
 import { METRIC, MetricUnit } from '../shared/framework/observability.js';
+import { onceUntilFailure } from '../shared/framework/once.js';
 import type { EraseRecording } from '../shared/lifecycle/erase-recording.js';
 import type { LegalHold } from '../shared/lifecycle/legal-hold.js';
 import { resolveLifecycleRoute } from './routes.js';
@@ -38,14 +39,7 @@ const MAX_REASON = 200;
  * `DELETE /recordings/{id}` (erasure). The read-only lookup function serves everything else.
  */
 export function createLifecycleApiHandler({ logger, metrics, load }: LifecycleApiOptions) {
-  let dependencies: ReturnType<LifecycleApiOptions['load']> | undefined;
-  const getDependencies = () => {
-    dependencies ??= load().catch((error: unknown) => {
-      dependencies = undefined;
-      throw error;
-    });
-    return dependencies;
-  };
+  const getDependencies = onceUntilFailure(load);
 
   async function handle(event: HttpEvent): Promise<HttpResult> {
     const route = resolveLifecycleRoute(event);

@@ -3,6 +3,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import { onceUntilFailure } from '../shared/framework/once.js';
+import { remainingTime } from '../shared/framework/remaining-time.js';
 import type { LifecycleItem, LifecycleRunSummary } from '../shared/lifecycle/lifecycle-run.js';
 import type { Lifecycle } from '../shared/wiring/lifecycle.js';
 import { loadLifecycleDependencies } from './dependencies.js';
@@ -18,22 +20,11 @@ const DEFAULT_RUN_MS = 4 * 60_000;
  * one line per recording acted on, and the metrics the stack alarms on.
  */
 export function createLifecycleHandler(load: () => Promise<Lifecycle>) {
-  let dependencies: Promise<Lifecycle> | undefined;
-  const getDependencies = () => {
-    dependencies ??= load().catch((error: unknown) => {
-      dependencies = undefined;
-      throw error;
-    });
-    return dependencies;
-  };
+  const getDependencies = onceUntilFailure(load);
 
   async function runLifecycle(_event: unknown, context: Context): Promise<LifecycleRunSummary> {
     const deps = await getDependencies();
-    const fallbackDeadline = Date.now() + DEFAULT_RUN_MS;
-    const remainingMs = () =>
-      typeof context?.getRemainingTimeInMillis === 'function'
-        ? context.getRemainingTimeInMillis()
-        : fallbackDeadline - Date.now();
+    const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
     const summary = await deps.run({ remainingMs, onItem: logItem });
     const { vobiz, expiry } = summary;
     metrics.addMetric(

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { onceUntilFailure } from '../shared/framework/once.js';
+import { remainingTime } from '../shared/framework/remaining-time.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
 import type { SweepSummary } from '../shared/recovery/backfill-sweep.js';
 import type { RedriveItemResult, RedriveSummary } from '../shared/recovery/redrive.js';
@@ -28,11 +29,7 @@ export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
 
   async function recover(_event: unknown, context: Context): Promise<RecoveryRunSummary> {
     const deps = await getDependencies();
-    const fallbackDeadline = Date.now() + DEFAULT_RUN_MS;
-    const remainingMs = () =>
-      typeof context?.getRemainingTimeInMillis === 'function'
-        ? context.getRemainingTimeInMillis()
-        : fallbackDeadline - Date.now();
+    const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
 
     const sweep = deps.settings.backfillLookbackMinutes > 0 ? await runSweep(deps, remainingMs()) : undefined;
     const redrive = await deps.redrive({ remainingMs, onItem: logItem });
