@@ -81,15 +81,21 @@ export function parseOriginPatterns(value: string): OriginPattern[] {
   });
 }
 
-/** Whether a URL (from the Retrieve Recording response) may be downloaded. Never matches userinfo URLs. */
-export function isAllowedOrigin(rawUrl: string, patterns: readonly OriginPattern[]): boolean {
+/** The URL, or undefined when it does not parse or carries a user name or password. */
+function parseUrlWithoutUserinfo(rawUrl: string): URL | undefined {
   let url: URL;
   try {
     url = new URL(rawUrl);
   } catch {
-    return false;
+    return undefined;
   }
-  if (url.username || url.password) return false;
+  return url.username || url.password ? undefined : url;
+}
+
+/** Whether a URL (from the Retrieve Recording response) may be downloaded. Never matches userinfo URLs. */
+export function isAllowedOrigin(rawUrl: string, patterns: readonly OriginPattern[]): boolean {
+  const url = parseUrlWithoutUserinfo(rawUrl);
+  if (!url) return false;
   const host = url.hostname.toLowerCase();
   return patterns.some(
     (p) =>
@@ -105,13 +111,8 @@ export function isAllowedOrigin(rawUrl: string, patterns: readonly OriginPattern
  * URL (the local simulator serves the API and the audio). Never a URL with userinfo.
  */
 export function isVobizOrigin(rawUrl: string, apiBaseUrl: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(rawUrl);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password) return false;
+  const url = parseUrlWithoutUserinfo(rawUrl);
+  if (!url) return false;
   if (url.origin === new URL(apiBaseUrl).origin) return true;
   return url.protocol === 'https:' && url.port === '' && /^([a-z0-9-]+\.)?vobiz\.ai$/.test(url.hostname);
 }
