@@ -25,6 +25,7 @@ import {
 } from '../domain/recording.js';
 import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from '../domain/table.js';
 import type { AuditLog, ErasureIntent, LifecycleRecords } from '../lifecycle/ports.js';
+import { statusIndexPages } from './dynamo-status-pages.js';
 
 type Item = Record<string, unknown>;
 
@@ -421,33 +422,15 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
    * indexed them. Its cost grows with the history it covers; it is a one-off, not a scheduled sweep.
    */
   async *storedUntil(cutoffMs: number, pageSize = 100): AsyncIterable<RecordingRecord[]> {
-    for (let shard = 0; shard < TIME_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const result = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEXES.byStatus.name,
-            KeyConditionExpression: '#pk = :pk AND #sk <= :high',
-            FilterExpression: 'attribute_not_exists(vobiz_deleted_at)',
-            ExpressionAttributeNames: {
-              '#pk': INDEXES.byStatus.partitionKey,
-              '#sk': INDEXES.byStatus.sortKey,
-            },
-            ExpressionAttributeValues: {
-              ':pk': keys.statusPartition('stored', shard),
-              ':high': timeSortKey(cutoffMs, '~'),
-            },
-            ScanIndexForward: true,
-            Limit: pageSize,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        this.itemsRead += result.ScannedCount ?? 0;
-        const items = (result.Items ?? []).map(fromItem);
-        if (items.length > 0) yield items;
-        startKey = result.LastEvaluatedKey;
-      } while (startKey);
+    for await (const page of statusIndexPages(this.documents, this.tableName, 'stored', {
+      sortKeyCondition: '#sk <= :high',
+      FilterExpression: 'attribute_not_exists(vobiz_deleted_at)',
+      ExpressionAttributeValues: { ':high': timeSortKey(cutoffMs, '~') },
+      ScanIndexForward: true,
+      Limit: pageSize,
+    })) {
+      this.itemsRead += page.scanned;
+      if (page.items.length > 0) yield page.items.map(fromItem);
     }
   }
 
@@ -461,55 +444,44 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
     examined: number;
     indexed: number;
   }> {
-    for (let shard = 0; shard < TIME_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const result = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEXES.byStatus.name,
-            KeyConditionExpression: '#pk = :pk',
-            FilterExpression: `attribute_not_exists(#expPk) AND ${NOT_HELD}`,
-            ExpressionAttributeNames: { '#pk': INDEXES.byStatus.partitionKey, ...pick('#expPk') },
-            ExpressionAttributeValues: { ':pk': keys.statusPartition('stored', shard), ':true': true },
-            Limit: options.pageSize ?? 200,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        this.itemsRead += result.ScannedCount ?? 0;
-        let indexed = 0;
-        for (const item of result.Items ?? []) {
-          const record = fromItem(item);
-          const derived = indexAttributes(record);
-          const names = [
-            INDEXES.due.partitionKey,
-            INDEXES.due.sortKey,
-            INDEXES.expiry.partitionKey,
-            INDEXES.expiry.sortKey,
-          ].filter((name) => derived[name] !== undefined);
-          if (names.length === 0) continue;
-          if (!options.dryRun) {
-            const done = await this.update({
-              Key: keys.recording(record.recording_id),
-              UpdateExpression: `SET ${names.map((_, i) => `#k${i} = :k${i}`).join(', ')}`,
-              ConditionExpression: `#status = :stored AND attribute_not_exists(#expPk) AND ${NOT_HELD}`,
-              ExpressionAttributeNames: {
-                ...Object.fromEntries(names.map((name, i) => [`#k${i}`, name])),
-                ...pick('#status', '#expPk'),
-              },
-              ExpressionAttributeValues: {
-                ...Object.fromEntries(names.map((name, i) => [`:k${i}`, derived[name]])),
-                ':stored': 'stored',
-                ':true': true,
-              },
-            });
-            if (!done) continue;
-          }
-          indexed++;
+    for await (const page of statusIndexPages(this.documents, this.tableName, 'stored', {
+      FilterExpression: `attribute_not_exists(#expPk) AND ${NOT_HELD}`,
+      ExpressionAttributeNames: pick('#expPk'),
+      ExpressionAttributeValues: { ':true': true },
+      Limit: options.pageSize ?? 200,
+    })) {
+      this.itemsRead += page.scanned;
+      let indexed = 0;
+      for (const item of page.items) {
+        const record = fromItem(item);
+        const derived = indexAttributes(record);
+        const names = [
+          INDEXES.due.partitionKey,
+          INDEXES.due.sortKey,
+          INDEXES.expiry.partitionKey,
+          INDEXES.expiry.sortKey,
+        ].filter((name) => derived[name] !== undefined);
+        if (names.length === 0) continue;
+        if (!options.dryRun) {
+          const done = await this.update({
+            Key: keys.recording(record.recording_id),
+            UpdateExpression: `SET ${names.map((_, i) => `#k${i} = :k${i}`).join(', ')}`,
+            ConditionExpression: `#status = :stored AND attribute_not_exists(#expPk) AND ${NOT_HELD}`,
+            ExpressionAttributeNames: {
+              ...Object.fromEntries(names.map((name, i) => [`#k${i}`, name])),
+              ...pick('#status', '#expPk'),
+            },
+            ExpressionAttributeValues: {
+              ...Object.fromEntries(names.map((name, i) => [`:k${i}`, derived[name]])),
+              ':stored': 'stored',
+              ':true': true,
+            },
+          });
+          if (!done) continue;
         }
-        yield { examined: result.ScannedCount ?? 0, indexed };
-        startKey = result.LastEvaluatedKey;
-      } while (startKey);
+        indexed++;
+      }
+      yield { examined: page.scanned, indexed };
     }
   }
 

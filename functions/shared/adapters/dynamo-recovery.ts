@@ -15,6 +15,7 @@ import type {
   KnownRecordings,
   ResetResult,
 } from '../recovery/ports.js';
+import { statusIndexPages } from './dynamo-status-pages.js';
 
 /** BatchGetItem takes at most 100 keys per call. */
 const BATCH_GET_MAX = 100;
@@ -131,24 +132,10 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
   }
 
   async *listFailed(): AsyncIterable<string[]> {
-    for (let shard = 0; shard < TIME_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const result = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEXES.byStatus.name,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': INDEXES.byStatus.partitionKey },
-            ExpressionAttributeValues: { ':pk': keys.statusPartition('failed', shard) },
-            ProjectionExpression: 'recording_id',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        const ids = (result.Items ?? []).map((item) => String(item.recording_id));
-        if (ids.length > 0) yield ids;
-        startKey = result.LastEvaluatedKey;
-      } while (startKey);
+    for await (const page of statusIndexPages(this.documents, this.tableName, 'failed', {
+      ProjectionExpression: 'recording_id',
+    })) {
+      if (page.items.length > 0) yield page.items.map((item) => String(item.recording_id));
     }
   }
 }
