@@ -50,7 +50,8 @@ async function simulate(body: Record<string, unknown>): Promise<SimulatedRecordi
   });
   expect(response.status).toBe(201);
   const { recordings } = (await response.json()) as { recordings: SimulatedRecording[] };
-  // Vobiz's signed callbacks, a few at a time; each answers once the audio is stored.
+  // Vobiz's signed callbacks, a few at a time. The webhook answers once the notification is recorded;
+  // the archive worker stores the audio (and the numbers a search finds) afterwards.
   for (let i = 0; i < recordings.length; i += 6) {
     await Promise.all(
       recordings.slice(i, i + 6).map(async ({ callback }) => {
@@ -63,7 +64,23 @@ async function simulate(body: Record<string, unknown>): Promise<SimulatedRecordi
       }),
     );
   }
+  await untilStored(recordings.map((r) => r.recording_id));
   return recordings;
+}
+
+/** Waits (polling the lookup API, up to 3 minutes) until every recording is archived by the worker. */
+async function untilStored(ids: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  let waiting = [...ids];
+  while (waiting.length > 0) {
+    const statuses = await Promise.all(
+      waiting.map(async (id) => (await api<{ status?: string }>(`/recordings/${id}`)).status),
+    );
+    waiting = waiting.filter((_, i) => statuses[i] !== 'stored');
+    if (waiting.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`not stored after 3 minutes: ${waiting.join(', ')}`);
+    await sleep(250);
+  }
 }
 
 async function api<T>(path: string): Promise<T> {
