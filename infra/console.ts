@@ -52,7 +52,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { buildConsole, writeConsole, type ConsoleFile } from '../console/build.js';
+import { buildConsole, withConfig, writeConsole, type ConsoleFile } from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
 import type { ConsoleSettings, StageSettings } from './settings.js';
 
@@ -206,7 +206,7 @@ export class Console extends Construct {
       httpVersion: HttpVersion.HTTP2_AND_3,
       // Europe, North America and Asia (India included); the cheapest classes leave India out.
       priceClass: PriceClass.PRICE_CLASS_200,
-      // index.html and config.json: never cached, so a deploy shows at once.
+      // index.html (with the configuration in it): never cached, so a deploy shows at once.
       defaultBehavior: {
         origin,
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -319,26 +319,29 @@ export class Console extends Construct {
     });
 
     // Built here with esbuild (synchronous, offline, ≈ 0.1 s): hashed assets as a CDK asset, index.html
-    // as data so that it can carry the exact CSP, which names the API (see headerCsp for why).
+    // as data so that it can carry the exact CSP, which names the API (see headerCsp for why), and the
+    // configuration.
     const files = buildConsole();
     const index = files.find((file) => file.path === 'index.html')!.body.toString('utf8');
     const meta = `<meta http-equiv="Content-Security-Policy" content="${this.exactCsp(api, audioBucket)}" />`;
+    // The configuration goes into index.html itself (no config.json round trip before the first search);
+    // its values are ids and URLs, resolved at deploy time like the CSP's.
+    const config = {
+      apiUrl: api.apiEndpoint,
+      region: stack.region,
+      stage: settings.stageName,
+      auth: {
+        region: stack.region,
+        userPoolId: this.userPool.userPoolId,
+        userPoolClientId: this.client.userPoolClientId,
+        identityPoolId: this.identityPool.ref,
+        domain: this.domain.baseUrl(),
+      },
+    };
     const deployment = new BucketDeployment(this, 'Deploy', {
       sources: [
         Source.asset(stageAssets(files.filter((file) => file.immutable))),
-        Source.data('index.html', index.replace('<!--csp-->', meta)),
-        Source.jsonData('config.json', {
-          apiUrl: api.apiEndpoint,
-          region: stack.region,
-          stage: settings.stageName,
-          auth: {
-            region: stack.region,
-            userPoolId: this.userPool.userPoolId,
-            userPoolClientId: this.client.userPoolClientId,
-            identityPoolId: this.identityPool.ref,
-            domain: this.domain.baseUrl(),
-          },
-        }),
+        Source.data('index.html', withConfig(index.replace('<!--csp-->', meta), config)),
       ],
       destinationBucket: this.bucket,
       prune: true,

@@ -1,7 +1,7 @@
 import './styles.css';
 import { ApiError, createApi, describeError, type Api, type Recording } from './api.js';
 import { signIn, type Session } from './auth.js';
-import { parseConfig, type ConsoleConfig } from './config.js';
+import { configFromBlock, type ConsoleConfig } from './config.js';
 import { h, replace } from './dom.js';
 import { formatDuration } from './format.js';
 import {
@@ -393,13 +393,12 @@ class ConsoleApp {
 }
 
 async function start(): Promise<void> {
+  performance.mark('vra:script-start');
   const root = document.getElementById('app')!;
   let config: ConsoleConfig;
   try {
-    // Preloaded by index.html (same URL and mode, so the browser hands over that response).
-    const response = await fetch('./config.json');
-    if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
-    config = parseConfig(await response.json());
+    config = configFromBlock(document.getElementById('config')?.textContent);
+    performance.mark('vra:config-ready');
   } catch (error) {
     fail(root, 'The console is not configured.', (error as Error).message);
     return;
