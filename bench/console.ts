@@ -217,22 +217,15 @@ const PHASES = `(() => {
   const mark = (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime;
   const js = resource((p) => p.endsWith('.js'));
   const css = resource((p) => p.endsWith('.css'));
-  const config = resource((p) => p.endsWith('/config.json'));
   const api = resources.filter((e) => new URL(e.name).pathname.endsWith('/recordings'));
   const out = {
     'HTML request start': nav.requestStart,
-    'HTML response start': nav.responseStart,
     'HTML response end': nav.responseEnd,
-    'DOM interactive': nav.domInteractive,
-    'script fetched': js?.responseEnd,
-    'stylesheet fetched': css?.responseEnd,
-    'config.json requested': config?.startTime,
-    'config.json fetched': config?.responseEnd,
-    'script start': mark('vra:script-start'),
-    'config ready': mark('vra:config-ready'),
+    'script, stylesheet from cache': Math.max(js?.responseEnd ?? 0, css?.responseEnd ?? 0),
+    'inline prefetch runs': mark('vra:prefetch'),
+    'module starts': mark('vra:script-start'),
     'API request start': api.length ? Math.min(...api.map((e) => e.startTime)) : undefined,
     'API response end': api.length ? Math.max(...api.map((e) => e.responseEnd)) : undefined,
-    'DOMContentLoaded': nav.domContentLoadedEventStart,
     'rows rendered': mark('vra:results-rendered'),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => typeof v === 'number' && v > 0));

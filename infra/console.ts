@@ -52,7 +52,13 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { buildConsole, withConfig, writeConsole, type ConsoleFile } from '../console/build.js';
+import {
+  buildConsole,
+  inlineScriptHashes,
+  withConfig,
+  writeConsole,
+  type ConsoleFile,
+} from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
 import type { ConsoleSettings, StageSettings } from './settings.js';
 
@@ -119,11 +125,19 @@ export class Console extends Construct {
   readonly roles: Record<keyof typeof CONSOLE_GROUP_ROUTES, Role>;
   /** `https://<id>.cloudfront.net` */
   readonly url: string;
+  private readonly scriptHashes: string[];
 
   constructor(scope: Construct, id: string, props: ConsoleProps) {
     super(scope, id);
     const { settings, options, api, audioBucket } = props;
     const stack = Stack.of(this);
+
+    // Built here with esbuild (synchronous, offline, ≈ 0.1 s): hashed assets as a CDK asset, index.html
+    // as data so that it can carry the exact CSP, which names the API (see headerCsp for why), and the
+    // configuration. Both CSPs allow index.html's inline script by its hash.
+    const files = buildConsole();
+    const index = files.find((file) => file.path === 'index.html')!.body.toString('utf8');
+    this.scriptHashes = inlineScriptHashes(index);
 
     // Only the build lives here (redeployed from source), so it goes with the stack in every stage.
     this.bucket = new Bucket(this, 'Bucket', {
@@ -318,11 +332,6 @@ export class Console extends Construct {
       },
     });
 
-    // Built here with esbuild (synchronous, offline, ≈ 0.1 s): hashed assets as a CDK asset, index.html
-    // as data so that it can carry the exact CSP, which names the API (see headerCsp for why), and the
-    // configuration.
-    const files = buildConsole();
-    const index = files.find((file) => file.path === 'index.html')!.body.toString('utf8');
     const meta = `<meta http-equiv="Content-Security-Policy" content="${this.exactCsp(api, audioBucket)}" />`;
     // The configuration goes into index.html itself (no config.json round trip before the first search);
     // its values are ids and URLs, resolved at deploy time like the CSP's.
@@ -413,6 +422,7 @@ export class Console extends Construct {
     return contentSecurityPolicy({
       connect: [`https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`, ...this.cognitoOrigins()],
       media: [this.audioOrigin(audioBucket)],
+      scripts: this.scriptHashes,
     });
   }
 
@@ -421,6 +431,7 @@ export class Console extends Construct {
     return contentSecurityPolicy({
       connect: [api.apiEndpoint, ...this.cognitoOrigins()],
       media: [this.audioOrigin(audioBucket)],
+      scripts: this.scriptHashes,
       meta: true,
     });
   }

@@ -1,4 +1,4 @@
-import { buildConsole, withConfig, type ConsoleFile } from '../console/build.js';
+import { buildConsole, inlineScriptHashes, withConfig, type ConsoleFile } from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
 import type { GatewayResponse } from './gateway.js';
 
@@ -43,7 +43,11 @@ export function createConsoleFiles(options: ConsoleFilesOptions) {
     );
   }
   const headers = securityHeaders(
-    contentSecurityPolicy({ connect: options.connect ?? [], media: [options.mediaOrigin] }),
+    contentSecurityPolicy({
+      connect: options.connect ?? [],
+      media: [options.mediaOrigin],
+      scripts: inlineScriptHashes(files.get('index.html')?.body.toString('utf8') ?? ''),
+    }),
   );
 
   return {

@@ -398,7 +398,6 @@ async function start(): Promise<void> {
   let config: ConsoleConfig;
   try {
     config = configFromBlock(document.getElementById('config')?.textContent);
-    performance.mark('vra:config-ready');
   } catch (error) {
     fail(root, 'The console is not configured.', (error as Error).message);
     return;
@@ -414,8 +413,10 @@ async function start(): Promise<void> {
     }
   }
   const auth = config.auth;
+  const prefetched = window.vraPrefetched;
   const api = createApi({
     baseUrl: config.apiUrl || location.origin,
+    prefetched,
     sign:
       session && auth
         ? async (request) =>
@@ -429,6 +430,8 @@ async function start(): Promise<void> {
         : undefined,
   });
   await new ConsoleApp(root, api, config, session).route();
+  // Only the first page shown at start may use them: anything later asks the API afresh.
+  prefetched?.clear();
 }
 
 function fail(root: HTMLElement, title: string, detail: string): void {
