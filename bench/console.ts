@@ -3,8 +3,10 @@
  * gateway (which also serves the console, as `npm start` does), driven by headless Chromium. For each
  * query it times, over BENCH_RUNS runs (50):
  *
- *   first page   navigation start → the first page of results rendered (HTML, script, config.json,
- *                the API call, the rows in the DOM), read from the page's own performance marks;
+ *   first page   navigation start → the first page of results rendered (HTML with the configuration
+ *                and the boot script that starts the API call, the cached script and stylesheet, the
+ *                rows in the DOM), read from the page's own performance marks, and where that time
+ *                goes (navigation and resource timing, the console's marks);
  *   next page    the "Load more" click → the next page rendered;
  *
  * next to the bare API call(s) for the same query, made with fetch from the same page in the same run
