@@ -3,8 +3,10 @@
  * gateway (which also serves the console, as `npm start` does), driven by headless Chromium. For each
  * query it times, over BENCH_RUNS runs (50):
  *
- *   first page   navigation start → the first page of results rendered (HTML, script, config.json,
- *                the API call, the rows in the DOM), read from the page's own performance marks;
+ *   first page   navigation start → the first page of results rendered (HTML with the configuration
+ *                and the boot script that starts the API call, the cached script and stylesheet, the
+ *                rows in the DOM), read from the page's own performance marks, and where that time
+ *                goes (navigation and resource timing, the console's marks);
  *   next page    the "Load more" click → the next page rendered;
  *
  * next to the bare API call(s) for the same query, made with fetch from the same page in the same run
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
         next: [] as number[],
         apiFirst: [] as number[],
         apiNext: [] as number[],
+        phases: new Map<string, number[]>(),
       };
       for (let i = -WARMUP; i < RUNS; i++) {
         const run = await measure(page, origin, query, Math.abs(i));
@@ -111,6 +114,8 @@ async function main(): Promise<void> {
         samples.next.push(run.next);
         samples.apiFirst.push(run.apiFirst);
         samples.apiNext.push(run.apiNext);
+        for (const [phase, at] of Object.entries(run.phases))
+          samples.phases.set(phase, [...(samples.phases.get(phase) ?? []), at]);
       }
       const stats = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
       results.push({
@@ -119,6 +124,11 @@ async function main(): Promise<void> {
         apiFirst: stats(samples.apiFirst),
         next: stats(samples.next),
         apiNext: stats(samples.apiNext),
+        phases: [...samples.phases].map(([phase, values]) => ({
+          phase,
+          seen: values.length,
+          ...stats(values),
+        })),
       });
       console.log(`  ${query.name}: done`);
     }
@@ -143,6 +153,14 @@ async function main(): Promise<void> {
     console.log(
       '(ms; first = navigation start → first page in the DOM; next = "Load more" click → next page in the DOM;\n API = the same request(s) with fetch from the same page; × = rendered / API)',
     );
+    console.log('\nfirst page, where the time goes (ms from navigation start; p50 of each milestone):');
+    for (const r of results) {
+      console.log(`  ${r.name}`);
+      for (const p of r.phases)
+        console.log(
+          `    ${p.phase.padEnd(24)} ${ms(p.p50)} ${ms(p.p99)}${p.seen < RUNS ? `  (${p.seen}/${RUNS} runs)` : ''}`,
+        );
+    }
     const summary = {
       bench: 'console',
       records: RECORDS,
@@ -189,6 +207,32 @@ function createGatewayFor(client: DynamoDBClient) {
   });
 }
 
+/**
+ * Where the first page's time goes: each milestone in ms from navigation start, from the navigation and
+ * resource timing entries and the console's marks (absent when the browser did not report it, e.g. a
+ * script served from the memory cache has no resource entry).
+ */
+const PHASES = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const resources = performance.getEntriesByType('resource');
+  const resource = (test) => resources.find((e) => test(new URL(e.name).pathname));
+  const mark = (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime;
+  const js = resource((p) => p.endsWith('.js'));
+  const css = resource((p) => p.endsWith('.css'));
+  const api = resources.filter((e) => new URL(e.name).pathname.endsWith('/recordings'));
+  const out = {
+    'HTML request start': nav.requestStart,
+    'HTML response end': nav.responseEnd,
+    'script, stylesheet from cache': Math.max(js?.responseEnd ?? 0, css?.responseEnd ?? 0),
+    'inline prefetch runs': mark('vra:prefetch'),
+    'module starts': mark('vra:script-start'),
+    'API request start': api.length ? Math.min(...api.map((e) => e.startTime)) : undefined,
+    'API response end': api.length ? Math.max(...api.map((e) => e.responseEnd)) : undefined,
+    'rows rendered': mark('vra:results-rendered'),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => typeof v === 'number' && v > 0));
+})()`;
+
 /** One run: the console's two timings, then the bare API call(s) for the same pages. */
 async function measure(page: Page, origin: string, query: Query, i: number) {
   const search = query.consoleQuery(i);
@@ -203,6 +247,7 @@ async function measure(page: Page, origin: string, query: Query, i: number) {
       if (mark) { observer.disconnect(); resolve(mark.startTime); }
     }).observe({ type: 'mark', buffered: true });
   })`)) as number;
+  const phases = (await page.evaluate(PHASES)) as Record<string, number>;
   const next = (await page.evaluate(`new Promise((resolve, reject) => {
     const button = document.querySelector('button.more');
     if (!button) return reject(new Error('no "Load more" button'));
@@ -224,7 +269,7 @@ async function measure(page: Page, origin: string, query: Query, i: number) {
     await Promise.all(cursors.map(get));
     return { apiFirst, apiNext: performance.now() - t0 };
   })()`)) as { apiFirst: number; apiNext: number };
-  return { first, next, ...api };
+  return { first, next, phases, ...api };
 }
 
 main().catch((error: unknown) => {

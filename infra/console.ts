@@ -52,7 +52,13 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { buildConsole, writeConsole, type ConsoleFile } from '../console/build.js';
+import {
+  buildConsole,
+  inlineScriptHashes,
+  withConfig,
+  writeConsole,
+  type ConsoleFile,
+} from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
 import type { ConsoleSettings, StageSettings } from './settings.js';
 
@@ -119,11 +125,19 @@ export class Console extends Construct {
   readonly roles: Record<keyof typeof CONSOLE_GROUP_ROUTES, Role>;
   /** `https://<id>.cloudfront.net` */
   readonly url: string;
+  private readonly scriptHashes: string[];
 
   constructor(scope: Construct, id: string, props: ConsoleProps) {
     super(scope, id);
     const { settings, options, api, audioBucket } = props;
     const stack = Stack.of(this);
+
+    // Built here with esbuild (synchronous, offline, ≈ 0.1 s): hashed assets as a CDK asset, index.html
+    // as data so that it can carry the exact CSP, which names the API (see headerCsp for why), and the
+    // configuration. Both CSPs allow index.html's inline script by its hash.
+    const files = buildConsole();
+    const index = files.find((file) => file.path === 'index.html')!.body.toString('utf8');
+    this.scriptHashes = inlineScriptHashes(index);
 
     // Only the build lives here (redeployed from source), so it goes with the stack in every stage.
     this.bucket = new Bucket(this, 'Bucket', {
@@ -206,7 +220,7 @@ export class Console extends Construct {
       httpVersion: HttpVersion.HTTP2_AND_3,
       // Europe, North America and Asia (India included); the cheapest classes leave India out.
       priceClass: PriceClass.PRICE_CLASS_200,
-      // index.html and config.json: never cached, so a deploy shows at once.
+      // index.html (with the configuration in it): never cached, so a deploy shows at once.
       defaultBehavior: {
         origin,
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -318,27 +332,25 @@ export class Console extends Construct {
       },
     });
 
-    // Built here with esbuild (synchronous, offline, ≈ 0.1 s): hashed assets as a CDK asset, index.html
-    // as data so that it can carry the exact CSP, which names the API (see headerCsp for why).
-    const files = buildConsole();
-    const index = files.find((file) => file.path === 'index.html')!.body.toString('utf8');
     const meta = `<meta http-equiv="Content-Security-Policy" content="${this.exactCsp(api, audioBucket)}" />`;
+    // The configuration goes into index.html itself (no config.json round trip before the first search);
+    // its values are ids and URLs, resolved at deploy time like the CSP's.
+    const config = {
+      apiUrl: api.apiEndpoint,
+      region: stack.region,
+      stage: settings.stageName,
+      auth: {
+        region: stack.region,
+        userPoolId: this.userPool.userPoolId,
+        userPoolClientId: this.client.userPoolClientId,
+        identityPoolId: this.identityPool.ref,
+        domain: this.domain.baseUrl(),
+      },
+    };
     const deployment = new BucketDeployment(this, 'Deploy', {
       sources: [
         Source.asset(stageAssets(files.filter((file) => file.immutable))),
-        Source.data('index.html', index.replace('<!--csp-->', meta)),
-        Source.jsonData('config.json', {
-          apiUrl: api.apiEndpoint,
-          region: stack.region,
-          stage: settings.stageName,
-          auth: {
-            region: stack.region,
-            userPoolId: this.userPool.userPoolId,
-            userPoolClientId: this.client.userPoolClientId,
-            identityPoolId: this.identityPool.ref,
-            domain: this.domain.baseUrl(),
-          },
-        }),
+        Source.data('index.html', withConfig(index.replace('<!--csp-->', meta), config)),
       ],
       destinationBucket: this.bucket,
       prune: true,
@@ -410,6 +422,7 @@ export class Console extends Construct {
     return contentSecurityPolicy({
       connect: [`https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`, ...this.cognitoOrigins()],
       media: [this.audioOrigin(audioBucket)],
+      scripts: this.scriptHashes,
     });
   }
 
@@ -418,6 +431,7 @@ export class Console extends Construct {
     return contentSecurityPolicy({
       connect: [api.apiEndpoint, ...this.cognitoOrigins()],
       media: [this.audioOrigin(audioBucket)],
+      scripts: this.scriptHashes,
       meta: true,
     });
   }

@@ -1,12 +1,12 @@
-import { buildConsole, type ConsoleFile } from '../console/build.js';
+import { buildConsole, inlineScriptHashes, withConfig, type ConsoleFile } from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
 import type { GatewayResponse } from './gateway.js';
 
 /**
  * Serves the recordings console from the local gateway at `/console/`, as CloudFront does in AWS:
- * hashed assets cached for a year, `index.html` and `config.json` never, the same security headers
- * (the CSP lets audio come from the local S3 server). The config has no sign-in: requests go unsigned
- * to the gateway's own origin.
+ * hashed assets cached for a year, `index.html` (which carries the configuration) never, the same
+ * security headers (the CSP lets audio come from the local S3 server). The configuration has no sign-in:
+ * requests go unsigned to the gateway's own origin.
  */
 export const CONSOLE_PATH = '/console';
 
@@ -14,7 +14,7 @@ export interface ConsoleFilesOptions {
   /** Origin of the presigned audio links (the S3 server). */
   mediaOrigin: string;
   files?: readonly ConsoleFile[];
-  /** Another `config.json` (tests: a sign-in against a stand-in Cognito). */
+  /** Another configuration (tests: a sign-in against a stand-in Cognito). */
   config?: Record<string, unknown>;
   /** Origins `fetch` may reach besides the console's own (the CSP's connect-src). */
   connect?: readonly string[];
@@ -33,18 +33,21 @@ export function securityHeaders(csp: string): Record<string, string> {
 
 export function createConsoleFiles(options: ConsoleFilesOptions) {
   const files = new Map<string, ConsoleFile>();
-  for (const file of options.files ?? buildConsole()) files.set(file.path, file);
-  const config: ConsoleFile = {
-    path: 'config.json',
-    body: Buffer.from(
-      JSON.stringify(options.config ?? { apiUrl: '', region: 'us-east-1', auth: null, stage: 'local' }),
-    ),
-    contentType: 'application/json; charset=utf-8',
-    immutable: false,
-  };
-  files.set(config.path, config);
+  const config = options.config ?? { apiUrl: '', region: 'us-east-1', auth: null, stage: 'local' };
+  for (const file of options.files ?? buildConsole()) {
+    files.set(
+      file.path,
+      file.path === 'index.html'
+        ? { ...file, body: Buffer.from(withConfig(file.body.toString('utf8'), config)) }
+        : file,
+    );
+  }
   const headers = securityHeaders(
-    contentSecurityPolicy({ connect: options.connect ?? [], media: [options.mediaOrigin] }),
+    contentSecurityPolicy({
+      connect: options.connect ?? [],
+      media: [options.mediaOrigin],
+      scripts: inlineScriptHashes(files.get('index.html')?.body.toString('utf8') ?? ''),
+    }),
   );
 
   return {

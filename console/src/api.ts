@@ -1,3 +1,5 @@
+import type { Prefetched } from './prefetch.js';
+
 /** The lookup API as the console uses it: JSON in, typed errors out, every call optionally signed. */
 export interface Recording {
   recording_id: string;
@@ -40,8 +42,24 @@ export interface Api {
   audioLink(recordingId: string, options?: { download?: boolean }): Promise<AudioLink>;
 }
 
-export function createApi(options: { baseUrl: string; sign?: RequestSigner; fetch?: typeof fetch }): Api {
+export interface ApiOptions {
+  baseUrl: string;
+  sign?: RequestSigner;
+  fetch?: typeof fetch;
+  /**
+   * Unsigned requests already under way (prefetch.ts), by URL: the first call for such a URL takes the
+   * response instead of asking again, and removes it, so a later call asks afresh.
+   */
+  prefetched?: Prefetched;
+}
+
+export function createApi(options: ApiOptions): Api {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const early = (url: string) => {
+    const response = options.sign ? undefined : options.prefetched?.get(url);
+    options.prefetched?.delete(url);
+    return response;
+  };
 
   async function get<T>(path: string, params: Record<string, string> = {}): Promise<T> {
     const query = new URLSearchParams(params).toString();
@@ -50,7 +68,8 @@ export function createApi(options: { baseUrl: string; sign?: RequestSigner; fetc
     if (options.sign) headers = await options.sign({ method: 'GET', url, headers });
     let response: Response;
     try {
-      response = await doFetch(url, { headers, credentials: 'omit' }); // the API answers no-store itself
+      // The API answers no-store itself.
+      response = await (early(url) ?? doFetch(url, { headers, credentials: 'omit' }));
     } catch (error) {
       throw new ApiError(0, 'network', `The archive API could not be reached (${(error as Error).message}).`);
     }

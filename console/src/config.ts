@@ -1,4 +1,4 @@
-/** The console's runtime configuration: `config.json` next to `index.html`, written at deploy time. */
+/** The console's runtime configuration: a JSON block in `index.html`, written at deploy time. */
 export interface AuthConfig {
   region: string;
   userPoolId: string;
@@ -20,17 +20,17 @@ export interface ConsoleConfig {
 export class ConfigError extends Error {}
 
 function text(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new ConfigError(`config.json: ${name} must be a string`);
+  if (typeof value !== 'string') throw new ConfigError(`config: ${name} must be a string`);
   return value;
 }
 
 export function parseConfig(raw: unknown): ConsoleConfig {
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('config.json is not a JSON object');
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('config is not a JSON object');
   const value = raw as Record<string, unknown>;
   const apiUrl = text(value.apiUrl ?? '', 'apiUrl').replace(/\/+$/, '');
   if (apiUrl !== '' && !/^https?:\/\/[^/]+$/.test(apiUrl))
     throw new ConfigError(
-      'config.json: apiUrl must be an origin like https://abc.execute-api.eu-west-1.amazonaws.com',
+      'config: apiUrl must be an origin like https://abc.execute-api.eu-west-1.amazonaws.com',
     );
   let auth: AuthConfig | null = null;
   if (value.auth !== null && value.auth !== undefined) {
@@ -49,4 +49,16 @@ export function parseConfig(raw: unknown): ConsoleConfig {
     auth,
     ...(typeof value.stage === 'string' ? { stage: value.stage } : {}),
   };
+}
+
+/** The text of the configuration block `index.html` carries (`<script type="application/json" id="config">`). */
+export function configFromBlock(text: string | null | undefined): ConsoleConfig {
+  if (!text) throw new ConfigError('index.html carries no configuration');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ConfigError('the configuration in index.html is not valid JSON');
+  }
+  return parseConfig(raw);
 }

@@ -1,7 +1,7 @@
 import './styles.css';
 import { ApiError, createApi, describeError, type Api, type Recording } from './api.js';
 import { signIn, type Session } from './auth.js';
-import { parseConfig, type ConsoleConfig } from './config.js';
+import { configFromBlock, type ConsoleConfig } from './config.js';
 import { h, replace } from './dom.js';
 import { formatDuration } from './format.js';
 import {
@@ -393,13 +393,11 @@ class ConsoleApp {
 }
 
 async function start(): Promise<void> {
+  performance.mark('vra:script-start');
   const root = document.getElementById('app')!;
   let config: ConsoleConfig;
   try {
-    // Preloaded by index.html (same URL and mode, so the browser hands over that response).
-    const response = await fetch('./config.json');
-    if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
-    config = parseConfig(await response.json());
+    config = configFromBlock(document.getElementById('config')?.textContent);
   } catch (error) {
     fail(root, 'The console is not configured.', (error as Error).message);
     return;
@@ -415,8 +413,10 @@ async function start(): Promise<void> {
     }
   }
   const auth = config.auth;
+  const prefetched = window.vraPrefetched;
   const api = createApi({
     baseUrl: config.apiUrl || location.origin,
+    prefetched,
     sign:
       session && auth
         ? async (request) =>
@@ -430,6 +430,8 @@ async function start(): Promise<void> {
         : undefined,
   });
   await new ConsoleApp(root, api, config, session).route();
+  // Only the first page shown at start may use them: anything later asks the API afresh.
+  prefetched?.clear();
 }
 
 function fail(root: HTMLElement, title: string, detail: string): void {

@@ -125,6 +125,9 @@ interface Source {
   buffer: Recording[];
 }
 
+/** Recordings per page, and the `limit` of each API request. */
+export const PAGE_SIZE = 25;
+
 /** Requests per source in one `next()` before it gives back what it has (sparse status filters). */
 const MAX_REQUESTS_PER_PAGE = 8;
 
@@ -140,7 +143,7 @@ export class Listing {
   constructor(
     queries: Record<string, string>[],
     private readonly fetchPage: (params: Record<string, string>) => Promise<RecordingPage>,
-    private readonly limit = 25,
+    private readonly limit = PAGE_SIZE,
   ) {
     this.sources = queries.map((params) => ({ params, cursor: null, done: false, buffer: [] }));
   }

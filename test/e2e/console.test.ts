@@ -215,6 +215,35 @@ describe('the recordings console in Chromium', () => {
     expect([bare.status, bare.headers.get('location')]).toEqual([308, '/console/?number=1']);
   });
 
+  it('starts the first page from index.html, before the app module runs, and asks the API once per listing', async () => {
+    const asked: string[] = [];
+    const onRequest = (request: HTTPRequest) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/recordings') asked.push(url.search);
+    };
+    page.on('request', onRequest);
+    try {
+      await open(`?number=${encodeURIComponent(CUSTOMER)}`);
+      await page.waitForSelector('tbody tr');
+    } finally {
+      page.off('request', onRequest);
+    }
+    const number = encodeURIComponent(CUSTOMER);
+    expect(asked.sort()).toEqual([`?from_number=${number}&limit=25`, `?to_number=${number}&limit=25`]);
+    // Rows on the page and no second request: the app took the responses index.html had asked for.
+    expect((await rowIds()).length).toBeGreaterThan(0);
+    const order = await page.evaluate(() => {
+      const at = (name: string) => performance.getEntriesByName(name, 'mark')[0]!.startTime;
+      const api = performance
+        .getEntriesByType('resource')
+        .filter((e) => new URL(e.name).pathname === '/recordings')
+        .map((e) => e.startTime);
+      return { prefetch: at('vra:prefetch'), api: Math.max(...api), module: at('vra:script-start') };
+    });
+    expect(order.prefetch).toBeLessThanOrEqual(order.api);
+    expect(order.api).toBeLessThan(order.module);
+  });
+
   it('finds a number written with +, lists newest first and pages through all 60 with "Load more"', async () => {
     await search(CUSTOMER);
     expect(new URL(page.url()).searchParams.get('number')).toBe(CUSTOMER);

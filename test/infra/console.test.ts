@@ -1,7 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- CloudFormation JSON, asserted field by field */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { buildConsole, inlineScriptHashes } from '../../console/build.js';
 import { CONSOLE_GROUP_ROUTES } from '../../infra/console.js';
 import { resolveStageSettings, SettingsError } from '../../infra/settings.js';
 import { buildStack } from './build.js';
@@ -39,6 +42,12 @@ function text(value: Json): string {
 }
 
 const apiId = logicalId(prod, prod.stack.api);
+/** The hash of index.html's one inline script (the boot script), which both CSPs must allow. */
+const INLINE_SCRIPT = inlineScriptHashes(
+  buildConsole()
+    .find((f) => f.path === 'index.html')!
+    .body.toString(),
+)[0]!;
 const distributionId = logicalId(prod, prod.stack.console!.distribution);
 const consoleBucketId = logicalId(prod, prod.stack.console!.bucket);
 
@@ -123,7 +132,7 @@ describe('console hosting', () => {
       );
       expect(directives).toEqual({
         'default-src': "'none'",
-        'script-src': "'self'",
+        'script-src': `'self' ${INLINE_SCRIPT}`,
         'style-src': "'self'",
         'img-src': "'self' data:",
         'connect-src':
@@ -139,13 +148,12 @@ describe('console hosting', () => {
     }
   });
 
-  it("deploys index.html with the exact CSP naming this API, and config.json with the stack's ids", () => {
+  it("deploys index.html with the exact CSP naming this API and the stack's ids as its configuration", () => {
     const deployment = only(prod, 'Custom::CDKBucketDeployment');
     const markers = (deployment.SourceMarkers as Json[]).map((m) => Object.values(m).map(text));
-    // Sources: the hashed assets, index.html (CSP), config.json.
-    expect(markers).toHaveLength(3);
-    expect(markers[1]).toContain(`\${${apiId}.ApiEndpoint}`);
-    expect(markers[2]).toEqual(
+    // Sources: the hashed assets, index.html (CSP, configuration); no config.json round trip.
+    expect(markers).toHaveLength(2);
+    expect(markers[1]).toEqual(
       expect.arrayContaining([
         `\${${apiId}.ApiEndpoint}`,
         '${ConsoleUserPool}',
@@ -154,6 +162,29 @@ describe('console hosting', () => {
       ]),
     );
     expect(deployment.Prune).toBe(true);
+
+    // The file as deployed (tokens are markers the deployment fills in): the meta CSP allows the inline
+    // boot script of this very file by its hash, and the configuration block is JSON with the ids.
+    const deployed = readdirSync(prod.app.outdir)
+      .map((dir) => join(prod.app.outdir, dir, 'index.html'))
+      .filter((file) => existsSync(file))
+      .map((file) => readFileSync(file, 'utf8'));
+    expect(deployed).toHaveLength(1);
+    const html = deployed[0]!;
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!;
+    expect(inlineScriptHashes(html)).toEqual([INLINE_SCRIPT]);
+    expect(meta).toContain(`script-src 'self' ${INLINE_SCRIPT};`);
+    expect(meta).not.toMatch(/unsafe-inline|unsafe-eval/);
+    const block = /<script type="application\/json" id="config">(.*?)<\/script>/.exec(html)![1]!;
+    const config = JSON.parse(block);
+    expect(config).toMatchObject({ stage: 'prod' });
+    expect(Object.keys(config.auth).sort()).toEqual([
+      'domain',
+      'identityPoolId',
+      'region',
+      'userPoolClientId',
+      'userPoolId',
+    ]);
   });
 
   it('lets the API accept cross-origin calls from the console origin only', () => {

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { buildConsole } from '../../console/build.js';
+import { buildConsole, inlineScriptHashes, withConfig } from '../../console/build.js';
 import {
   ApiError,
   createApi,
@@ -8,8 +9,9 @@ import {
   type Recording,
   type RecordingPage,
 } from '../../console/src/api.js';
-import { parseConfig } from '../../console/src/config.js';
+import { configFromBlock, parseConfig } from '../../console/src/config.js';
 import { formatDuration, formatSize } from '../../console/src/format.js';
+import { prefetchFirstPage } from '../../console/src/prefetch.js';
 import {
   apiQueries,
   checkQuery,
@@ -20,6 +22,14 @@ import {
   type SearchQuery,
 } from '../../console/src/search.js';
 import { createConsoleFiles } from '../../local/console-files.js';
+
+const AWS_AUTH = {
+  region: 'ap-south-1',
+  userPoolId: 'ap-south-1_abc',
+  userPoolClientId: 'client',
+  identityPoolId: 'ap-south-1:1234',
+  domain: 'https://vra-prod.auth.ap-south-1.amazoncognito.com',
+};
 
 const record = (id: string, ms: number): Recording => ({
   recording_id: id,
@@ -258,13 +268,12 @@ describe('console configuration and formatting', () => {
 });
 
 describe('console build and local serving', () => {
-  it('keeps the whole first load (HTML, script, styles, config) within 120 KB gzipped', () => {
+  it('keeps the whole first load (HTML with its configuration, script, styles) within 120 KB gzipped', () => {
     const files = buildConsole();
-    const config = Buffer.from(JSON.stringify({ apiUrl: '', auth: null }));
-    const gzipped = [...files.map((f) => f.body), config].reduce(
-      (total, body) => total + gzipSync(body).length,
-      0,
-    );
+    const config = { apiUrl: 'https://abc.execute-api.ap-south-1.amazonaws.com', auth: AWS_AUTH };
+    const gzipped = files
+      .map((f) => (f.path === 'index.html' ? Buffer.from(withConfig(f.body.toString(), config)) : f.body))
+      .reduce((total, body) => total + gzipSync(body).length, 0);
     const paths = files.map((f) => f.path);
     expect(paths).toHaveLength(3);
     expect(paths).toContain('index.html');
@@ -282,9 +291,18 @@ describe('console build and local serving', () => {
     expect(files.handle('GET', `/console/${asset}`, '')!.headers['cache-control']).toBe(
       'public, max-age=31536000, immutable',
     );
-    expect(JSON.parse(files.handle('GET', '/console/config.json', '')!.body.toString())).toMatchObject({
-      auth: null,
-    });
+    const html = index.body.toString();
+    const block = /<script type="application\/json" id="config">(.*?)<\/script>/.exec(html)![1];
+    expect(configFromBlock(block)).toMatchObject({ apiUrl: '', auth: null, stage: 'local' });
+    expect(files.handle('GET', '/console/config.json', '')!.statusCode).toBe(404);
+    // The one inline script runs by its hash: the CSP names it, and nothing allows inline code at large.
+    const inline = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(inline).toHaveLength(1);
+    const hash = `'sha256-${createHash('sha256').update(inline[0]!).digest('base64')}'`;
+    expect(inlineScriptHashes(html)).toEqual([hash]);
+    const csp = String(index.headers['content-security-policy']);
+    expect(csp).toContain(`script-src 'self' ${hash};`);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(files.handle('GET', '/console', '/console?id=r1')).toMatchObject({
       statusCode: 308,
       headers: { location: '/console/?id=r1' },
@@ -293,5 +311,109 @@ describe('console build and local serving', () => {
     expect(files.handle('POST', '/console/', '')!.statusCode).toBe(405);
     expect(files.handle('GET', '/recordings', '/recordings')).toBeUndefined();
     expect(files.handle('GET', '/consoles', '/consoles')).toBeUndefined();
+  });
+});
+
+describe('console configuration in index.html', () => {
+  it('embeds the configuration as a JSON data block that no value can break out of', () => {
+    const hostile = { apiUrl: '', auth: null, stage: '</script><script>alert(1)</script><!--' };
+    const html = withConfig('<head><!--config--></head>', hostile);
+    expect(html).not.toContain('</script><script>alert');
+    expect(html.match(/<\/script>/g)).toHaveLength(1);
+    const block = /<script type="application\/json" id="config">(.*?)<\/script>/.exec(html)![1];
+    expect(configFromBlock(block).stage).toBe(hostile.stage);
+    expect(withConfig('<!--config-->', { stage: '$& $` $1' })).toContain('"stage":"$& $` $1"');
+  });
+
+  it('refuses a missing or malformed configuration block with a message', () => {
+    expect(() => configFromBlock(undefined)).toThrow(/carries no configuration/);
+    expect(() => configFromBlock('{"apiUrl":')).toThrow(/not valid JSON/);
+    expect(() => configFromBlock('{"apiUrl":"ftp://x"}')).toThrow(/apiUrl/);
+  });
+});
+
+describe('first page prefetch', () => {
+  const LOCAL = parseConfig({ apiUrl: '', auth: null });
+  const ORIGIN = 'http://127.0.0.1:3000';
+  const okPage = () => Promise.resolve(new Response('{"items":[],"next_cursor":null}'));
+
+  /** The URLs the app asks for to show the first page of `search`. */
+  async function appUrls(search: string, baseUrl = ORIGIN): Promise<string[]> {
+    const urls: string[] = [];
+    const api = createApi({
+      baseUrl,
+      fetch: (input) => {
+        urls.push(input as string); // createApi passes the URL as a string
+        return okPage();
+      },
+    });
+    const query = queryFromUrl(new URLSearchParams(search));
+    await new Listing(apiQueries(query), (params) => api.listRecordings(params)).next();
+    return urls;
+  }
+
+  it.each([
+    '',
+    '?number=%2B919812340060',
+    '?number=919812340060&dir=to',
+    '?number=+91%2098123%2040060&dir=from&since=2025-11-01&until=2025-11-06&status=stored',
+    '?call=6f1e1a9e-1b7c-4c1e-9a2b-0c8f5d2e3a41',
+    '?status=failed',
+  ])('starts exactly the requests the app makes for the first page of %j', async (search) => {
+    const fetchMock = vi.fn<typeof fetch>(okPage);
+    const prefetched = prefetchFirstPage(LOCAL, { search, origin: ORIGIN }, fetchMock)!;
+    const expected = await appUrls(search);
+    expect([...prefetched.keys()]).toEqual(expected);
+    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(expected);
+    expect(fetchMock.mock.calls[0]![1]).toMatchObject({
+      headers: { accept: 'application/json' },
+      credentials: 'omit',
+    });
+    const apiUrl = parseConfig({ apiUrl: 'https://api.example', auth: null });
+    const remote = prefetchFirstPage(apiUrl, { search, origin: ORIGIN }, fetchMock)!;
+    expect([...remote.keys()]).toEqual(await appUrls(search, 'https://api.example'));
+  });
+
+  it('starts nothing for a signed-in console, a recording page or a search the app refuses', () => {
+    const fetchMock = vi.fn<typeof fetch>(okPage);
+    const signed = parseConfig({ apiUrl: 'https://api.example', auth: AWS_AUTH });
+    expect(prefetchFirstPage(signed, { search: '', origin: ORIGIN }, fetchMock)).toBeUndefined();
+    for (const search of ['?id=rec-1', '?number=12', '?since=2025-02-30', '?number=919812340060&call=abc'])
+      expect(prefetchFirstPage(LOCAL, { search, origin: ORIGIN }, fetchMock), search).toBeUndefined();
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('lets the app take a prefetched response once, then ask afresh; a signing API never takes one', async () => {
+    const url = `${ORIGIN}/recordings?to_number=919812340060&limit=25`;
+    const early = Promise.resolve(
+      new Response(JSON.stringify({ items: [record('early', 2)], next_cursor: null })),
+    );
+    const fetchMock = vi.fn<typeof fetch>(() =>
+      Promise.resolve(new Response(JSON.stringify({ items: [record('fresh', 3)], next_cursor: null }))),
+    );
+    const prefetched = new Map([[url, early]]);
+    const api = createApi({ baseUrl: ORIGIN, fetch: fetchMock, prefetched });
+    const params = { to_number: '919812340060', limit: '25' };
+    expect((await api.listRecordings(params)).items[0]!.recording_id).toBe('early');
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect((await api.listRecordings(params)).items[0]!.recording_id).toBe('fresh');
+    expect(prefetched.size).toBe(0);
+
+    const signing = createApi({
+      baseUrl: ORIGIN,
+      fetch: fetchMock,
+      prefetched: new Map([[url, early]]),
+      sign: (request) => Promise.resolve({ ...request.headers, authorization: 'AWS4-HMAC-SHA256 …' }),
+    });
+    expect((await signing.listRecordings(params)).items[0]!.recording_id).toBe('fresh');
+  });
+
+  it('reports a prefetched request that failed as the API being unreachable', async () => {
+    const failed = Promise.reject(new TypeError('Failed to fetch'));
+    failed.catch(() => undefined);
+    const url = `${ORIGIN}/recordings?limit=25`;
+    const api = createApi({ baseUrl: ORIGIN, prefetched: new Map([[url, failed]]), fetch: okPage });
+    const error = await api.listRecordings({ limit: '25' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 0, code: 'network' });
   });
 });
