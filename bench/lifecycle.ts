@@ -7,7 +7,8 @@
  * versioning/checksum layer) and the Vobiz fake (API latency 50 ms) run in a child process so that their
  * CPU is not counted here. The real lifecycle run (buildLifecycle().run: due index query, consistent
  * read, S3 HeadObject with checksum, DELETE at Vobiz, transaction with the audit entry) is called in
- * bounded runs (LIFECYCLE_BATCH_SIZE 500, 8 and then 2 at a time), alternating the two sizes run by run.
+ * bounded runs (LIFECYCLE_BATCH_SIZE 500, 8 and then 2 at a time), alternating the two sizes run by run
+ * (and which of them goes first).
  *
  * After each run, the same table gets the emulator floor: as many bare GetItem (consistent) +
  * TransactWriteItems (the record's update, which leaves the due index as the lifecycle's does, and an
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
     // One phase per concurrency; each takes the next-oldest due records of the same tables.
     for (const concurrency of CONCURRENCIES) {
       console.log(
-        `\nmeasuring ${concurrency} at a time: ${runsPerSize} runs per size (batch ${BATCH}), alternating sizes`,
+        `\nmeasuring ${concurrency} at a time: ${runsPerSize} runs per size (batch ${BATCH}), alternating sizes (and which goes first)`,
       );
       const phase = tables.map((table) => {
         const lifecycle = buildLifecycle(
@@ -191,7 +192,8 @@ async function main(): Promise<void> {
         return { table, lifecycle, result };
       });
       for (let run = 0; run < runsPerSize; run++) {
-        for (const { table, lifecycle, result } of phase) {
+        // Which size goes first alternates too, so that neither always runs on a JVM just warmed by the other.
+        for (const { table, lifecycle, result } of run % 2 === 0 ? phase : [...phase].reverse()) {
           const t = performance.now();
           table.measuring.into = result.commands;
           const summary = await lifecycle.run({ remainingMs: () => 10 * 60_000 });
