@@ -7,11 +7,25 @@ export type Route =
   | { name: 'get'; recordingId: string }
   | { name: 'audio'; recordingId: string };
 
-const ROUTE_KEYS: Record<string, 'list' | 'audit' | 'get' | 'audio'> = {
+type RouteName = Route['name'];
+
+const ROUTE_KEYS: Record<string, RouteName> = {
   '/recordings': 'list',
   '/recordings/{recording_id}': 'get',
   '/recordings/{recording_id}/audio': 'audio',
   '/audit': 'audit',
+};
+
+/**
+ * The methods each path supports, for `405` answers. `DELETE /recordings/{recording_id}` (erasure) is
+ * served by the lifecycle API function on its own route; the lookup answers only the others, but the
+ * resource supports it, so its `Allow` says so.
+ */
+const ALLOWED_METHODS: Record<RouteName, readonly string[]> = {
+  list: ['GET'],
+  audit: ['GET'],
+  get: ['GET', 'DELETE'],
+  audio: ['GET'],
 };
 
 /**
@@ -27,7 +41,7 @@ export function resolveRoute(event: HttpEvent): Route {
     const name = ROUTE_KEYS[template];
     if (!name) throw new NotFoundError(`no route for ${routeKey}`);
     const effectiveMethod = keyMethod === 'ANY' ? method : keyMethod.toUpperCase();
-    if (effectiveMethod !== 'GET') throw notAllowed(effectiveMethod, template);
+    if (effectiveMethod !== 'GET') throw notAllowed(effectiveMethod, template, name);
     return name === 'list' || name === 'audit'
       ? { name }
       : { name, recordingId: event.pathParameters?.recording_id ?? '' };
@@ -45,12 +59,15 @@ export function resolveRoute(event: HttpEvent): Route {
     route = { name: segments.length === 2 ? 'get' : 'audio', recordingId: decodeSegment(segments[1]) };
   }
   if (!route) throw new NotFoundError(`no route for ${method} ${path}`);
-  if (method !== 'GET') throw notAllowed(method, path);
+  if (method !== 'GET') throw notAllowed(method, path, route.name);
   return route;
 }
 
-function notAllowed(method: string, path: string): MethodNotAllowedError {
-  return new MethodNotAllowedError(`${method} is not allowed on ${path}; use GET`, ['GET']);
+function notAllowed(method: string, path: string, route: RouteName): MethodNotAllowedError {
+  const allowed = ALLOWED_METHODS[route];
+  return new MethodNotAllowedError(`${method} is not allowed on ${path}; use ${allowed.join(' or ')}`, [
+    ...allowed,
+  ]);
 }
 
 function stripStage(path: string, stage: string | undefined): string {

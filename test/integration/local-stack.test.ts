@@ -210,6 +210,9 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     const post = await fetch(`${gateway}/recordings`, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');
+    const patch = await fetch(`${gateway}/recordings/some-recording`, { method: 'PATCH' });
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('GET, DELETE');
     const unknown = await fetch(`${gateway}/nowhere`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');

@@ -69,6 +69,30 @@ describe('resolveRoute', () => {
     expect(resolveRoute(get)).toEqual({ name: 'get', recordingId: 'r1' });
   });
 
+  it('names every method a resource supports in Allow, erasure (served by the lifecycle API) included', () => {
+    const patch = httpEvent({
+      method: 'PATCH',
+      path: '/recordings/r1',
+      routeKey: 'ANY /recordings/{recording_id}',
+      pathParameters: { recording_id: 'r1' },
+    });
+    expect(() => resolveRoute(patch)).toThrow(
+      expect.objectContaining({
+        statusCode: 405,
+        allow: ['GET', 'DELETE'],
+        message: 'PATCH is not allowed on /recordings/{recording_id}; use GET or DELETE',
+      }),
+    );
+    // The local gateway's catch-all: the same answer from the raw path.
+    expect(() => resolveRoute(httpEvent({ method: 'POST', path: '/recordings/r1' }))).toThrow(
+      expect.objectContaining({ statusCode: 405, allow: ['GET', 'DELETE'] }),
+    );
+    for (const path of ['/recordings/r1/audio', '/audit', '/recordings'])
+      expect(() => resolveRoute(httpEvent({ method: 'PUT', path }))).toThrow(
+        expect.objectContaining({ statusCode: 405, allow: ['GET'] }),
+      );
+  });
+
   it('is 400 for a path segment that is not valid percent-encoding', () => {
     expect(() => resolveRoute(httpEvent({ path: '/recordings/%E0%A4%A' }))).toThrow(
       expect.objectContaining({ statusCode: 400 }),
