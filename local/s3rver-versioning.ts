@@ -120,14 +120,9 @@ class Versioning {
   }
 
   private async put(ctx: KoaContext, next: Next, bucket: string, key: string): Promise<void> {
-    const versions = await this.versions(bucket, key);
-    const previous = versions.find((v) => v.current);
-    if (previous) await this.keep(bucket, key, previous.versionId);
-    await next();
-    if (ctx.status !== 200) {
-      if (previous) await this.discard(bucket, key, previous.versionId);
-      return;
-    }
+    const over = await this.writeOver(ctx, next, bucket, key);
+    if (!over) return;
+    const { versions, previous } = over;
     const sent = header(ctx, 'x-amz-checksum-sha256');
     if (sent !== undefined) {
       const path = this.store.getResourcePath(bucket, key, 'object');
@@ -140,12 +135,10 @@ class Versioning {
       }
     }
     const length = Number(header(ctx, 'content-length'));
-    const entry = await this.newVersion(bucket, key, {
+    await this.recordVersion(ctx, bucket, key, versions, {
       ...(Number.isInteger(length) ? { size: length } : {}),
       ...(sent ? { checksumSha256: sent, checksumType: 'FULL_OBJECT' } : {}),
     });
-    await this.save(bucket, key, [entry, ...versions.map((v) => ({ ...v, current: false }))]);
-    ctx.set('x-amz-version-id', entry.versionId);
     if (sent) ctx.set('x-amz-checksum-sha256', sent);
   }
 
@@ -199,21 +192,45 @@ class Versioning {
       (sum, part) => sum + part.size,
       0,
     );
-    const versions = await this.versions(bucket, key);
-    const previous = versions.find((v) => v.current);
-    if (previous) await this.keep(bucket, key, previous.versionId);
-    await next();
-    if (ctx.status !== 200) {
-      if (previous) await this.discard(bucket, key, previous.versionId);
-      return;
-    }
+    const over = await this.writeOver(ctx, next, bucket, key);
+    if (!over) return;
     let checksum: Partial<VersionEntry> = {};
     if (algorithm === 'SHA256' && digests.length === partCount && partCount > 0) {
       const ordered = digests.sort((a, b) => a.part - b.part).map((d) => d.digest);
       const composite = createHash('sha256').update(Buffer.concat(ordered)).digest('base64');
       checksum = { checksumSha256: `${composite}-${ordered.length}`, checksumType: 'COMPOSITE' };
     }
-    const entry = await this.newVersion(bucket, key, { size: totalSize, ...checksum });
+    await this.recordVersion(ctx, bucket, key, over.versions, { size: totalSize, ...checksum });
+  }
+
+  /**
+   * Lets s3rver write the object over the current version, which is kept aside first (s3rver itself
+   * keeps one object per key) and dropped again if the write fails. Undefined when it failed.
+   */
+  private async writeOver(
+    ctx: KoaContext,
+    next: Next,
+    bucket: string,
+    key: string,
+  ): Promise<{ versions: VersionEntry[]; previous: VersionEntry | undefined } | undefined> {
+    const versions = await this.versions(bucket, key);
+    const previous = versions.find((v) => v.current);
+    if (previous) await this.keep(bucket, key, previous.versionId);
+    await next();
+    if (ctx.status === 200) return { versions, previous };
+    if (previous) await this.discard(bucket, key, previous.versionId);
+    return undefined;
+  }
+
+  /** The object just written becomes the current version, in front of the older ones. */
+  private async recordVersion(
+    ctx: KoaContext,
+    bucket: string,
+    key: string,
+    versions: readonly VersionEntry[],
+    fields: Partial<VersionEntry>,
+  ): Promise<void> {
+    const entry = await this.newVersion(bucket, key, fields);
     await this.save(bucket, key, [entry, ...versions.map((v) => ({ ...v, current: false }))]);
     ctx.set('x-amz-version-id', entry.versionId);
   }
