@@ -3,6 +3,7 @@ import { runBackfillCommand } from '../../bin/lib/backfill-command.js';
 import { DynamoRecordingRepository } from '../../functions/shared/adapters/dynamo-recordings.js';
 import { VobizFake } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
+import { textOutput } from '../support/cli-output.js';
 
 const MINUTE = 60_000;
 const fake = new VobizFake();
@@ -16,17 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.stop();
 });
-
-function output() {
-  let text = '';
-  return {
-    write: (chunk: string) => (text += chunk),
-    isTTY: false,
-    get text() {
-      return text;
-    },
-  };
-}
 
 describe('npm run backfill with list entries that do not parse', () => {
   it('enqueues the ones with a valid id, names the others, and exits 1 because some were skipped', async () => {
@@ -48,8 +38,8 @@ describe('npm run backfill with list entries that do not parse', () => {
       VOBIZ_AUTH_TOKEN: fake.authToken,
       VOBIZ_API_BASE_URL: fake.baseUrl,
     };
-    const stdout = output();
-    const stderr = output();
+    const stdout = textOutput();
+    const stderr = textOutput();
     const since = new Date(now - 60 * MINUTE).toISOString();
     expect(await runBackfillCommand(['--since', since], cliEnv, { stdout, stderr })).toBe(1);
 

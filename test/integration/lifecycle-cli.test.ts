@@ -12,6 +12,7 @@ import { useEmulators } from '../support/aws.js';
 import { archive, auditEntries, buildTestLifecycle, DAY } from '../support/lifecycle.js';
 import { enqueue, FakeClock, redriveEnv, type Emulators } from '../support/redrive.js';
 import { readRecord } from '../support/webhook.js';
+import { summaryOf, textOutput } from '../support/cli-output.js';
 
 let env: Emulators;
 let fake: VobizFake;
@@ -28,28 +29,6 @@ afterEach(async () => {
 
 const idOf = (recording: FakeRecording) => recording.metadata.recording_id as string;
 
-function buffer() {
-  let text = '';
-  return {
-    write: (chunk: string) => (text += chunk),
-    isTTY: false,
-    get text() {
-      return text;
-    },
-  };
-}
-
-function summaryOf(stdout: string): Record<string, number> {
-  return Object.fromEntries(
-    stdout
-      .trim()
-      .split('\n')
-      .map((line) => /^(.*?)\s{2,}(\d+)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1]!, Number(m[2])]),
-  );
-}
-
 const cliEnv = (extra: Record<string, string> = {}) => ({
   ...redriveEnv(fake, env),
   LIFECYCLE_ACTOR: 'arn:aws:iam::123456789012:user/ops',
@@ -57,15 +36,15 @@ const cliEnv = (extra: Record<string, string> = {}) => ({
 });
 
 async function cleanup(argv: string[], extra: Record<string, string> = {}) {
-  const stdout = buffer();
-  const stderr = buffer();
+  const stdout = textOutput();
+  const stderr = textOutput();
   const code = await runVobizCleanupCommand(argv, cliEnv(extra), { stdout, stderr, clock, pauseMs: () => 1 });
   return { code, stdout: stdout.text, stderr: stderr.text, summary: summaryOf(stdout.text) };
 }
 
 async function erase(argv: string[], extra: Record<string, string> = {}) {
-  const stdout = buffer();
-  const stderr = buffer();
+  const stdout = textOutput();
+  const stderr = textOutput();
   const code = await runEraseCommand(argv, cliEnv(extra), { stdout, stderr, clock });
   return { code, stdout: stdout.text, stderr: stderr.text, summary: summaryOf(stdout.text) };
 }
@@ -207,12 +186,14 @@ describe('npm run lifecycle-index', () => {
       expiry: { due: 0 },
     });
 
-    const stdout = buffer();
-    const stderr = buffer();
+    const stdout = textOutput();
+    const stderr = textOutput();
     expect(await runLifecycleIndexCommand([], cliEnv(), { stdout, stderr })).toBe(0);
     // The held one is read (and left out): examined counts what DynamoDB read.
     expect(summaryOf(stdout.text)).toMatchObject({ examined: 3, indexed: 2 });
-    expect(await runLifecycleIndexCommand([], cliEnv(), { stdout: buffer(), stderr: buffer() })).toBe(0);
+    expect(await runLifecycleIndexCommand([], cliEnv(), { stdout: textOutput(), stderr: textOutput() })).toBe(
+      0,
+    );
 
     const summary = await life.run({ remainingMs: () => 60_000 });
     // Both are deleted at Vobiz first (verified by reading the audio back), then expired.

@@ -18,6 +18,7 @@ import {
 import { deliver, readRecord, webhookEnv, webhookHandler } from '../support/webhook.js';
 import { isStored, startWorker, waitForRecord } from '../support/worker.js';
 import type { StreamTrigger } from '../../local/stream-trigger.js';
+import { summaryOf, textOutput } from '../support/cli-output.js';
 
 let env: Awaited<ReturnType<typeof useEmulators>>;
 let fake: VobizFake;
@@ -46,29 +47,6 @@ const stored = (recording: FakeRecording) =>
 const MINUTE = 60_000;
 const idOf = (recording: FakeRecording) => recording.metadata.recording_id as string;
 const listCalls = () => fake.requests.filter((r) => r.path.endsWith('/Recording/')).length;
-
-function buffer(isTTY = false) {
-  let text = '';
-  return {
-    write: (chunk: string) => (text += chunk),
-    isTTY,
-    columns: 100,
-    get text() {
-      return text;
-    },
-  };
-}
-
-function summaryOf(stdout: string): Record<string, number> {
-  return Object.fromEntries(
-    stdout
-      .trim()
-      .split('\n')
-      .map((line) => /^(.*?)\s{2,}(\d+)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1]!.replace(/ \(.*\)$/, ''), Number(m[2])]),
-  );
-}
 
 describe('backfill sweep (scheduled with the re-drive)', () => {
   it('finds a recording whose callback never arrived and enqueues it for the worker; stops at the first page past the window', async () => {
@@ -212,14 +190,19 @@ describe('npm run backfill', () => {
     ];
     const cliEnv = redriveEnv(fake, env);
 
-    const dry = { stdout: buffer(), stderr: buffer() };
+    const dry = { stdout: textOutput({ columns: 100 }), stderr: textOutput({ columns: 100 }) };
     expect(await runBackfillCommand([...args, '--dry-run'], cliEnv, dry)).toBe(0);
-    expect(summaryOf(dry.stdout.text)).toMatchObject({ found: 5, new: 4, 'already archived': 1, failed: 0 });
+    expect(summaryOf(dry.stdout.text, { withoutNotes: true })).toMatchObject({
+      found: 5,
+      new: 4,
+      'already archived': 1,
+      failed: 0,
+    });
     expect(await readRecord(env.documents, env.tableName, idOf(inWindow[1]!))).toBeUndefined();
 
-    const first = { stdout: buffer(), stderr: buffer() };
+    const first = { stdout: textOutput({ columns: 100 }), stderr: textOutput({ columns: 100 }) };
     expect(await runBackfillCommand(args, cliEnv, first)).toBe(0);
-    expect(summaryOf(first.stdout.text)).toMatchObject({
+    expect(summaryOf(first.stdout.text, { withoutNotes: true })).toMatchObject({
       found: 5,
       new: 4,
       'already archived': 1,
@@ -228,9 +211,9 @@ describe('npm run backfill', () => {
     });
     expect(first.stderr.text).not.toContain('\r');
 
-    const second = { stdout: buffer(), stderr: buffer() };
+    const second = { stdout: textOutput({ columns: 100 }), stderr: textOutput({ columns: 100 }) };
     expect(await runBackfillCommand(args, cliEnv, second)).toBe(0);
-    const again = summaryOf(second.stdout.text);
+    const again = summaryOf(second.stdout.text, { withoutNotes: true });
     expect(again).toMatchObject({ found: 5, new: 0 });
     // The worker is archiving them meanwhile: each is either still pending or already archived.
     expect(again['already archived']! + again['already pending']!).toBe(5);
@@ -240,9 +223,16 @@ describe('npm run backfill', () => {
     for (const outside of [tooOld, tooNew])
       expect(await readRecord(env.documents, env.tableName, idOf(outside))).toBeUndefined();
 
-    const third = { stdout: buffer(true), stderr: buffer(true) };
+    const third = {
+      stdout: textOutput({ isTTY: true, columns: 100 }),
+      stderr: textOutput({ isTTY: true, columns: 100 }),
+    };
     expect(await runBackfillCommand(args, cliEnv, third)).toBe(0);
-    expect(summaryOf(third.stdout.text)).toMatchObject({ found: 5, new: 0, 'already archived': 5 });
+    expect(summaryOf(third.stdout.text, { withoutNotes: true })).toMatchObject({
+      found: 5,
+      new: 0,
+      'already archived': 5,
+    });
     expect(third.stderr.text).toMatch(/\r\[#*-*\]\s+\d+%/);
   });
 
@@ -254,7 +244,7 @@ describe('npm run backfill', () => {
     const { stdout, stderr } = await run('node', ['--import', 'tsx', 'bin/backfill.ts', '--since', since], {
       env: cliEnv,
     });
-    expect(summaryOf(stdout)).toMatchObject({ found: 1, new: 1, failed: 0 });
+    expect(summaryOf(stdout, { withoutNotes: true })).toMatchObject({ found: 1, new: 1, failed: 0 });
     expect(stderr).not.toContain('\r');
     await expect(
       run('node', ['--import', 'tsx', 'bin/backfill.ts', '--until', since], { env: cliEnv }),
@@ -270,7 +260,7 @@ describe('npm run retry', () => {
     const broken = fake.addRecording({}, { retrieveFailures: { status: 404, times: 1_000 } });
     const alsoBroken = fake.addRecording({}, { retrieveFailures: { status: 404, times: 1_000 } });
     const cliEnv = redriveEnv(fake, env);
-    const io = () => ({ stdout: buffer(), stderr: buffer() });
+    const io = () => ({ stdout: textOutput({ columns: 100 }), stderr: textOutput({ columns: 100 }) });
     const backfill = io();
     expect(
       await runBackfillCommand(
