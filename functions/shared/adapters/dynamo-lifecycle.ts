@@ -73,7 +73,6 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
 
   findVobizDue(cutoffMs: number, perShard: number): Promise<RecordingRecord[]> {
     return this.readShards(
-      INDEXES.due.name,
       INDEXES.due,
       Array.from({ length: DUE_SHARDS }, (_, shard) => keys.vobizDuePartition(shard)),
       cutoffMs,
@@ -83,7 +82,6 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
 
   findExpiryDue(cutoffMs: number, perShard: number): Promise<RecordingRecord[]> {
     return this.readShards(
-      INDEXES.expiry.name,
       INDEXES.expiry,
       Array.from({ length: EXPIRY_SHARDS }, (_, shard) => keys.expiryPartition(shard)),
       cutoffMs,
@@ -314,8 +312,8 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
     if (expectedStatus === 'erasing') return true;
     if (expectedStatus === undefined) {
       // Nothing known yet: the `erasing` record itself keeps a callback or the backfill from archiving it.
-      try {
-        await this.documents.send(
+      return conditionHeld(
+        this.documents.send(
           new PutCommand({
             TableName: this.tableName,
             Item: {
@@ -331,12 +329,8 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+        ),
+      );
     }
     return this.update({
       Key: keys.recording(recordingId),
@@ -400,20 +394,8 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
 
   /** Put-only: an entry with the same key is never overwritten. */
   async record(entry: AuditEntry): Promise<'written' | 'exists'> {
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: auditItem(entry),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-        }),
-      );
-      return 'written';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'exists';
-      throw error;
-    }
+    const written = await conditionHeld(this.documents.send(new PutCommand(this.auditPut(entry))));
+    return written ? 'written' : 'exists';
   }
 
   /**
@@ -516,8 +498,7 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
   }
 
   private async readShards(
-    indexName: string,
-    index: { partitionKey: string; sortKey: string },
+    index: { name: string; partitionKey: string; sortKey: string },
     partitions: string[],
     cutoffMs: number,
     perShard: number,
@@ -527,7 +508,7 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
         const result = await this.documents.send(
           new QueryCommand({
             TableName: this.tableName,
-            IndexName: indexName,
+            IndexName: index.name,
             KeyConditionExpression: '#pk = :pk AND #sk <= :high',
             ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
             ExpressionAttributeValues: { ':pk': partition, ':high': timeSortKey(cutoffMs, '~') },
@@ -560,17 +541,7 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
     try {
       await this.documents.send(
         new TransactWriteCommand({
-          TransactItems: [
-            change as never,
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: auditItem(audit),
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-              },
-            },
-          ],
+          TransactItems: [change as never, { Put: this.auditPut(audit) }],
         }),
       );
       return true;
@@ -584,14 +555,29 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
   }
 
   /** A conditional update: false when its condition did not hold. */
-  private async update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
-    try {
-      await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    return conditionHeld(this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input })));
+  }
+
+  /** An audit entry's put: only ever new, never over an existing entry. */
+  private auditPut(entry: AuditEntry): PutCommandInput {
+    return {
+      TableName: this.tableName,
+      Item: auditItem(entry),
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+    };
+  }
+}
+
+/** Whether a conditional write went through: false when its condition did not hold. */
+async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }
 
