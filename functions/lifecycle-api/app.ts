@@ -89,16 +89,10 @@ export function createLifecycleApiHandler({ logger, metrics, load }: LifecycleAp
           );
         if (result.outcome === 'busy') {
           const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-          logger.info('request rejected', { status: 409, code: 'archiving' });
-          return jsonResponse(
-            409,
-            {
-              error: {
-                code: 'archiving',
-                message: `recording ${route.recordingId} is being archived right now; try again in ${seconds} s`,
-              },
-            },
-            { 'retry-after': String(seconds) },
+          throw new ConflictError(
+            'archiving',
+            `recording ${route.recordingId} is being archived right now; try again in ${seconds} s`,
+            seconds,
           );
         }
         if (result.outcome !== 'erased') throw new Error(`unexpected erase outcome ${result.outcome}`);

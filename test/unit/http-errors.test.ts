@@ -4,7 +4,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { httpErrors, type HttpEvent, type HttpResult } from '../../functions/shared/framework/http.js';
-import { ValidationError } from '../../functions/shared/domain/errors.js';
+import {
+  ConflictError,
+  MethodNotAllowedError,
+  ValidationError,
+} from '../../functions/shared/domain/errors.js';
 
 const context = { functionName: 'f', awsRequestId: 'req-1' } as unknown as Context;
 
@@ -68,5 +72,28 @@ describe('httpErrors, registered last', () => {
     expect(JSON.parse(response.body!)).toEqual({
       error: { code: 'validation_error', message: 'limit is wrong' },
     });
+  });
+
+  it.each([
+    [new MethodNotAllowedError('PATCH is not allowed', ['GET', 'DELETE']), 405, { allow: 'GET, DELETE' }],
+    [new ConflictError('archiving', 'being archived; try again in 5 s', 5), 409, { 'retry-after': '5' }],
+  ])('sends the headers that belong to the answer (%s)', async (error, status, headers) => {
+    captureLogs();
+    const logger = new Logger({ serviceName: 'test', logLevel: 'INFO' });
+    const response = await handlerThatThrows(logger, error)({} as HttpEvent, context);
+    expect(response.statusCode).toBe(status);
+    expect(response.headers).toMatchObject(headers);
+    expect(JSON.parse(response.body!)).toEqual({ error: { code: error.code, message: error.message } });
+  });
+
+  it('sends no Retry-After for a conflict that does not pass by itself', async () => {
+    captureLogs();
+    const logger = new Logger({ serviceName: 'test', logLevel: 'INFO' });
+    const response = await handlerThatThrows(logger, new ConflictError('legal_hold', 'held'))(
+      {} as HttpEvent,
+      context,
+    );
+    expect(response.statusCode).toBe(409);
+    expect(response.headers?.['retry-after']).toBeUndefined();
   });
 });

@@ -13,6 +13,10 @@ export class AppError extends Error {
   get expose(): boolean {
     return this.statusCode < 500;
   }
+  /** Response headers that belong to this answer (`Allow`, `Retry-After`). */
+  get headers(): Record<string, string> {
+    return {};
+  }
 }
 
 export class ValidationError extends AppError {
@@ -34,8 +38,16 @@ export class NotFoundError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(
+    code: string,
+    message: string,
+    /** When the conflict passes by itself: sent as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(409, code, message);
+  }
+  override get headers(): Record<string, string> {
+    return this.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.retryAfterSeconds) };
   }
 }
 
@@ -53,6 +65,9 @@ export class MethodNotAllowedError extends AppError {
     readonly allow: readonly string[],
   ) {
     super(405, 'method_not_allowed', message);
+  }
+  override get headers(): Record<string, string> {
+    return { allow: this.allow.join(', ') };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, MethodNotAllowedError, ValidationError } from '../domain/errors.js';
+import { AppError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -42,8 +42,7 @@ export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
           reason: error.message,
         });
         request.response = errorResponse(error.statusCode, error.code, error.message);
-        if (error instanceof MethodNotAllowedError)
-          request.response.headers = { ...request.response.headers, allow: error.allow.join(', ') };
+        request.response.headers = { ...request.response.headers, ...error.headers };
         return;
       }
       logger.error('request failed', { error: error as Error });
