@@ -1,8 +1,8 @@
 /**
  * `npm run lint:templates`: synthesizes every stack variant (test/infra/stages.ts) and runs AWS's own
  * linter, cfn-lint, on each template. Any finding fails, except W3005 (the redundant DependsOn CDK
- * adds for function roles). Exit 0 when clean, 1 on findings. Without cfn-lint on the PATH it says so
- * and exits 0: CI runs it where it is installed (see .ci/run).
+ * adds for function roles). Exit 0 when clean, 1 on findings or when cfn-lint is not installed: a check
+ * that cannot run must not pass (`npm run check` would otherwise report unlinted templates as clean).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,14 @@ import { STAGE_VARIANTS } from './stages.js';
 const IGNORED = 'W3005';
 
 if (spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.warn('lint:templates: SKIPPED, cfn-lint is not installed (pip install cfn-lint)');
-  process.exit(0);
+  console.error(
+    [
+      'lint:templates: cfn-lint is not installed (or not on the PATH), so the templates were not linted.',
+      'Install AWS CloudFormation Linter, then run this again:',
+      '  pip install cfn-lint        (or: pipx install cfn-lint)',
+    ].join('\n'),
+  );
+  process.exit(1);
 }
 const dir = mkdtempSync(join(tmpdir(), 'templates-'));
 let failed = false;
