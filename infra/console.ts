@@ -63,9 +63,9 @@ import { contentSecurityPolicy } from '../console/csp.js';
 import type { ConsoleSettings, StageSettings } from './settings.js';
 
 /**
- * The routes each console group may call, as `[method, path]` of `execute-api:Invoke` route ARNs. The
- * lifecycle routes (legal hold, erasure, audit) are granted to admins by ARN before they exist, so the
- * roles need no change when they land. `*` in a route ARN matches any characters, `/` included.
+ * The routes each console group may call, as `[method, path]` of `execute-api:Invoke` route ARNs: the
+ * lifecycle routes (legal hold, erasure, audit) only to admins. `*` in a route ARN matches any
+ * characters, `/` included.
  */
 export const CONSOLE_GROUP_ROUTES = {
   reviewers: [

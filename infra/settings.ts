@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_ARCHIVE_CONCURRENCY } from '../functions/shared/domain/archive-trigger.js';
+import { MAX_PRESIGN_TTL_SECONDS, MIN_PRESIGN_TTL_SECONDS } from '../functions/lookup/config.js';
 
 /**
  * Everything that differs between stages, in one typed object. `bin/app.ts` is the only place that
@@ -13,7 +14,7 @@ export interface StageSettings {
   readonly logRetention: RetentionDays;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly lifecycle: LifecycleSettings;
-  /** Comma list, passed to the webhook as ALLOWED_MEDIA_ORIGINS. */
+  /** Comma list, passed to the archive worker and the re-drive as ALLOWED_MEDIA_ORIGINS. */
   readonly allowedMediaOrigins: string;
   readonly vobizApiBaseUrl: string;
   /** The public URL Vobiz calls, when a custom domain sits in front of the API. */
@@ -31,7 +32,7 @@ export interface StageSettings {
   /** `s3-managed` (SSE-S3, no key cost) or `kms` (one customer-managed key for bucket, table and secrets). */
   readonly encryption: 's3-managed' | 'kms';
   readonly presignTtlSeconds: number;
-  /** `MAX_ATTEMPTS` for the webhook and the re-drive; unset keeps the functions' default (30, about 24 h). */
+  /** `MAX_ATTEMPTS` for the archive worker and the re-drive; unset keeps their default (30, about 24 h). */
   readonly maxAttempts?: number;
   /** `BACKFILL_LOOKBACK_MINUTES` for the re-drive's sweep; unset keeps its default (120; 0 = off). */
   readonly backfillLookbackMinutes?: number;
@@ -224,7 +225,9 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     vobizSecretArn: arn(raw, 'vobizSecretArn', 'secretsmanager'),
     vobizSecretKmsKeyArn: arn(raw, 'vobizSecretKmsKeyArn', 'kms'),
     encryption: oneOf(raw, 'encryption', ['s3-managed', 'kms'] as const) ?? base.encryption,
-    presignTtlSeconds: int(raw, 'presignTtlSeconds', 60, 43_200) ?? base.presignTtlSeconds,
+    presignTtlSeconds:
+      int(raw, 'presignTtlSeconds', MIN_PRESIGN_TTL_SECONDS, MAX_PRESIGN_TTL_SECONDS) ??
+      base.presignTtlSeconds,
     maxAttempts: int(raw, 'maxAttempts', 1, 1000),
     backfillLookbackMinutes: int(raw, 'backfillLookbackMinutes', 0, 7 * 24 * 60),
     apiThrottle: {

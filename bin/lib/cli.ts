@@ -31,7 +31,8 @@ export interface BackfillArgs extends CommonArgs {
 export const BACKFILL_USAGE = `Usage: npm run backfill -- --since <date> [--until <date>] [--dry-run] [--table <name>] [--region <region>]
 
 Lists the recordings of the Vobiz account between --since and --until (default: now) and enqueues, as
-pending, every one the archive does not have; the re-drive then archives them. Safe to run again.
+pending, every one the archive does not have; each new record starts the archive worker, which archives
+them (archiveConcurrency at a time). Safe to run again.
 Dates: 2026-01-01 (UTC; --until includes that whole day), 2026-01-01T12:00:00Z (Z or an offset
 required), or epoch milliseconds with 12 to 15 digits.
 Environment: VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN), TABLE_NAME (or --table),
@@ -180,6 +181,9 @@ export interface EraseArgs extends StorageArgs {
   reason: string;
 }
 
+/** What `erase` records when no --reason is given (the API, by contrast, requires one). */
+export const DEFAULT_ERASE_REASON = 'erasure requested by an operator (npm run erase)';
+
 export const ERASE_USAGE = `Usage: npm run erase -- (--id <recording_id> [--id …] | --call-uuid <uuid> | --number <phone>)
                       [--also-vobiz] [--dry-run] [--reason <text>]
                       [--table <name>] [--bucket <name>] [--region <region>]
@@ -190,6 +194,9 @@ callback nor the backfill sweep archives it again. --number matches calls from o
 without "+". --also-vobiz deletes each recording at Vobiz too and, with --call-uuid or --number, asks
 Vobiz's Bulk Delete for the same filter (it removes what was never archived, asynchronously). Recordings
 on legal hold are refused. --dry-run lists what would be erased. This cannot be undone.
+--reason (1-200 characters) is kept in the tombstone and the audit trail: give a reference such as
+DSR-2026-0042, not a name. Without it the reason is "${DEFAULT_ERASE_REASON}"
+(the API's DELETE /recordings/{id} requires one).
 Environment: TABLE_NAME (or --table), BUCKET_NAME (or --bucket), AWS credentials; with --also-vobiz
 VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN); LIFECYCLE_ACTOR (who to record).`;
 
@@ -217,7 +224,7 @@ export function parseEraseArgs(argv: readonly string[]): EraseArgs {
     number: str(values.number),
     alsoVobiz: values['also-vobiz'] === true,
     dryRun: values['dry-run'] === true,
-    reason: str(values.reason) ?? 'erasure requested by an operator (npm run erase)',
+    reason: str(values.reason) ?? DEFAULT_ERASE_REASON,
   };
   if (args.help) return args;
   if (positionals.length > 0)

@@ -10,6 +10,8 @@ export interface LookupConfig extends StorageConfig {
 
 /** 12 h: a presigned URL also dies with the role session that signed it, so longer would be a false promise. */
 export const MAX_PRESIGN_TTL_SECONDS = 43_200;
+/** A link must outlive the round trip to the browser or player that follows it. */
+export const MIN_PRESIGN_TTL_SECONDS = 60;
 
 /**
  * The lookup function's configuration, validated at cold start. The cursor signing key comes from the
@@ -25,7 +27,13 @@ export function loadLookupConfig(env: Record<string, string | undefined> = proce
   if (key !== undefined) checkKey(key, 'CURSOR_SIGNING_KEY');
   return {
     ...loadStorageConfig(env),
-    presignTtlSeconds: integer(env, 'PRESIGN_TTL_SECONDS', 900, 1, MAX_PRESIGN_TTL_SECONDS),
+    presignTtlSeconds: integer(
+      env,
+      'PRESIGN_TTL_SECONDS',
+      900,
+      MIN_PRESIGN_TTL_SECONDS,
+      MAX_PRESIGN_TTL_SECONDS,
+    ),
     cursorKey: secretArn ? { secretArn } : { key: key! },
   };
 }

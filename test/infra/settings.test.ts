@@ -110,6 +110,9 @@ describe('stage settings', () => {
     [{ retentionDays: '0' }, /retentionDays must be an integer between 1/],
     [{ deleteFromVobizAfterDays: '-1' }, /deleteFromVobizAfterDays must be an integer between 0 and 3650/],
     [{ tableName: 'x' }, /unknown setting\(s\): tableName/],
+    // The lookup function's PRESIGN_TTL_SECONDS accepts the same range.
+    [{ presignTtlSeconds: '59' }, /presignTtlSeconds must be an integer between 60 and 43200/],
+    [{ presignTtlSeconds: '43201' }, /presignTtlSeconds must be an integer between 60 and 43200/],
   ])('refuse %j with a message naming the setting', (raw, message) => {
     expect(() => resolveStageSettings('prod', raw)).toThrow(SettingsError);
     expect(() => resolveStageSettings('prod', raw)).toThrow(message);

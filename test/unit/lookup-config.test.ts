@@ -26,6 +26,8 @@ describe('loadLookupConfig', () => {
     [{ ...base, CURSOR_SECRET_ARN: 'arn', CURSOR_SIGNING_KEY: KEY }, /only one/],
     [{ ...base, CURSOR_SIGNING_KEY: 'short' }, /at least 32 bytes/],
     [{ ...base, CURSOR_SIGNING_KEY: KEY, PRESIGN_TTL_SECONDS: '0' }, /PRESIGN_TTL_SECONDS/],
+    // The same range as the stage setting presignTtlSeconds.
+    [{ ...base, CURSOR_SIGNING_KEY: KEY, PRESIGN_TTL_SECONDS: '59' }, /between 60 and 43200/],
     [{ ...base, CURSOR_SIGNING_KEY: KEY, PRESIGN_TTL_SECONDS: '43201' }, /PRESIGN_TTL_SECONDS/],
     [{ ...base, CURSOR_SIGNING_KEY: KEY, PRESIGN_TTL_SECONDS: 'soon' }, /PRESIGN_TTL_SECONDS/],
     [{ BUCKET_NAME: 'b', CURSOR_SIGNING_KEY: KEY }, /TABLE_NAME/],
