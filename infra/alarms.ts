@@ -100,7 +100,7 @@ export class Alarms extends Construct {
       }),
       {
         description:
-          'Every callback fails its signature and none is accepted: the Vobiz auth token changed or is wrong. Update the secret (README, Operations).',
+          'Every callback fails its signature and none is accepted: the Vobiz auth token changed or is wrong. Update the secret (docs/guides/runbook.md, "The Vobiz token changed").',
         evaluationPeriods: SIGNATURES_ONLY_REJECTED_PERIODS,
       },
     );

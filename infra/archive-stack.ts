@@ -20,7 +20,7 @@ export interface ArchiveStackProps extends StackProps {
 }
 
 /**
- * One JSON line per request; the README's Logs Insights queries rely on these field names. Status and
+ * One JSON line per request; the Logs Insights queries in docs/guides/runbook.md rely on these field names. Status and
  * latency are always set, so they are written as numbers (comparable in queries); the rest are strings.
  */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -147,7 +147,7 @@ export class ArchiveStack extends Stack {
       value: this.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',
     });
-    // For operators: where the logs are (README, Operations) and which functions hold the Vobiz token.
+    // For operators: where the logs are (docs/guides/runbook.md) and which functions hold the Vobiz token.
     new CfnOutput(this, 'WebhookFunctionName', { value: this.webhook.function.functionName });
     new CfnOutput(this, 'ArchiveWorkerFunctionName', { value: this.worker.function.functionName });
     new CfnOutput(this, 'RedriveFunctionName', { value: this.redrive.function.functionName });

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { pin, type DataStore } from './data-store.js';
 import type { StageSettings } from './settings.js';
 
-/** What the operator replaces with `aws secretsmanager put-secret-value` (see README, Deploying). */
+/** What the operator replaces with `aws secretsmanager put-secret-value` (see docs/getting-started/deploy.md, step 4). */
 export const VOBIZ_SECRET_PLACEHOLDER_AUTH_ID = 'REPLACE ME: your Vobiz auth_id';
 
 /**
@@ -42,7 +42,7 @@ export class VobizSecret extends Construct {
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Vobiz auth tokens are issued and rotated in the Vobiz console, which has no API a rotation Lambda could call; README documents put-secret-value after a rotation.',
+        'Vobiz auth tokens are issued and rotated in the Vobiz console, which has no API a rotation Lambda could call; docs/guides/runbook.md documents put-secret-value after a rotation.',
     });
     this.secret = secret;
   }

@@ -15,7 +15,7 @@ import {
 import type { CommandIo } from './command.js';
 import { UsageError } from './cli.js';
 
-/** The console's groups (infra/console.ts): what each may do is the README's "Console" section. */
+/** The console's groups (infra/console.ts): what each may do is in docs/guides/console-admins.md. */
 export const CONSOLE_GROUPS = ['reviewers', 'admins'] as const;
 export type ConsoleGroup = (typeof CONSOLE_GROUPS)[number];
 
