@@ -17,9 +17,20 @@ import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/framework/observability.js';
 import type { StageSettings } from './settings.js';
 
+/** The functions whose errors and throttles are alarmed: every function of the stack. */
+export const ALARMED_FUNCTIONS = [
+  'Webhook',
+  'ArchiveWorker',
+  'Lookup',
+  'Redrive',
+  'Lifecycle',
+  'LifecycleApi',
+] as const;
+export type AlarmedFunction = (typeof ALARMED_FUNCTIONS)[number];
+
 export interface AlarmsProps {
   readonly settings: StageSettings;
-  readonly functions: Record<string, IFunction>;
+  readonly functions: Record<AlarmedFunction, IFunction>;
   readonly api: HttpApi;
   /** The stream-triggered archive worker and the queue its trigger gives batches up to. */
   readonly worker: { readonly function: IFunction; readonly deadLetterQueue: IQueue };
@@ -35,13 +46,214 @@ export const ITERATOR_AGE_ALARM_MS = 10 * 60_000;
  */
 export const SIGNATURES_ONLY_REJECTED_PERIODS = 3;
 
-const PERIOD = Duration.minutes(5);
+/** Every alarm looks at periods of this length. */
+export const ALARM_PERIOD_MINUTES = 5;
+const PERIOD = Duration.minutes(ALARM_PERIOD_MINUTES);
 
 /** Lifecycle failures are retried with backoff: only failures in every run for this long wake anyone. */
 export const LIFECYCLE_FAILURE_PERIODS = 6;
 
 /** How long `OverduePendingRecordings` must stay above zero before anyone is woken (periods of 5 min). */
 export const OVERDUE_PENDING_PERIODS = 3;
+
+/**
+ * What an alarm tells the person it wakes, kept next to its definition: the docs' alarm tables
+ * (`npm run docs`) and the alarm's own description are written from it. Markdown, one line each.
+ */
+export interface AlarmGuide {
+  /** What happened when it fires. */
+  readonly meaning: string;
+  /** What to do. */
+  readonly action: string;
+  /** The section of docs/guides/runbook.md with more. */
+  readonly runbook: string;
+}
+
+export interface AlarmDefinition extends AlarmGuide {
+  /** What it watches, for the docs (Markdown). */
+  readonly watches: string;
+  /** How the periods are summarised (none for metric math, whose expression says it). */
+  readonly statistic?: 'Sum' | 'Maximum';
+  /** Fires above this value (default 0). */
+  readonly threshold?: number;
+  /** The threshold as the docs say it, when not the number itself. */
+  readonly thresholdText?: string;
+  /** Consecutive 5-minute periods above the threshold before it fires (default 1). */
+  readonly periods?: number;
+  /** The business metrics it watches (namespace METRICS_NAMESPACE). */
+  readonly businessMetrics?: readonly string[];
+  readonly metric: (props: AlarmsProps) => IMetric;
+}
+
+/** Errors and throttles, alarmed for each function: `<Function>Errors`, `<Function>Throttles`. */
+export type FunctionAlarmKind = 'Errors' | 'Throttles';
+
+const FUNCTION_ALARM_GUIDE: Record<FunctionAlarmKind, AlarmGuide> = {
+  Errors: {
+    meaning: 'that function crashed or timed out',
+    action: 'query 1 on its log group; a configuration error names the variable',
+    runbook: 'a-function-failed-errors',
+  },
+  Throttles: {
+    meaning: 'Lambda refused invocations (concurrency exhausted)',
+    action:
+      "raise `webhookReservedConcurrency` or the account's concurrency limit; throttled callbacks are retried by Vobiz",
+    runbook: 'throttles',
+  },
+};
+
+/** Where a function's alarms mean something more specific than the generic guide above. */
+const FUNCTION_ALARM_GUIDES: Record<
+  AlarmedFunction,
+  Partial<Record<FunctionAlarmKind, Partial<AlarmGuide>>>
+> = {
+  Webhook: {
+    Errors: {
+      meaning:
+        'the webhook function crashed or timed out (errors it handles become 500 responses, see `Api5xx`)',
+      action: 'query 1 on `WebhookLogGroup`; Vobiz retries callbacks that got no 2xx/4xx',
+    },
+  },
+  ArchiveWorker: {
+    Errors: {
+      meaning:
+        'an archive worker invocation failed as a whole (its configuration or the secret could not be loaded, a crash, a timeout)',
+      action:
+        'query 1 on `ArchiveWorkerLogGroup`; the mapping bisects and retries the batch, then puts it in the dead-letter queue (`ArchiveDeadLetters`)',
+    },
+    Throttles: {
+      meaning:
+        'the stream mapping wanted more invocations than `archiveConcurrency` allows (a stream with several shards)',
+      action:
+        'nothing is lost (the mapping retries); raise `archiveConcurrency` if `ArchiveIteratorAge` also grows',
+    },
+  },
+  Lookup: {},
+  Redrive: {},
+  Lifecycle: {},
+  LifecycleApi: {},
+};
+
+/** The guide of one function's errors or throttles alarm. */
+export function functionAlarmGuide(fn: AlarmedFunction, kind: FunctionAlarmKind): AlarmGuide {
+  return { ...FUNCTION_ALARM_GUIDE[kind], ...FUNCTION_ALARM_GUIDES[fn][kind] };
+}
+
+export const FUNCTION_ALARM_STATISTIC = 'Sum';
+
+function business(
+  metricName: string,
+  statistic: 'Sum' | 'Maximum',
+  definition: Omit<AlarmDefinition, 'watches' | 'statistic' | 'businessMetrics' | 'metric'>,
+): AlarmDefinition {
+  return {
+    ...definition,
+    watches: `\`${metricName}\``,
+    statistic,
+    businessMetrics: [metricName],
+    metric: () => businessMetric(metricName, statistic),
+  };
+}
+
+/**
+ * Every alarm beyond the functions' errors and throttles, by construct id, in the order the docs list
+ * them. The ids are the alarms' names in CloudWatch (after the stack's prefix): keep them stable.
+ */
+export const ALARMS: Record<string, AlarmDefinition> = {
+  Api5xx: {
+    watches: "the HTTP API's 5xx count",
+    statistic: 'Sum',
+    metric: (props) => props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+    meaning:
+      "the HTTP API answered 5xx: a function error (logged as `request failed`), a timeout or an integration failure; the webhook's callers (Vobiz) retry, lookup callers saw errors",
+    action:
+      'query 5 on `ApiAccessLogGroup` shows the route, query 1 the cause; a placeholder or malformed Vobiz secret shows up here',
+    runbook: 'api5xx',
+  },
+  RecordingsFailed: business(METRIC.failed, 'Sum', {
+    meaning: 'a recording ran out of attempts and is now `failed`',
+    action: 'look at its `last_error`, fix the cause, then `npm run retry`',
+    runbook: 'a-recording-failed',
+  }),
+  VobizAuthFailed: business(METRIC.vobizAuthFailed, 'Sum', {
+    meaning:
+      "Vobiz answered 401/403 to our credentials, in any call (Retrieve Recording, the audio download, the sweep's List All Recordings, a delete)",
+    action: 'the auth token was rotated or is wrong: put the right one in the Vobiz secret',
+    runbook: 'the-vobiz-token-changed',
+  }),
+  SignaturesOnlyRejected: {
+    watches: `metric math on the sums: \`${METRIC.signatureRejected}\` > 0 and \`${METRIC.callbackAccepted}\` = 0`,
+    businessMetrics: [METRIC.signatureRejected, METRIC.callbackAccepted],
+    periods: SIGNATURES_ONLY_REJECTED_PERIODS,
+    metric: () =>
+      new MathExpression({
+        expression: 'IF(FILL(rejected, 0) > 0 AND FILL(accepted, 0) == 0, 1, 0)',
+        usingMetrics: {
+          rejected: businessMetric(METRIC.signatureRejected, 'Sum'),
+          accepted: businessMetric(METRIC.callbackAccepted, 'Sum'),
+        },
+        period: PERIOD,
+        label: 'callbacks refused while none is accepted',
+      }),
+    meaning: 'callbacks were refused for their signature and none was accepted',
+    action:
+      'the token Vobiz signs with is not the one in the secret (rotated at Vobiz): update the secret. Probes alone do not trigger it while real callbacks are accepted; Vobiz retries refused callbacks, and the backfill sweep finds what its retries missed',
+    runbook: 'the-vobiz-token-changed',
+  },
+  OverduePending: business(METRIC.overduePending, 'Maximum', {
+    periods: OVERDUE_PENDING_PERIODS,
+    meaning: '`pending` records are overdue for their next attempt',
+    action:
+      'the re-drive is failing or not keeping up: check `RedriveErrors` and `RedriveThrottles`, then query 1 on `RedriveLogGroup`',
+    runbook: 'overduepending',
+  }),
+  ArchiveIteratorAge: {
+    watches: "the archive worker's `IteratorAge`",
+    statistic: 'Maximum',
+    threshold: ITERATOR_AGE_ALARM_MS,
+    thresholdText: `${ITERATOR_AGE_ALARM_MS / 60_000} minutes`,
+    metric: (props) => props.worker.function.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' }),
+    meaning: `the oldest stream record the worker has not taken is more than ${ITERATOR_AGE_ALARM_MS / 60_000} minutes old`,
+    action:
+      'the worker is falling behind a burst, failing, or throttled: check its errors and throttles, raise `archiveConcurrency`; the re-drive joins in for records 10 minutes old',
+    runbook: 'archiveiteratorage',
+  },
+  ArchiveDeadLetters: {
+    watches: "the dead-letter queue's visible messages",
+    statistic: 'Maximum',
+    metric: (props) =>
+      props.worker.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: PERIOD,
+        statistic: 'Maximum',
+      }),
+    meaning:
+      'the archive trigger gave up on a batch (5 retries) and sent its description to the dead-letter queue (`ArchiveDeadLetterQueueUrl`)',
+    action:
+      "read the worker log around the message's time; the batch's records are still `pending` and due, so the re-drive archives them. Purge the queue once understood",
+    runbook: 'archivedeadletters',
+  },
+  VobizDeleteRefused: business(METRIC.vobizDeleteRefused, 'Sum', {
+    meaning:
+      'a recording was kept at Vobiz because its archived copy did not verify (version, size or SHA-256)',
+    action:
+      "`npm run query -- '/audit?action=vobiz_delete'` (outcome `refused`, `detail` says why); the record has `vobiz_delete_blocked`. After fixing the cause, `npm run vobiz-cleanup -- --retry-blocked`",
+    runbook: 'vobizdeleterefused',
+  }),
+  LifecycleFailures: business(METRIC.lifecycleFailed, 'Sum', {
+    periods: LIFECYCLE_FAILURE_PERIODS,
+    meaning:
+      'every lifecycle run had deletes at Vobiz or expiries that failed (they are retried with backoff)',
+    action:
+      'query 1 on `LifecycleLogGroup`: Vobiz 429/5xx, S3 or DynamoDB errors; `vobiz_delete_error`/`expiry_error` on the records',
+    runbook: 'lifecyclefailures',
+  }),
+};
+
+/** The description CloudWatch shows (and the alarm e-mail carries): the guide in plain words. */
+export function alarmDescription(guide: AlarmGuide): string {
+  const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+  return `${sentence(guide.meaning)}. What to do: ${guide.action}. More: docs/guides/runbook.md#${guide.runbook}`;
+}
 
 /**
  * Everything that needs a human: function errors and throttles, API 5xx, records that failed for good,
@@ -55,75 +267,24 @@ export class Alarms extends Construct {
     super(scope, id);
     const { settings } = props;
 
-    for (const [name, fn] of Object.entries(props.functions)) {
-      this.add(`${name}Errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), {
-        description: `${name} function invocations failed (unhandled errors or timeouts).`,
+    for (const name of ALARMED_FUNCTIONS) {
+      const fn = props.functions[name];
+      this.add(`${name}Errors`, fn.metricErrors({ period: PERIOD, statistic: FUNCTION_ALARM_STATISTIC }), {
+        guide: functionAlarmGuide(name, 'Errors'),
       });
-      this.add(`${name}Throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), {
-        description: `${name} function was throttled (reserved or account concurrency exhausted).`,
+      this.add(
+        `${name}Throttles`,
+        fn.metricThrottles({ period: PERIOD, statistic: FUNCTION_ALARM_STATISTIC }),
+        { guide: functionAlarmGuide(name, 'Throttles') },
+      );
+    }
+    for (const [alarmId, definition] of Object.entries(ALARMS)) {
+      this.add(alarmId, definition.metric(props), {
+        guide: definition,
+        evaluationPeriods: definition.periods,
+        threshold: definition.threshold,
       });
     }
-    this.add('Api5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), {
-      description: 'The HTTP API answered 5xx (webhook: Vobiz will retry; lookup: callers saw errors).',
-    });
-    this.add('RecordingsFailed', business(METRIC.failed, 'Sum'), {
-      description:
-        'A recording ran out of attempts and is now status=failed; it needs a look (see last_error).',
-    });
-    this.add('VobizAuthFailed', business(METRIC.vobizAuthFailed, 'Sum'), {
-      description: 'Vobiz rejected our credentials (401/403): fix the Vobiz secret.',
-    });
-    this.add('OverduePending', business(METRIC.overduePending, 'Maximum'), {
-      description:
-        'Pending recordings are overdue for their next attempt: the re-drive is not keeping up or is failing.',
-      evaluationPeriods: OVERDUE_PENDING_PERIODS,
-    });
-    this.add('VobizDeleteRefused', business(METRIC.vobizDeleteRefused, 'Sum'), {
-      description:
-        'A recording was kept at Vobiz because its archived copy did not verify (version, size or SHA-256): see vobiz_delete_blocked on the record and the lifecycle log.',
-    });
-    this.add('LifecycleFailures', business(METRIC.lifecycleFailed, 'Sum'), {
-      description:
-        'Deletes at Vobiz or expiries keep failing (they are retried with backoff): Vobiz, S3 or DynamoDB errors in the lifecycle log.',
-      evaluationPeriods: LIFECYCLE_FAILURE_PERIODS,
-    });
-    this.add(
-      'SignaturesOnlyRejected',
-      new MathExpression({
-        expression: 'IF(FILL(rejected, 0) > 0 AND FILL(accepted, 0) == 0, 1, 0)',
-        usingMetrics: {
-          rejected: business(METRIC.signatureRejected, 'Sum'),
-          accepted: business(METRIC.callbackAccepted, 'Sum'),
-        },
-        period: PERIOD,
-        label: 'callbacks refused while none is accepted',
-      }),
-      {
-        description:
-          'Every callback fails its signature and none is accepted: the Vobiz auth token changed or is wrong. Update the secret (docs/guides/runbook.md, "The Vobiz token changed").',
-        evaluationPeriods: SIGNATURES_ONLY_REJECTED_PERIODS,
-      },
-    );
-    this.add(
-      'ArchiveIteratorAge',
-      props.worker.function.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' }),
-      {
-        description:
-          'The archive worker is more than 10 minutes behind the stream: raise archiveConcurrency, or look at its errors and throttles.',
-        threshold: ITERATOR_AGE_ALARM_MS,
-      },
-    );
-    this.add(
-      'ArchiveDeadLetters',
-      props.worker.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: PERIOD,
-        statistic: 'Maximum',
-      }),
-      {
-        description:
-          'The archive trigger gave up on a batch (the records stay pending; the re-drive retries them). Read the worker log, then purge the queue.',
-      },
-    );
 
     if (settings.alarmEmail || settings.alarmTopicArn) {
       const topic = settings.alarmTopicArn
@@ -145,13 +306,13 @@ export class Alarms extends Construct {
   private add(
     id: string,
     metric: IMetric,
-    options: { description: string; evaluationPeriods?: number; threshold?: number },
+    options: { guide: AlarmGuide; evaluationPeriods?: number; threshold?: number },
   ): void {
     const periods = options.evaluationPeriods ?? 1;
     this.alarms.push(
       new Alarm(this, id, {
         metric,
-        alarmDescription: options.description,
+        alarmDescription: alarmDescription(options.guide),
         threshold: options.threshold ?? 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: periods,
@@ -163,7 +324,7 @@ export class Alarms extends Construct {
   }
 }
 
-function business(metricName: string, statistic: 'Sum' | 'Maximum'): Metric {
+function businessMetric(metricName: string, statistic: 'Sum' | 'Maximum'): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,

@@ -123,39 +123,240 @@ function defaults(stageName: string): StageSettings {
 
 export type RawSettings = Record<string, unknown>;
 
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export const ENCRYPTIONS = ['s3-managed', 'kms'] as const;
+export const CONSOLE_MFA = ['required', 'optional'] as const;
+export const CONSOLE_FEATURE_PLANS = ['plus', 'essentials'] as const;
+
+/** What a setting accepts; `resolveStageSettings` validates with it and the docs are generated from it. */
+export type SettingKind =
+  | { readonly type: 'boolean' }
+  /** `values`: only these; `none`: the word `none` switches the feature off. */
+  | {
+      readonly type: 'integer';
+      readonly min: number;
+      readonly max: number;
+      readonly values?: readonly number[];
+      readonly none?: boolean;
+    }
+  | { readonly type: 'enum'; readonly values: readonly string[] }
+  | { readonly type: 'url' }
+  | { readonly type: 'arn'; readonly service: string }
+  | { readonly type: 'email' }
+  | { readonly type: 'text'; readonly accepted: string };
+
+export interface SettingDefinition {
+  /** One line: what it does (Markdown). */
+  readonly description: string;
+  readonly kind: SettingKind;
+  /** A rule beyond the kind (Markdown), checked in `resolveStageSettings`. */
+  readonly constraint?: string;
+  /** The setting's resolved value, from which the docs show the default of a stage and of a throwaway one. */
+  readonly value: (settings: StageSettings) => unknown;
+  /** What leaving it unset means, when its resolved value is undefined (Markdown). */
+  readonly unset?: string;
+  /** The function environment variable it sets. */
+  readonly variable?: string;
+}
+
+const DAYS = { type: 'integer', min: 1, max: 36_500 } as const;
+
+/**
+ * Every stage setting (`cdk deploy -c key=value` or cdk.json), in the order the docs list them: what it
+ * means, what it accepts and where it goes. `npm run docs` writes docs/reference/settings.md from it.
+ */
+export const SETTINGS = {
+  throwaway: {
+    description:
+      'destroy data with the stack, no deletion protection; also switches the lifecycle defaults below',
+    kind: { type: 'boolean' },
+    value: (s) => s.throwaway,
+  },
+  logRetentionDays: {
+    description: 'retention of function and API access logs',
+    kind: { type: 'integer', min: 1, max: 3653, values: [...RETENTION_DAYS.keys()] },
+    value: (s) => s.logRetention,
+  },
+  logLevel: {
+    description: 'function log level',
+    kind: { type: 'enum', values: LOG_LEVELS },
+    value: (s) => s.logLevel,
+    variable: 'POWERTOOLS_LOG_LEVEL',
+  },
+  infrequentAccessAfterDays: {
+    description: 'move audio to S3 Standard-IA after N days (an S3 lifecycle rule)',
+    kind: { ...DAYS, min: 30, none: true },
+    value: (s) => s.lifecycle.infrequentAccessAfterDays,
+    unset: 'none',
+  },
+  glacierAfterDays: {
+    description:
+      'move audio to Glacier Instant Retrieval after N days (an S3 lifecycle rule; links keep working)',
+    kind: { ...DAYS, none: true },
+    constraint: 'at least `infrequentAccessAfterDays` + 30',
+    value: (s) => s.lifecycle.glacierAfterDays,
+    unset: 'none',
+  },
+  retentionDays: {
+    description:
+      'the lifecycle deletes every version of the audio of recordings older than N days (by `add_time`) and marks them `expired`, metadata kept ([lifecycle](../concepts/lifecycle.md#retention))',
+    kind: { ...DAYS, none: true },
+    value: (s) => s.lifecycle.retentionDays,
+    unset: 'none',
+    variable: 'RETENTION_DAYS',
+  },
+  deleteFromVobizAfterDays: {
+    description:
+      'delete each recording at Vobiz N days after it was archived, once its copy here is verified; `0` = as soon as verified ([lifecycle](../concepts/lifecycle.md#verified-delete-at-vobiz))',
+    kind: { type: 'integer', min: 0, max: 3650, none: true },
+    value: (s) => s.lifecycle.deleteFromVobizAfterDays,
+    unset: 'none (off)',
+    variable: 'VOBIZ_DELETE_AFTER_DAYS',
+  },
+  noncurrentVersionExpireAfterDays: {
+    description: 'delete overwritten object versions after N days (the bucket is versioned)',
+    kind: DAYS,
+    value: (s) => s.lifecycle.noncurrentVersionExpireAfterDays,
+  },
+  encryption: {
+    description:
+      '`kms`: one customer-managed key (rotated yearly, ~1 USD/month) for bucket, table and secrets',
+    kind: { type: 'enum', values: ENCRYPTIONS },
+    value: (s) => s.encryption,
+  },
+  vobizSecretArn: {
+    description: 'use an existing secret `{auth_id, auth_token, parent_auth_token?}` instead of creating one',
+    kind: { type: 'arn', service: 'secretsmanager' },
+    value: (s) => s.vobizSecretArn,
+    unset: 'the stack creates one',
+    variable: 'VOBIZ_SECRET_ARN',
+  },
+  vobizSecretKmsKeyArn: {
+    description: "the existing secret's KMS key, if not the default `aws/secretsmanager` key",
+    kind: { type: 'arn', service: 'kms' },
+    constraint: 'only with `vobizSecretArn`',
+    value: (s) => s.vobizSecretKmsKeyArn,
+  },
+  allowedMediaOrigins: {
+    description: 'where the archive worker and the re-drive may download audio from',
+    kind: { type: 'text', accepted: 'comma list of origins like `https://*.vobiz.ai`' },
+    value: (s) => s.allowedMediaOrigins,
+    variable: 'ALLOWED_MEDIA_ORIGINS',
+  },
+  vobizApiBaseUrl: {
+    description: 'the Vobiz API',
+    kind: { type: 'url' },
+    value: (s) => s.vobizApiBaseUrl,
+    variable: 'VOBIZ_API_BASE_URL',
+  },
+  webhookPublicUrl: {
+    description:
+      'the public webhook URL when a custom domain fronts the API (signatures cover the URL); also the `WebhookUrl` output',
+    kind: { type: 'url' },
+    value: (s) => s.webhookPublicUrl,
+    unset: "the API's own URL",
+    variable: 'WEBHOOK_PUBLIC_URL',
+  },
+  webhookReservedConcurrency: {
+    description:
+      'reserve (and cap) webhook concurrency, so a flood of junk at the public route cannot take every Lambda of the account',
+    kind: { type: 'integer', min: 1, max: 1000, none: true },
+    value: (s) => s.webhookReservedConcurrency,
+    unset: 'none',
+  },
+  webhookRateLimit: {
+    description: "the webhook route's own throttle: requests per second, apart from the IAM routes'",
+    kind: { type: 'integer', min: 1, max: 10_000 },
+    value: (s) => s.webhookThrottle.rateLimit,
+  },
+  webhookBurstLimit: {
+    description: "the webhook route's own throttle: burst",
+    kind: { type: 'integer', min: 1, max: 5_000 },
+    value: (s) => s.webhookThrottle.burstLimit,
+  },
+  apiRateLimit: {
+    description: 'throttling of the IAM-signed routes (the stage default): requests per second',
+    kind: { type: 'integer', min: 1, max: 10_000 },
+    value: (s) => s.apiThrottle.rateLimit,
+  },
+  apiBurstLimit: {
+    description: 'throttling of the IAM-signed routes (the stage default): burst',
+    kind: { type: 'integer', min: 1, max: 5_000 },
+    value: (s) => s.apiThrottle.burstLimit,
+  },
+  archiveConcurrency: {
+    description:
+      "recordings archived at once (downloads at Vobiz): the archive worker's reserved concurrency, and its stream mapping's parallelization factor (at most 10 per stream shard)",
+    kind: { type: 'integer', min: 1, max: 1000 },
+    value: (s) => s.archiveConcurrency,
+  },
+  presignTtlSeconds: {
+    description:
+      "lifetime of audio links (a link also stops working when the function's role session that signed it expires)",
+    kind: { type: 'integer', min: MIN_PRESIGN_TTL_SECONDS, max: MAX_PRESIGN_TTL_SECONDS },
+    value: (s) => s.presignTtlSeconds,
+    variable: 'PRESIGN_TTL_SECONDS',
+  },
+  maxAttempts: {
+    description: 'attempts before a record is `failed` (archive worker and re-drive)',
+    kind: { type: 'integer', min: 1, max: 1000 },
+    value: (s) => s.maxAttempts,
+    variable: 'MAX_ATTEMPTS',
+  },
+  backfillLookbackMinutes: {
+    description: "how far back the re-drive's scheduled sweep lists Vobiz's recordings; `0` switches it off",
+    kind: { type: 'integer', min: 0, max: 7 * 24 * 60 },
+    value: (s) => s.backfillLookbackMinutes,
+    variable: 'BACKFILL_LOOKBACK_MINUTES',
+  },
+  alarmEmail: {
+    description: 'send alarms to this address (confirm the SNS e-mail)',
+    kind: { type: 'email' },
+    value: (s) => s.alarmEmail,
+  },
+  alarmTopicArn: {
+    description: 'send alarms to an existing SNS topic',
+    kind: { type: 'arn', service: 'sns' },
+    value: (s) => s.alarmTopicArn,
+  },
+  tracing: {
+    description:
+      "X-Ray active tracing of the functions: Lambda's own segment per invocation (the code adds no subsegments of its own)",
+    kind: { type: 'boolean' },
+    value: (s) => s.tracing,
+  },
+  console: {
+    description:
+      'deploy the recordings console (CloudFront, Cognito); `false` leaves the API as the only way in (and refuses the `console*` settings below)',
+    kind: { type: 'boolean' },
+    value: (s) => s.console !== undefined,
+  },
+  consoleMfa: {
+    description: '`required`: every console user sets up an authenticator app at first sign-in',
+    kind: { type: 'enum', values: CONSOLE_MFA },
+    value: (s) => s.console?.mfa,
+  },
+  consoleFeaturePlan: {
+    description:
+      'Cognito plan: `plus` (threat protection: compromised passwords, risky sign-ins) or `essentials`',
+    kind: { type: 'enum', values: CONSOLE_FEATURE_PLANS },
+    value: (s) => s.console?.featurePlan,
+  },
+  consoleDomainPrefix: {
+    description: 'managed login address `https://<prefix>.auth.<region>.amazoncognito.com`',
+    kind: {
+      type: 'text',
+      accepted: 'lowercase letters, digits and dashes (at most 63), without `aws`, `amazon` or `cognito`',
+    },
+    value: (s) => s.console?.domainPrefix,
+    unset: '`vobiz-archive-<stage>-<account>`',
+  },
+} satisfies Record<string, SettingDefinition>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
 /** The context keys `resolveStageSettings` understands (`cdk deploy -c key=value` or cdk.json). */
-export const SETTING_KEYS = [
-  'logRetentionDays',
-  'logLevel',
-  'infrequentAccessAfterDays',
-  'glacierAfterDays',
-  'retentionDays',
-  'deleteFromVobizAfterDays',
-  'noncurrentVersionExpireAfterDays',
-  'allowedMediaOrigins',
-  'vobizApiBaseUrl',
-  'webhookPublicUrl',
-  'webhookReservedConcurrency',
-  'webhookRateLimit',
-  'webhookBurstLimit',
-  'archiveConcurrency',
-  'vobizSecretArn',
-  'vobizSecretKmsKeyArn',
-  'encryption',
-  'presignTtlSeconds',
-  'maxAttempts',
-  'backfillLookbackMinutes',
-  'apiRateLimit',
-  'apiBurstLimit',
-  'alarmEmail',
-  'alarmTopicArn',
-  'tracing',
-  'throwaway',
-  'console',
-  'consoleMfa',
-  'consoleFeaturePlan',
-  'consoleDomainPrefix',
-] as const;
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 export function resolveStageSettings(stageName: string, raw: RawSettings = {}): StageSettings {
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(stageName)) {
@@ -174,68 +375,53 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
   const lifecycleDefaults =
     throwaway === base.throwaway ? base.lifecycle : defaults(throwaway ? 'dev' : 'prod').lifecycle;
   const lifecycle: LifecycleSettings = {
-    infrequentAccessAfterDays: days(
+    infrequentAccessAfterDays: intOrNone(
       raw,
       'infrequentAccessAfterDays',
-      30,
       lifecycleDefaults.infrequentAccessAfterDays,
     ),
-    glacierAfterDays: days(raw, 'glacierAfterDays', 1, lifecycleDefaults.glacierAfterDays),
-    retentionDays: days(raw, 'retentionDays', 1, lifecycleDefaults.retentionDays),
-    deleteFromVobizAfterDays:
-      present(raw, 'deleteFromVobizAfterDays') === 'none'
-        ? undefined
-        : int(raw, 'deleteFromVobizAfterDays', 0, 3650),
+    glacierAfterDays: intOrNone(raw, 'glacierAfterDays', lifecycleDefaults.glacierAfterDays),
+    retentionDays: intOrNone(raw, 'retentionDays', lifecycleDefaults.retentionDays),
+    deleteFromVobizAfterDays: intOrNone(
+      raw,
+      'deleteFromVobizAfterDays',
+      lifecycleDefaults.deleteFromVobizAfterDays,
+    ),
     noncurrentVersionExpireAfterDays:
-      int(raw, 'noncurrentVersionExpireAfterDays', 1, 36_500) ??
-      lifecycleDefaults.noncurrentVersionExpireAfterDays,
+      int(raw, 'noncurrentVersionExpireAfterDays') ?? lifecycleDefaults.noncurrentVersionExpireAfterDays,
   };
   checkLifecycleOrder(lifecycle);
 
-  const retentionDays = int(raw, 'logRetentionDays', 1, 3653);
-  let logRetention = base.logRetention;
-  if (retentionDays !== undefined) {
-    const retention = RETENTION_DAYS.get(retentionDays);
-    if (!retention) {
-      throw new SettingsError(
-        `logRetentionDays must be one of ${[...RETENTION_DAYS.keys()].join(', ')}, got ${retentionDays}`,
-      );
-    }
-    logRetention = retention;
-  }
+  const retentionDays = int(raw, 'logRetentionDays');
+  const logRetention = retentionDays === undefined ? base.logRetention : RETENTION_DAYS.get(retentionDays)!;
 
   const settings: StageSettings = {
     stageName,
     throwaway,
     logRetention,
-    logLevel: oneOf(raw, 'logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const) ?? base.logLevel,
+    logLevel: oneOf(raw, 'logLevel', LOG_LEVELS) ?? base.logLevel,
     lifecycle,
     allowedMediaOrigins: str(raw, 'allowedMediaOrigins') ?? base.allowedMediaOrigins,
     vobizApiBaseUrl: url(raw, 'vobizApiBaseUrl') ?? base.vobizApiBaseUrl,
     webhookPublicUrl: url(raw, 'webhookPublicUrl'),
-    webhookReservedConcurrency:
-      present(raw, 'webhookReservedConcurrency') === 'none'
-        ? undefined
-        : (int(raw, 'webhookReservedConcurrency', 1, 1000) ?? base.webhookReservedConcurrency),
+    webhookReservedConcurrency: intOrNone(raw, 'webhookReservedConcurrency', base.webhookReservedConcurrency),
     webhookThrottle: {
-      rateLimit: int(raw, 'webhookRateLimit', 1, 10_000) ?? base.webhookThrottle.rateLimit,
-      burstLimit: int(raw, 'webhookBurstLimit', 1, 5_000) ?? base.webhookThrottle.burstLimit,
+      rateLimit: int(raw, 'webhookRateLimit') ?? base.webhookThrottle.rateLimit,
+      burstLimit: int(raw, 'webhookBurstLimit') ?? base.webhookThrottle.burstLimit,
     },
-    archiveConcurrency: int(raw, 'archiveConcurrency', 1, 1000) ?? base.archiveConcurrency,
-    vobizSecretArn: arn(raw, 'vobizSecretArn', 'secretsmanager'),
-    vobizSecretKmsKeyArn: arn(raw, 'vobizSecretKmsKeyArn', 'kms'),
-    encryption: oneOf(raw, 'encryption', ['s3-managed', 'kms'] as const) ?? base.encryption,
-    presignTtlSeconds:
-      int(raw, 'presignTtlSeconds', MIN_PRESIGN_TTL_SECONDS, MAX_PRESIGN_TTL_SECONDS) ??
-      base.presignTtlSeconds,
-    maxAttempts: int(raw, 'maxAttempts', 1, 1000),
-    backfillLookbackMinutes: int(raw, 'backfillLookbackMinutes', 0, 7 * 24 * 60),
+    archiveConcurrency: int(raw, 'archiveConcurrency') ?? base.archiveConcurrency,
+    vobizSecretArn: arn(raw, 'vobizSecretArn'),
+    vobizSecretKmsKeyArn: arn(raw, 'vobizSecretKmsKeyArn'),
+    encryption: oneOf(raw, 'encryption', ENCRYPTIONS) ?? base.encryption,
+    presignTtlSeconds: int(raw, 'presignTtlSeconds') ?? base.presignTtlSeconds,
+    maxAttempts: int(raw, 'maxAttempts'),
+    backfillLookbackMinutes: int(raw, 'backfillLookbackMinutes'),
     apiThrottle: {
-      rateLimit: int(raw, 'apiRateLimit', 1, 10_000) ?? base.apiThrottle.rateLimit,
-      burstLimit: int(raw, 'apiBurstLimit', 1, 5_000) ?? base.apiThrottle.burstLimit,
+      rateLimit: int(raw, 'apiRateLimit') ?? base.apiThrottle.rateLimit,
+      burstLimit: int(raw, 'apiBurstLimit') ?? base.apiThrottle.burstLimit,
     },
     alarmEmail: email(raw, 'alarmEmail'),
-    alarmTopicArn: arn(raw, 'alarmTopicArn', 'sns'),
+    alarmTopicArn: arn(raw, 'alarmTopicArn'),
     tracing: bool(raw, 'tracing') ?? base.tracing,
     console: consoleSettings(raw),
   };
@@ -270,8 +456,8 @@ function consoleSettings(raw: RawSettings): ConsoleSettings | undefined {
     );
   }
   return {
-    mfa: oneOf(raw, 'consoleMfa', ['required', 'optional'] as const) ?? 'required',
-    featurePlan: oneOf(raw, 'consoleFeaturePlan', ['plus', 'essentials'] as const) ?? 'plus',
+    mfa: oneOf(raw, 'consoleMfa', CONSOLE_MFA) ?? 'required',
+    featurePlan: oneOf(raw, 'consoleFeaturePlan', CONSOLE_FEATURE_PLANS) ?? 'plus',
     ...(domainPrefix === undefined ? {} : { domainPrefix }),
   };
 }
@@ -308,20 +494,27 @@ function str(raw: RawSettings, key: string): string | undefined {
   return value.trim();
 }
 
-function int(raw: RawSettings, key: string, min: number, max: number): number | undefined {
+function int(raw: RawSettings, key: SettingKey): number | undefined {
   const value = present(raw, key);
   if (value === undefined) return undefined;
+  const kind = SETTINGS[key].kind;
+  if (kind.type !== 'integer') throw new Error(`${key} is not an integer setting`);
   const number = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new SettingsError(`${key} must be an integer between ${min} and ${max}, got "${show(value)}"`);
+  if (!Number.isInteger(number) || number < kind.min || number > kind.max) {
+    throw new SettingsError(
+      `${key} must be an integer between ${kind.min} and ${kind.max}, got "${show(value)}"`,
+    );
+  }
+  if ('values' in kind && !kind.values.includes(number)) {
+    throw new SettingsError(`${key} must be one of ${kind.values.join(', ')}, got ${number}`);
   }
   return number;
 }
 
-/** A lifecycle step: a number of days, `none` to switch the step off, or absent for the stage default. */
-function days(raw: RawSettings, key: string, min: number, fallback: number | undefined): number | undefined {
+/** A number, `none` to switch the feature off, or absent for the stage default. */
+function intOrNone(raw: RawSettings, key: SettingKey, fallback: number | undefined): number | undefined {
   if (present(raw, key) === 'none') return undefined;
-  return int(raw, key, min, 36_500) ?? fallback;
+  return int(raw, key) ?? fallback;
 }
 
 function bool(raw: RawSettings, key: string): boolean | undefined {
@@ -349,11 +542,13 @@ function url(raw: RawSettings, key: string): string | undefined {
   return value;
 }
 
-function arn(raw: RawSettings, key: string, service: string): string | undefined {
+function arn(raw: RawSettings, key: SettingKey): string | undefined {
   const value = str(raw, key);
   if (value === undefined) return undefined;
-  if (!new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+`).test(value)) {
-    throw new SettingsError(`${key} must be an ARN of ${service}, got "${value}"`);
+  const kind = SETTINGS[key].kind;
+  if (kind.type !== 'arn') throw new Error(`${key} is not an ARN setting`);
+  if (!new RegExp(`^arn:aws[a-z-]*:${kind.service}:[a-z0-9-]+:\\d{12}:.+`).test(value)) {
+    throw new SettingsError(`${key} must be an ARN of ${kind.service}, got "${value}"`);
   }
   return value;
 }

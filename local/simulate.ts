@@ -9,7 +9,7 @@ import type { CreateRecordingsRequest, SimulatedRecording } from './simulator.js
  * webhook over HTTP, waits until each recording is archived, and shows where everything went.
  */
 
-const USAGE = `Usage: npm run simulate -- [--count N] [--format mp3|wav|mixed] [--size 200kb] [--port 3000] [--timeout 60]
+export const USAGE = `Usage: npm run simulate -- [--count N] [--format mp3|wav|mixed] [--size 200kb] [--port 3000] [--timeout 60]
 
   --count N      recordings to simulate (default 1, at most 1000)
   --format F     mp3, wav or mixed (default mp3)

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -12,7 +11,6 @@ import type { LifecycleRunSummary } from '../functions/shared/lifecycle/lifecycl
 import {
   ARCHIVE_TRIGGER,
   ARCHIVE_TRIGGER_FILTER,
-  DEFAULT_ARCHIVE_CONCURRENCY,
   MAX_PARALLELIZATION_FACTOR,
 } from '../functions/shared/domain/archive-trigger.js';
 import {
@@ -38,86 +36,18 @@ import {
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import { parseOptions, StartError, USAGE, type Options } from './start-options.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
  * real credentials are set) and one gateway serving the same routes with the same handlers as AWS.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
 /** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
 const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, lifecycle: 28_000, worker: 15 * 60_000 };
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
-
-const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose]
-
-  --in-memory   keep nothing: no data is read from or written to .data/
-  --port N      gateway port (default: PORT or 3000)
-  --verbose     also log the requests the Vobiz simulator answers
-
-Environment: PORT, VOBIZ_SIMULATOR_PORT (4010), VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (talk to the real
-Vobiz instead of the simulator), WEBHOOK_PUBLIC_URL (the URL Vobiz calls, e.g. through a tunnel),
-REDRIVE_INTERVAL_SECONDS (15), ARCHIVE_CONCURRENCY (${DEFAULT_ARCHIVE_CONCURRENCY}: recordings archived at once),
-LIFECYCLE_INTERVAL_SECONDS (30), VOBIZ_DELETE_AFTER_DAYS (unset: never delete at Vobiz; 0: once verified),
-RETENTION_DAYS (unset: keep audio forever), LOCAL_DATA_DIR (.data).`;
-
-class StartError extends Error {}
-
-interface Options {
-  inMemory: boolean;
-  port: number;
-  simulatorPort: number;
-  verbose: boolean;
-  dataDir: string;
-  redriveIntervalMs: number;
-  lifecycleIntervalMs: number;
-  archiveConcurrency: number;
-}
-
-function parsePort(value: string, name: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535)
-    throw new StartError(`${name} must be a port number (1-65535), got "${value}"`);
-  return port;
-}
-
-function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' {
-  let inMemory = false;
-  let verbose = false;
-  let port = env.PORT ? parsePort(env.PORT, 'PORT') : 3000;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    else if (arg === '--in-memory') inMemory = true;
-    else if (arg === '--verbose') verbose = true;
-    else if (arg === '--port') port = parsePort(argv[++i] ?? '', '--port');
-    else if (arg.startsWith('--port=')) port = parsePort(arg.slice('--port='.length), '--port');
-    else throw new StartError(`Unknown option ${arg}\n\n${USAGE}`);
-  }
-  const interval = Number(env.REDRIVE_INTERVAL_SECONDS ?? 15);
-  if (!Number.isFinite(interval) || interval < 1)
-    throw new StartError('REDRIVE_INTERVAL_SECONDS must be a number of seconds >= 1');
-  const lifecycleInterval = Number(env.LIFECYCLE_INTERVAL_SECONDS ?? 30);
-  if (!Number.isFinite(lifecycleInterval) || lifecycleInterval < 1)
-    throw new StartError('LIFECYCLE_INTERVAL_SECONDS must be a number of seconds >= 1');
-  const archiveConcurrency = Number(env.ARCHIVE_CONCURRENCY ?? DEFAULT_ARCHIVE_CONCURRENCY);
-  if (!Number.isInteger(archiveConcurrency) || archiveConcurrency < 1 || archiveConcurrency > 1000)
-    throw new StartError('ARCHIVE_CONCURRENCY must be an integer from 1 to 1000');
-  return {
-    inMemory,
-    verbose,
-    port,
-    simulatorPort: env.VOBIZ_SIMULATOR_PORT
-      ? parsePort(env.VOBIZ_SIMULATOR_PORT, 'VOBIZ_SIMULATOR_PORT')
-      : 4010,
-    dataDir: env.LOCAL_DATA_DIR ?? join(ROOT, '.data'),
-    redriveIntervalMs: interval * 1000,
-    lifecycleIntervalMs: lifecycleInterval * 1000,
-    archiveConcurrency,
-  };
-}
 
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,5 @@
-import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
-import { loadCachedCredentials } from '../shared/adapters/credentials.js';
 import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
-import { systemClock } from '../shared/ingest/ports.js';
-import { buildLifecycle, readLifecycleSettings } from '../shared/wiring/lifecycle.js';
+import { loadLifecycleDependencies } from '../lifecycle/dependencies.js';
 import { createLifecycleApiHandler } from './app.js';
 
 const { logger, metrics } = createObservability('lifecycle-api');
@@ -10,14 +7,8 @@ const { logger, metrics } = createObservability('lifecycle-api');
 export const handler = createLifecycleApiHandler({
   logger,
   metrics,
-  load: async () => {
-    const settings = readLifecycleSettings(process.env);
-    const { source } = await loadCachedCredentials(process.env, createSecretsClient);
-    return buildLifecycle(settings, source, {
-      documents: createDocumentClient(),
-      s3: createS3Client(process.env),
-      clock: systemClock,
-      onAuthFailure: () => metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1),
-    });
-  },
+  load: () =>
+    loadLifecycleDependencies(process.env, () =>
+      metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1),
+    ),
 });

@@ -2,12 +2,21 @@ import { loadCachedCredentials, type CredentialsSource } from '../shared/adapter
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
 import { DynamoRecordingRepository } from '../shared/adapters/dynamo-recordings.js';
 import { DynamoRecoveryRepository } from '../shared/adapters/dynamo-recovery.js';
-import { integer, type VobizCredentials } from '../shared/config.js';
+import {
+  AWS_ENV,
+  RUNTIME_ENV,
+  envVars,
+  integerVar,
+  variablesOf,
+  type VobizCredentials,
+} from '../shared/config.js';
 import { makeAcceptNotification, SAFETY_NET_DELAY_MS } from '../shared/ingest/accept-notification.js';
 import { systemClock, type Clock } from '../shared/ingest/ports.js';
 import { makeBackfillSweep } from '../shared/recovery/backfill-sweep.js';
 import { makeRedrive } from '../shared/recovery/redrive.js';
+import { CREDENTIALS_ENV } from '../shared/adapters/credentials.js';
 import {
+  ARCHIVE_SETTINGS_VARIABLES,
   buildArchiveRecording,
   buildVobizClient,
   readArchiveSettings,
@@ -42,12 +51,44 @@ export function readRecoverySettings(env: Record<string, string | undefined>): R
   return readVobizSettings(env);
 }
 
+export const REDRIVE_ENV = envVars({
+  BACKFILL_LOOKBACK_MINUTES: integerVar({
+    description:
+      "how far back each scheduled backfill sweep lists Vobiz's recordings; `0` switches the sweep off",
+    fallback: 120,
+    min: 0,
+    max: 7 * 24 * 60,
+  }),
+  BACKFILL_MIN_AGE_MINUTES: integerVar({
+    description:
+      'the sweep leaves younger recordings to their callback (Vobiz may still be delivering or retrying it)',
+    fallback: 10,
+    min: 0,
+    max: 24 * 60,
+  }),
+  REDRIVE_BATCH_SIZE: integerVar({
+    description: 'due records taken per run',
+    fallback: 50,
+    min: 1,
+    max: 500,
+  }),
+});
+
+/** Everything the re-drive function reads. */
+export const REDRIVE_VARIABLES = variablesOf(
+  ARCHIVE_SETTINGS_VARIABLES,
+  REDRIVE_ENV,
+  CREDENTIALS_ENV,
+  AWS_ENV,
+  RUNTIME_ENV,
+);
+
 export function readRedriveSettings(env: Record<string, string | undefined>): RedriveSettings {
   return {
     ...readArchiveSettings(env),
-    backfillLookbackMinutes: integer(env, 'BACKFILL_LOOKBACK_MINUTES', 120, 0, 7 * 24 * 60),
-    backfillMinAgeMinutes: integer(env, 'BACKFILL_MIN_AGE_MINUTES', 10, 0, 24 * 60),
-    batchSize: integer(env, 'REDRIVE_BATCH_SIZE', 50, 1, 500),
+    backfillLookbackMinutes: REDRIVE_ENV.BACKFILL_LOOKBACK_MINUTES.read(env),
+    backfillMinAgeMinutes: REDRIVE_ENV.BACKFILL_MIN_AGE_MINUTES.read(env),
+    batchSize: REDRIVE_ENV.REDRIVE_BATCH_SIZE.read(env),
   };
 }
 

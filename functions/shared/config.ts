@@ -32,13 +32,145 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
   return value;
 }
 
+/**
+ * One environment variable a loader reads, declared once: what it means, its default and what it
+ * accepts (Markdown, for docs/reference/environment.md, which `npm run docs` generates from these
+ * declarations), and how it is read. Loaders read through `read`, so what is documented is what is read.
+ */
+export interface EnvVar<T = unknown> {
+  readonly name: string;
+  readonly description: string;
+  /** What an unset variable means: `required`, the default value, or what happens then. */
+  readonly default: string;
+  /** What it accepts; empty when the description says it all. */
+  readonly accepted: string;
+  read(env: Env): T;
+}
+
+/** A variable before it is named by its table (`envVars`). */
+export interface EnvVarSpec<T> {
+  readonly description: string;
+  readonly default?: string;
+  readonly accepted?: string;
+  readonly read: (env: Env, name: string) => T;
+}
+
+type Named<S> = { readonly [K in keyof S]: S[K] extends EnvVarSpec<infer T> ? EnvVar<T> : never };
+
+/** A loader's variables, named by their keys: `const ENV = envVars({ TABLE_NAME: requiredVar('…') })`. */
+export function envVars<S extends Record<string, EnvVarSpec<unknown>>>(specs: S): Named<S> {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      {
+        name,
+        description: spec.description,
+        default: spec.default ?? '',
+        accepted: spec.accepted ?? '',
+        read: (env: Env) => spec.read(env, name),
+      } satisfies EnvVar,
+    ]),
+  ) as Named<S>;
+}
+
+export function requiredVar(description: string): EnvVarSpec<string> {
+  return { description, default: 'required', read: required };
+}
+
+export function optionalVar(spec: {
+  description: string;
+  default?: string;
+  accepted?: string;
+}): EnvVarSpec<string | undefined> {
+  return { ...spec, read: optional };
+}
+
+export function integerVar(spec: {
+  description: string;
+  fallback: number;
+  min: number;
+  max: number;
+  /** The default as the docs say it, when more than the number (`30 (about 24 h)`). */
+  default?: string;
+}): EnvVarSpec<number> {
+  return {
+    description: spec.description,
+    default: spec.default ?? String(spec.fallback),
+    accepted: `${spec.min}–${spec.max}`,
+    read: (env, name) => integer(env, name, spec.fallback, spec.min, spec.max),
+  };
+}
+
+/** The variables of some tables and single variables, once each, in order (what one reader reads). */
+export function variablesOf(...parts: (EnvVar | readonly EnvVar[] | Record<string, EnvVar>)[]): EnvVar[] {
+  const seen = new Map<string, EnvVar>();
+  for (const part of parts) {
+    const variables = isEnvVar(part) ? [part] : Array.isArray(part) ? part : Object.values(part);
+    for (const variable of variables as EnvVar[]) {
+      const known = seen.get(variable.name);
+      if (known && known !== variable) throw new Error(`${variable.name} is declared twice`);
+      seen.set(variable.name, variable);
+    }
+  }
+  return [...seen.values()];
+}
+
+function isEnvVar(value: unknown): value is EnvVar {
+  return typeof (value as EnvVar).read === 'function' && typeof (value as EnvVar).name === 'string';
+}
+
+/** Read by the AWS SDK itself (and by `createS3Client`): the local stack and the tests point them at the emulators. */
+export const AWS_ENV = envVars({
+  AWS_ENDPOINT_URL_DYNAMODB: optionalVar({
+    description: 'SDK-standard endpoint override (local stack, tests)',
+    default: 'unset: AWS',
+    accepted: 'a URL',
+  }),
+  AWS_ENDPOINT_URL_S3: optionalVar({
+    description:
+      'SDK-standard endpoint override (local stack, tests); also switches on path-style addressing',
+    default: 'unset: AWS',
+    accepted: 'a URL',
+  }),
+});
+
+/** Read by Node.js and Powertools in every function; the stack sets most of them (infra/archive-function.ts). */
+export const RUNTIME_ENV = envVars({
+  POWERTOOLS_LOG_LEVEL: optionalVar({
+    description: 'log level',
+    default: '`INFO` (the local stack: `WARN`)',
+    accepted: '`DEBUG`, `INFO`, `WARN`, `ERROR` (`SILENT` in tests)',
+  }),
+  POWERTOOLS_SERVICE_NAME: optionalVar({
+    description: 'the service name in logs and metrics',
+    default: 'set by the stack',
+  }),
+  POWERTOOLS_METRICS_NAMESPACE: optionalVar({
+    description: 'the namespace of the business metrics',
+    default: 'set by the stack',
+  }),
+  POWERTOOLS_METRICS_DISABLED: optionalVar({
+    description: 'emit no metrics (the local stack and the tests)',
+    accepted: '`true`',
+  }),
+  NODE_OPTIONS: optionalVar({
+    description: 'stack traces point into the TypeScript sources',
+    default: '`--enable-source-maps` (set by the stack)',
+  }),
+});
+
 export interface StorageConfig {
   tableName: string;
   bucketName: string;
 }
 
+export const STORAGE_ENV = envVars({
+  TABLE_NAME: requiredVar('the DynamoDB table (the `TableName` output)'),
+  BUCKET_NAME: requiredVar('the audio bucket (the `BucketName` output)'),
+});
+
 export function loadStorageConfig(env: Env = process.env): StorageConfig {
-  return { tableName: required(env, 'TABLE_NAME'), bucketName: required(env, 'BUCKET_NAME') };
+  return { tableName: STORAGE_ENV.TABLE_NAME.read(env), bucketName: STORAGE_ENV.BUCKET_NAME.read(env) };
 }
 
 /**
@@ -119,6 +251,7 @@ export function isVobizOrigin(rawUrl: string, apiBaseUrl: string): boolean {
 
 /** Auth ids become part of S3 keys and URL paths. */
 export const AUTH_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const AUTH_ID_ACCEPTED = '1–64 letters, digits, `_`, `-`';
 
 export interface VobizCredentials {
   authId: string;

@@ -1,8 +1,17 @@
 import type { CfnElement } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../functions/shared/domain/table.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/framework/observability.js';
+import { ARCHIVE_WORKER_VARIABLES } from '../../functions/archive-worker/dependencies.js';
+import { LIFECYCLE_VARIABLES } from '../../functions/lifecycle/dependencies.js';
+import { LOOKUP_VARIABLES } from '../../functions/lookup/config.js';
+import { REDRIVE_VARIABLES } from '../../functions/redrive/dependencies.js';
+import { WEBHOOK_VARIABLES } from '../../functions/webhook/dependencies.js';
+import type { EnvVar } from '../../functions/shared/config.js';
+import { ALARMED_FUNCTIONS, ALARMS } from '../../infra/alarms.js';
+import { SETTINGS } from '../../infra/settings.js';
 import { buildStack } from './build.js';
 import { actionsOf, permissionsOf, resourcesFor, RESOURCE } from './iam.js';
 
@@ -180,6 +189,58 @@ describe('an existing Vobiz secret', () => {
         ]),
       },
     });
+  });
+});
+
+describe('function environment', () => {
+  /** Every stage setting that reaches a variable, set, so that the stack binds all of them. */
+  const everything = buildStack('prod', {
+    webhookPublicUrl: 'https://archive.example.com/webhooks/vobiz/recording',
+    maxAttempts: '12',
+    backfillLookbackMinutes: '60',
+    retentionDays: '400',
+    deleteFromVobizAfterDays: '7',
+    vobizSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vobiz-AbCdEf',
+  });
+  const environmentOf = (fn: IFunction) => {
+    const id = everything.stack.getLogicalId(fn.node.defaultChild as CfnElement);
+    const resource = everything.template.toJSON().Resources[id] as Props;
+    return resource.Properties.Environment.Variables as Record<string, unknown>;
+  };
+  const functions: [string, IFunction, readonly EnvVar[]][] = [
+    ['webhook', everything.stack.webhook.function, WEBHOOK_VARIABLES],
+    ['archive worker', everything.stack.worker.function, ARCHIVE_WORKER_VARIABLES],
+    ['re-drive', everything.stack.redrive.function, REDRIVE_VARIABLES],
+    ['lookup', everything.stack.lookup.function, LOOKUP_VARIABLES],
+    ['lifecycle', everything.stack.lifecycle.scheduled, LIFECYCLE_VARIABLES],
+    ['lifecycle API', everything.stack.lifecycle.apiFunction, LIFECYCLE_VARIABLES],
+  ];
+
+  it('sets on each function only variables that function declares it reads (the generated reference lists those)', () => {
+    for (const [name, fn, variables] of functions) {
+      const declared = new Set(variables.map((variable) => variable.name));
+      const set = Object.keys(environmentOf(fn));
+      expect(
+        set.filter((variable) => !declared.has(variable)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it('passes every stage setting that names a variable to each function that reads that variable', () => {
+    for (const [key, definition] of Object.entries(SETTINGS)) {
+      const variable = (definition as { variable?: string }).variable;
+      if (!variable) continue;
+      const readers = functions.filter(([, , variables]) => variables.some((v) => v.name === variable));
+      expect(readers.length, key).toBeGreaterThan(0);
+      const receiving = readers.filter(([, fn]) => environmentOf(fn)[variable] !== undefined);
+      // The lifecycle API never expires nor deletes by schedule: only the scheduled lifecycle gets those.
+      const scheduledOnly = variable === 'RETENTION_DAYS' || variable === 'VOBIZ_DELETE_AFTER_DAYS';
+      expect(
+        receiving.map(([name]) => name),
+        `${key} → ${variable}`,
+      ).toEqual(readers.map(([name]) => name).filter((name) => !(scheduledOnly && name === 'lifecycle API')));
+    }
   });
 });
 
@@ -519,6 +580,31 @@ describe('alarms', () => {
     (a) => a.Properties as Props,
   );
   const business = (name: string) => alarms.find((a) => a.MetricName === name);
+
+  it('are exactly the ones infra/alarms.ts defines (the generated reference lists those), each with its guide', () => {
+    const ids = Object.keys(prod.template.findResources('AWS::CloudWatch::Alarm')).map((id) =>
+      id.replace(/^Alarms/, '').replace(/[0-9A-F]{8}$/, ''),
+    );
+    const defined = [
+      ...ALARMED_FUNCTIONS.flatMap((fn) => [`${fn}Errors`, `${fn}Throttles`]),
+      ...Object.keys(ALARMS),
+    ];
+    expect(ids.sort()).toEqual(defined.sort());
+    for (const alarm of alarms) {
+      expect(alarm.AlarmDescription).toMatch(
+        /\. What to do: .+\. More: docs\/guides\/runbook\.md#[a-z0-9-]+$/,
+      );
+      expect((alarm.AlarmDescription as string).length).toBeLessThanOrEqual(1024);
+    }
+    for (const [id, definition] of Object.entries(ALARMS)) {
+      const alarm = alarms.find((a) => (a.AlarmDescription as string).includes(definition.action));
+      expect(alarm, id).toMatchObject({
+        Threshold: definition.threshold ?? 0,
+        EvaluationPeriods: definition.periods ?? 1,
+        ...(definition.statistic && !alarm?.Metrics ? { Statistic: definition.statistic } : {}),
+      });
+    }
+  });
 
   it('watch errors and throttles of every function and 5xx of the API', () => {
     const lambdaAlarms = alarms

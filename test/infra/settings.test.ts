@@ -1,6 +1,11 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { resolveStageSettings, SettingsError } from '../../infra/settings.js';
+import {
+  resolveStageSettings,
+  SETTINGS,
+  SettingsError,
+  type SettingDefinition,
+} from '../../infra/settings.js';
 
 describe('stage settings', () => {
   it('keep data and logs longer outside throwaway stages', () => {
@@ -133,4 +138,61 @@ describe('stage settings', () => {
       noncurrentVersionExpireAfterDays: 30,
     });
   });
+});
+
+describe('every setting accepts what its definition (and so the generated reference) says', () => {
+  /** Settings that only make sense next to another one. */
+  const context: Record<string, Record<string, string>> = {
+    infrequentAccessAfterDays: { glacierAfterDays: 'none' },
+    glacierAfterDays: { infrequentAccessAfterDays: 'none' },
+    vobizSecretKmsKeyArn: { vobizSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:v-AbCdEf' },
+  };
+  const arnOf = (service: string) => `arn:aws:${service}:eu-west-1:123456789012:thing`;
+  const accept = (key: string, value: string) =>
+    resolveStageSettings('prod', { ...context[key], [key]: value });
+  const refuse = (key: string, value: string) =>
+    expect(() => accept(key, value), `${key}=${value}`).toThrow(new RegExp(key));
+
+  for (const [key, definition] of Object.entries(SETTINGS) as [string, SettingDefinition][]) {
+    it(key, () => {
+      const { kind } = definition;
+      switch (kind.type) {
+        case 'integer': {
+          const valid = kind.values ?? [kind.min, kind.max];
+          for (const n of valid) expect(definition.value(accept(key, String(n))), `${key}=${n}`).toBe(n);
+          refuse(key, String(kind.min - 1));
+          refuse(key, String(kind.max + 1));
+          refuse(key, '1.5');
+          if (kind.values) refuse(key, String(kind.values[1]! - 1));
+          if (kind.none) expect(definition.value(accept(key, 'none'))).toBeUndefined();
+          else refuse(key, 'none');
+          break;
+        }
+        case 'enum':
+          for (const value of kind.values) expect(definition.value(accept(key, value))).toBe(value);
+          refuse(key, 'bogus');
+          break;
+        case 'boolean':
+          expect(definition.value(accept(key, 'false'))).toBe(false);
+          expect(definition.value(accept(key, 'true'))).toBe(true);
+          refuse(key, 'maybe');
+          break;
+        case 'url':
+          expect(definition.value(accept(key, 'https://example.com/x'))).toBe('https://example.com/x');
+          refuse(key, 'ftp://example.com');
+          break;
+        case 'arn':
+          expect(definition.value(accept(key, arnOf(kind.service)))).toBe(arnOf(kind.service));
+          refuse(key, arnOf('iam'));
+          break;
+        case 'email':
+          expect(definition.value(accept(key, 'ops@example.com'))).toBe('ops@example.com');
+          refuse(key, 'ops');
+          break;
+        case 'text':
+          refuse(key, '!');
+          break;
+      }
+    });
+  }
 });

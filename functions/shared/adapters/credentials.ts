@@ -1,5 +1,29 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, optional, validateCredentials, type VobizCredentials } from '../config.js';
+import {
+  AUTH_ID_ACCEPTED,
+  ConfigError,
+  envVars,
+  optionalVar,
+  validateCredentials,
+  type VobizCredentials,
+} from '../config.js';
+
+export const CREDENTIALS_ENV = envVars({
+  VOBIZ_SECRET_ARN: optionalVar({
+    description:
+      '(AWS) Secrets Manager secret `{auth_id, auth_token, parent_auth_token?}`, read at cold start, cached for 5 minutes and re-read (at most once a minute) when Vobiz refuses it or a signature does not verify',
+    accepted: 'a secret ARN',
+  }),
+  VOBIZ_AUTH_ID: optionalVar({
+    description: '(local) the Vobiz auth id, used when `VOBIZ_SECRET_ARN` is unset',
+    accepted: AUTH_ID_ACCEPTED,
+  }),
+  VOBIZ_AUTH_TOKEN: optionalVar({ description: '(local) the auth token, with `VOBIZ_AUTH_ID`' }),
+  VOBIZ_PARENT_AUTH_TOKEN: optionalVar({
+    description:
+      "(local) the parent account's auth token, for sub-accounts whose callbacks carry `-MA-` signatures",
+  }),
+});
 
 /**
  * Vobiz credentials: from the Secrets Manager secret named by `VOBIZ_SECRET_ARN` in AWS (JSON
@@ -10,7 +34,7 @@ export async function loadVobizCredentials(
   env: Record<string, string | undefined>,
   secrets: () => SecretsManagerClient,
 ): Promise<VobizCredentials> {
-  const secretArn = optional(env, 'VOBIZ_SECRET_ARN');
+  const secretArn = CREDENTIALS_ENV.VOBIZ_SECRET_ARN.read(env);
   if (secretArn) {
     const result = await secrets().send(new GetSecretValueCommand({ SecretId: secretArn }));
     let parsed: unknown;
@@ -34,13 +58,13 @@ export async function loadVobizCredentials(
       'VOBIZ_SECRET_ARN',
     );
   }
-  const authId = optional(env, 'VOBIZ_AUTH_ID');
-  const authToken = optional(env, 'VOBIZ_AUTH_TOKEN');
+  const authId = CREDENTIALS_ENV.VOBIZ_AUTH_ID.read(env);
+  const authToken = CREDENTIALS_ENV.VOBIZ_AUTH_TOKEN.read(env);
   if (!authId || !authToken) {
     throw new ConfigError('Set VOBIZ_SECRET_ARN (AWS) or VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN (local)');
   }
   return validateCredentials(
-    { authId, authToken, parentAuthToken: optional(env, 'VOBIZ_PARENT_AUTH_TOKEN') },
+    { authId, authToken, parentAuthToken: CREDENTIALS_ENV.VOBIZ_PARENT_AUTH_TOKEN.read(env) },
     'VOBIZ_AUTH_ID/VOBIZ_AUTH_TOKEN',
   );
 }

@@ -29,37 +29,43 @@ export { MetricUnit };
  * them, so their names are part of the contract between functions/ and infra/.
  */
 export const METRIC = {
-  /** A recording's audio and metadata were archived. */
   stored: 'RecordingStored',
-  /** An attempt did not finish; the record stays `pending` and will be retried. */
   deferred: 'RecordingDeferred',
-  /** A record ran out of attempts and is now `failed` (alarmed). */
   failed: 'RecordingFailed',
-  /** A signed callback was recorded (new, duplicate or retried delivery): answered 200. */
   callbackAccepted: 'CallbackAccepted',
-  /** A callback was refused: missing/invalid signature or replayed nonce. */
   signatureRejected: 'SignatureRejected',
-  /** Vobiz refused our credentials (401/403): configuration must be fixed (alarmed). */
   vobizAuthFailed: 'VobizAuthFailed',
-  /** Backfill sweep: a recording Vobiz lists but no callback told us about, now enqueued. */
   backfilled: 'RecordingBackfilled',
-  /** Re-drive: pending records whose next attempt is overdue by more than a few minutes (alarmed). */
   overduePending: 'OverduePendingRecordings',
-  /** Lifecycle: a recording was deleted at Vobiz after its archived copy was verified (204 or 404). */
   deletedAtVobiz: 'RecordingDeletedAtVobiz',
-  /** Lifecycle: verification of the archived copy failed, so it was kept at Vobiz (alarmed). */
   vobizDeleteRefused: 'VobizDeleteRefused',
-  /** Lifecycle: retention removed a recording's audio (metadata kept). */
   expired: 'RecordingExpired',
-  /** Lifecycle: a due recording was left alone because it is on legal hold. */
   skippedHeld: 'LifecycleSkippedHeld',
-  /** Lifecycle: a delete at Vobiz or an expiry failed for now and will be retried (alarmed when it persists). */
   lifecycleFailed: 'LifecycleFailed',
-  /** Lifecycle: items DynamoDB read in one scheduled run (its cost, bounded by the batch size). */
   lifecycleItemsRead: 'LifecycleItemsRead',
-  /** A recording was erased (tombstoned). */
   erased: 'RecordingErased',
-  /** A legal hold was placed or released. */
   legalHoldPlaced: 'LegalHoldPlaced',
   legalHoldReleased: 'LegalHoldReleased',
 } as const;
+
+/** When each business metric is emitted (Markdown; docs/reference/alarms.md is generated from it). */
+export const METRIC_EMITTED_WHEN: Record<keyof typeof METRIC, string> = {
+  callbackAccepted: 'a signed callback was recorded (new, duplicate or retried delivery): answered 200',
+  signatureRejected: 'a callback was refused: missing or invalid signature, or a replayed nonce',
+  stored: "a recording's audio and metadata were archived",
+  deferred: 'an attempt did not finish; the record stays `pending` and is retried',
+  failed: 'a record ran out of attempts and is now `failed`',
+  vobizAuthFailed: 'Vobiz refused our credentials (401/403), in any call',
+  backfilled: 'the backfill sweep enqueued a recording no callback announced',
+  overduePending: 'every re-drive run, zero included: pending records more than 5 minutes past due',
+  deletedAtVobiz: 'the lifecycle deleted a recording at Vobiz after verifying the copy (204 or 404)',
+  vobizDeleteRefused: 'verification of the archived copy failed, so it was kept at Vobiz',
+  expired: "retention removed a recording's audio (metadata kept)",
+  skippedHeld: 'a due recording was left alone because it is on legal hold',
+  lifecycleFailed: 'a delete at Vobiz or an expiry failed for now and will be retried',
+  lifecycleItemsRead:
+    'per scheduled lifecycle run: items DynamoDB read (its cost, bounded by the batch size)',
+  erased: 'a recording was erased (tombstoned)',
+  legalHoldPlaced: 'a legal hold was placed',
+  legalHoldReleased: 'a legal hold was released',
+};

@@ -8,11 +8,13 @@ import { S3AudioArchive } from '../adapters/s3-archive.js';
 import { VobizClient, type VobizClientOptions } from '../adapters/vobiz-client.js';
 import {
   DEFAULT_MEDIA_ORIGINS,
-  integer,
+  envVars,
+  integerVar,
   optional,
   parseBaseUrl,
   parseOriginPatterns,
-  required,
+  STORAGE_ENV,
+  variablesOf,
   type OriginPattern,
   type VobizCredentials,
 } from '../config.js';
@@ -29,34 +31,75 @@ type Env = Record<string, string | undefined>;
 export interface VobizSettings {
   tableName: string;
   vobizApiBaseUrl: string;
-  /** `MAX_ATTEMPTS`: attempts before a record is `failed` (default 30, about 24 h). */
-  maxAttempts: number;
 }
 
 export interface ArchiveSettings extends VobizSettings {
   bucketName: string;
+  /** `MAX_ATTEMPTS`: attempts before a record is `failed` (default 30, about 24 h). */
+  maxAttempts: number;
   allowedOrigins: OriginPattern[];
   /** `LEASE_SECONDS`: how long a worker's claim lasts without renewal (default 60). */
   leaseMs: number;
 }
 
+export const DEFAULT_VOBIZ_API_BASE_URL = 'https://api.vobiz.ai';
+
+export const VOBIZ_ENV = envVars({
+  VOBIZ_API_BASE_URL: {
+    description: 'the Vobiz API (the simulator in `npm start`)',
+    default: `\`${DEFAULT_VOBIZ_API_BASE_URL}\``,
+    accepted: 'an http(s) URL',
+    read: (env, name) => parseBaseUrl(optional(env, name) ?? DEFAULT_VOBIZ_API_BASE_URL, name),
+  },
+});
+
+export const ARCHIVE_ENV = envVars({
+  MAX_ATTEMPTS: integerVar({
+    description: 'attempts before a record is `failed`',
+    fallback: DEFAULT_RETRY_POLICY.maxAttempts,
+    default: `${DEFAULT_RETRY_POLICY.maxAttempts} (about 24 h)`,
+    min: 1,
+    max: 1000,
+  }),
+  ALLOWED_MEDIA_ORIGINS: {
+    description: 'where audio may be downloaded from',
+    default: `\`${DEFAULT_MEDIA_ORIGINS}\``,
+    accepted:
+      'comma list of origins: `https://*.vobiz.ai` (any depth of subdomain, not the bare domain) or exact ones like `http://127.0.0.1:4010`',
+    read: (env, name) => parseOriginPatterns(optional(env, name) ?? DEFAULT_MEDIA_ORIGINS),
+  },
+  LEASE_SECONDS: integerVar({
+    description:
+      "how long a claim on a recording lasts without renewal: how soon a dead worker's recording is taken up again",
+    fallback: 60,
+    min: 10,
+    max: 900,
+  }),
+});
+
+/** What `readVobizSettings` reads (the backfill command, and the lifecycle through it). */
+export const VOBIZ_SETTINGS_VARIABLES = variablesOf(STORAGE_ENV.TABLE_NAME, VOBIZ_ENV);
+/** What `readArchiveSettings` reads. */
+export const ARCHIVE_SETTINGS_VARIABLES = variablesOf(
+  VOBIZ_SETTINGS_VARIABLES,
+  STORAGE_ENV.BUCKET_NAME,
+  ARCHIVE_ENV,
+);
+
 export function readVobizSettings(env: Env): VobizSettings {
   return {
-    tableName: required(env, 'TABLE_NAME'),
-    vobizApiBaseUrl: parseBaseUrl(
-      optional(env, 'VOBIZ_API_BASE_URL') ?? 'https://api.vobiz.ai',
-      'VOBIZ_API_BASE_URL',
-    ),
-    maxAttempts: integer(env, 'MAX_ATTEMPTS', DEFAULT_RETRY_POLICY.maxAttempts, 1, 1000),
+    tableName: STORAGE_ENV.TABLE_NAME.read(env),
+    vobizApiBaseUrl: VOBIZ_ENV.VOBIZ_API_BASE_URL.read(env),
   };
 }
 
 export function readArchiveSettings(env: Env): ArchiveSettings {
   return {
     ...readVobizSettings(env),
-    bucketName: required(env, 'BUCKET_NAME'),
-    allowedOrigins: parseOriginPatterns(optional(env, 'ALLOWED_MEDIA_ORIGINS') ?? DEFAULT_MEDIA_ORIGINS),
-    leaseMs: integer(env, 'LEASE_SECONDS', 60, 10, 900) * 1000,
+    bucketName: STORAGE_ENV.BUCKET_NAME.read(env),
+    maxAttempts: ARCHIVE_ENV.MAX_ATTEMPTS.read(env),
+    allowedOrigins: ARCHIVE_ENV.ALLOWED_MEDIA_ORIGINS.read(env),
+    leaseMs: ARCHIVE_ENV.LEASE_SECONDS.read(env) * 1000,
   };
 }
 

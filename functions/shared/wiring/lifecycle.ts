@@ -3,13 +3,28 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { CredentialsSource } from '../adapters/credentials.js';
 import { DynamoLifecycleRepository } from '../adapters/dynamo-lifecycle.js';
 import { S3AudioVersions } from '../adapters/s3-lifecycle.js';
-import { ConfigError, integer, optional, required, type VobizCredentials } from '../config.js';
+import {
+  ConfigError,
+  envVars,
+  integerVar,
+  optional,
+  STORAGE_ENV,
+  variablesOf,
+  type EnvVarSpec,
+  type VobizCredentials,
+} from '../config.js';
 import { makeDeleteAtVobiz, type DeleteAtVobizDependencies } from '../lifecycle/delete-at-vobiz.js';
 import { makeEraseRecording, type EraseDependencies } from '../lifecycle/erase-recording.js';
 import { makeExpireRecording, type ExpireDependencies } from '../lifecycle/expire-recording.js';
 import { makeLegalHold, type LegalHoldDependencies } from '../lifecycle/legal-hold.js';
 import { makeLifecycleRun } from '../lifecycle/lifecycle-run.js';
-import { buildVobizClient, readVobizSettings, type VobizClients, type VobizSettings } from './archive.js';
+import {
+  buildVobizClient,
+  readVobizSettings,
+  VOBIZ_SETTINGS_VARIABLES,
+  type VobizClients,
+  type VobizSettings,
+} from './archive.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -31,26 +46,75 @@ export interface LifecycleSettings extends VobizSettings {
   concurrency: number;
 }
 
+export const LIFECYCLE_ENV = envVars({
+  VOBIZ_DELETE_AFTER_DAYS: optionalDays({
+    description:
+      'delete recordings at Vobiz this many days after archiving, once their copy is verified (`0`: at once)',
+    default: 'unset: never',
+    min: 0,
+    max: 3650,
+  }),
+  RETENTION_DAYS: optionalDays({
+    description: 'expire the audio of recordings whose `add_time` is older',
+    default: 'unset: keep forever',
+    min: 1,
+    max: 36_500,
+  }),
+  LIFECYCLE_BATCH_SIZE: integerVar({
+    description: 'records per step and scheduled run',
+    fallback: 500,
+    min: 1,
+    max: 5000,
+  }),
+  LIFECYCLE_CONCURRENCY: integerVar({
+    description: 'deletes in flight at once',
+    fallback: 8,
+    min: 1,
+    max: 64,
+  }),
+});
+
+/** What `readLifecycleSettings` reads. */
+export const LIFECYCLE_SETTINGS_VARIABLES = variablesOf(
+  VOBIZ_SETTINGS_VARIABLES,
+  STORAGE_ENV.BUCKET_NAME,
+  LIFECYCLE_ENV,
+);
+
 export function readLifecycleSettings(env: Env): LifecycleSettings {
   return {
     ...readVobizSettings(env),
-    bucketName: required(env, 'BUCKET_NAME'),
-    vobizDeleteAfterMs: optionalDays(env, 'VOBIZ_DELETE_AFTER_DAYS', 0, 3650),
-    retentionMs: optionalDays(env, 'RETENTION_DAYS', 1, 36_500),
-    batchSize: integer(env, 'LIFECYCLE_BATCH_SIZE', 500, 1, 5000),
-    concurrency: integer(env, 'LIFECYCLE_CONCURRENCY', 8, 1, 64),
+    bucketName: STORAGE_ENV.BUCKET_NAME.read(env),
+    vobizDeleteAfterMs: LIFECYCLE_ENV.VOBIZ_DELETE_AFTER_DAYS.read(env),
+    retentionMs: LIFECYCLE_ENV.RETENTION_DAYS.read(env),
+    batchSize: LIFECYCLE_ENV.LIFECYCLE_BATCH_SIZE.read(env),
+    concurrency: LIFECYCLE_ENV.LIFECYCLE_CONCURRENCY.read(env),
   };
 }
 
-function optionalDays(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = optional(env, name);
-  if (raw === undefined || raw === 'none') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new ConfigError(
-      `${name} must be an integer between ${min} and ${max} (days), or unset, got "${raw}"`,
-    );
-  return value * DAY_MS;
+/** A number of days (read as milliseconds), or unset or `none` for never. */
+function optionalDays(spec: {
+  description: string;
+  default: string;
+  min: number;
+  max: number;
+}): EnvVarSpec<number | undefined> {
+  const { min, max } = spec;
+  return {
+    description: spec.description,
+    default: spec.default,
+    accepted: `${min}–${max}, or \`none\``,
+    read: (env, name) => {
+      const raw = optional(env, name);
+      if (raw === undefined || raw === 'none') return undefined;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max)
+        throw new ConfigError(
+          `${name} must be an integer between ${min} and ${max} (days), or unset, got "${raw}"`,
+        );
+      return value * DAY_MS;
+    },
+  };
 }
 
 export interface LifecycleClients extends VobizClients {
