@@ -36,6 +36,7 @@ import {
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import { localApiRoute, openApiDocument } from './local-api.js';
 import { parseOptions, StartError, USAGE, type Options } from './start-options.js';
 
 /**
@@ -153,10 +154,16 @@ async function main(): Promise<void> {
 
   const gateway = createGateway({
     functions: () => functions,
-    local: (method, path, url) =>
-      path === '/health' && (method === 'GET' || method === 'HEAD')
-        ? health()
-        : consoleFiles?.handle(method, path, url),
+    local: (method, path, url) => {
+      switch (localApiRoute(method, path)) {
+        case 'health':
+          return health();
+        case 'openapi':
+          return openApiDocument(gatewayUrl);
+        default:
+          return consoleFiles?.handle(method, path, url);
+      }
+    },
     onRequest: ({ method, path, status, ms }) => {
       if (path !== '/health') console.log(`${method} ${path} ${statusColor(status)} ${ms}ms`);
     },

@@ -13,6 +13,7 @@ import { buildBackfillSweep, readRecoverySettings } from '../../functions/redriv
 import { VobizFake, type FakeRecording } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
 import { httpEvent, lambdaContext, type HttpEventInput } from '../support/http-events.js';
+import { expectDocumentedResult } from '../support/openapi.js';
 import {
   archive,
   auditEntries,
@@ -72,6 +73,7 @@ function api(options: Omit<Parameters<typeof buildTestLifecycle>[2], 'clock'> = 
       iam: { userArn: input.caller ?? LEGAL },
     };
     const result = await handler(event, lambdaContext());
+    expectDocumentedResult(event, result);
     return {
       status: result.statusCode ?? 0,
       headers: (result.headers ?? {}) as Record<string, string>,

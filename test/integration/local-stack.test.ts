@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators.js';
 import type { SimulatedRecording } from '../../local/simulator.js';
 import { spawnLocalStack, type SpawnedStack } from '../support/local-stack-process.js';
+import { fetchDocumented } from '../support/openapi.js';
 
 /**
  * The path a user takes: `npm start` as a child process (node directly, as the npm script runs it), the
  * simulator's signed callbacks over real HTTP, the results read back through the lookup routes, Ctrl-C.
+ * Every answer of the gateway is checked against docs/openapi.yaml (`fetchDocumented`).
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -65,7 +67,7 @@ async function waitForHealth(stack: Stack, gateway: string): Promise<Record<stri
   for (;;) {
     if (stack.child.exitCode !== null) throw new Error(`npm start exited early:\n${stack.output()}`);
     try {
-      const response = await fetch(`${gateway}/health`);
+      const response = await fetchDocumented(`${gateway}/health`);
       if (response.status === 200) return (await response.json()) as Record<string, unknown>;
       if (response.status === 503) sawStarting = true;
     } catch {
@@ -125,7 +127,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
   ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const response = await fetch(`${gateway}/recordings/${id}`);
+      const response = await fetchDocumented(`${gateway}/recordings/${id}`);
       const record = (await response.json()) as Record<string, unknown>;
       if (response.status === 200 && done(record)) return record;
       if (Date.now() > deadline) throw new Error(`record ${id} never got there: ${JSON.stringify(record)}`);
@@ -135,7 +137,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
 
   async function deliver(recording: SimulatedRecording): Promise<Response> {
     const callback = recording.callback!;
-    return fetch(`${gateway}/webhooks/vobiz/recording`, {
+    return fetchDocumented(`${gateway}/webhooks/vobiz/recording`, {
       method: 'POST',
       headers: callback.headers,
       body: callback.body,
@@ -176,11 +178,11 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
       });
 
       const byCall = (await (
-        await fetch(`${gateway}/recordings?call_uuid=${recording.call_uuid}`)
+        await fetchDocumented(`${gateway}/recordings?call_uuid=${recording.call_uuid}`)
       ).json()) as { items: { recording_id: string }[] };
       expect(byCall.items.map((item) => item.recording_id)).toEqual([recording.recording_id]);
 
-      const audio = await fetch(`${gateway}/recordings/${recording.recording_id}/audio`, {
+      const audio = await fetchDocumented(`${gateway}/recordings/${recording.recording_id}/audio`, {
         redirect: 'manual',
       });
       expect(audio.status).toBe(302);
@@ -196,24 +198,24 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     expect((await deliver(recording!)).status).toBe(200);
     expect((await deliver(recording!)).status).toBe(200);
     // The same signature headers with another recording's body: a captured signature.
-    const reused = await fetch(`${gateway}/webhooks/vobiz/recording`, {
+    const reused = await fetchDocumented(`${gateway}/webhooks/vobiz/recording`, {
       method: 'POST',
       headers: recording!.callback!.headers,
       body: other!.callback!.body,
     });
     expect(reused.status).toBe(401);
     // Other methods on known routes reach the function: 405 with Allow and the usual error body.
-    const put = await fetch(`${gateway}/webhooks/vobiz/recording`, { method: 'PUT' });
+    const put = await fetchDocumented(`${gateway}/webhooks/vobiz/recording`, { method: 'PUT' });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('POST, GET');
     expect(((await put.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
-    const post = await fetch(`${gateway}/recordings`, { method: 'POST', body: '{}' });
+    const post = await fetchDocumented(`${gateway}/recordings`, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');
-    const patch = await fetch(`${gateway}/recordings/some-recording`, { method: 'PATCH' });
+    const patch = await fetchDocumented(`${gateway}/recordings/some-recording`, { method: 'PATCH' });
     expect(patch.status).toBe(405);
     expect(patch.headers.get('allow')).toBe('GET, DELETE');
-    const unknown = await fetch(`${gateway}/nowhere`);
+    const unknown = await fetchDocumented(`${gateway}/nowhere`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
@@ -233,33 +235,39 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     };
     expect(listed.recordings.map((r) => r.recording_id)).not.toContain(recording!.recording_id);
     expect(
-      (await fetch(`${gateway}/recordings/${recording!.recording_id}/audio`, { redirect: 'manual' })).status,
+      (
+        await fetchDocumented(`${gateway}/recordings/${recording!.recording_id}/audio`, {
+          redirect: 'manual',
+        })
+      ).status,
     ).toBe(302);
     expect(stack.output()).toMatch(/lifecycle \d+ deleted at Vobiz/);
 
     await recordWhen(held!.recording_id, (r) => r.status === 'stored');
-    const hold = await fetch(`${gateway}/recordings/${held!.recording_id}/legal-hold`, {
+    const hold = await fetchDocumented(`${gateway}/recordings/${held!.recording_id}/legal-hold`, {
       method: 'PUT',
       body: JSON.stringify({ reason: 'local test' }),
     });
     expect(hold.status).toBe(200);
-    const refused = await fetch(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
+    const refused = await fetchDocumented(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
       method: 'DELETE',
     });
     expect(refused.status).toBe(409);
     expect(
-      (await fetch(`${gateway}/recordings/${held!.recording_id}/legal-hold`, { method: 'DELETE' })).status,
+      (await fetchDocumented(`${gateway}/recordings/${held!.recording_id}/legal-hold`, { method: 'DELETE' }))
+        .status,
     ).toBe(200);
-    const erased = await fetch(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
+    const erased = await fetchDocumented(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
       method: 'DELETE',
     });
     expect(erased.status).toBe(200);
     expect(((await erased.json()) as { status: string }).status).toBe('erased');
     expect(
-      (await fetch(`${gateway}/recordings/${held!.recording_id}/audio`, { redirect: 'manual' })).status,
+      (await fetchDocumented(`${gateway}/recordings/${held!.recording_id}/audio`, { redirect: 'manual' }))
+        .status,
     ).toBe(410);
 
-    const audit = (await (await fetch(`${gateway}/audit?limit=100`)).json()) as {
+    const audit = (await (await fetchDocumented(`${gateway}/audit?limit=100`)).json()) as {
       items: { action: string; recording_id: string; outcome: string }[];
     };
     const mine = audit.items
@@ -328,14 +336,14 @@ describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
       });
       const [recording, other] = ((await created.json()) as { recordings: SimulatedRecording[] }).recordings;
       const callback = recording!.callback!;
-      const delivered = await fetch(`${gateway}/webhooks/vobiz/recording`, {
+      const delivered = await fetchDocumented(`${gateway}/webhooks/vobiz/recording`, {
         method: 'POST',
         headers: callback.headers,
         body: callback.body,
       });
       expect(delivered.status).toBe(200);
       for (let stored = false; !stored; await sleep(100)) {
-        const response = await fetch(`${gateway}/recordings/${recording!.recording_id}`);
+        const response = await fetchDocumented(`${gateway}/recordings/${recording!.recording_id}`);
         stored = ((await response.json()) as { status?: string }).status === 'stored';
       }
       first.child.kill('SIGTERM');
@@ -346,23 +354,23 @@ describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
         await waitForHealth(second, gateway);
         expect(second.output()).toContain('2 recordings');
         const record = (await (
-          await fetch(`${gateway}/recordings/${recording!.recording_id}`)
+          await fetchDocumented(`${gateway}/recordings/${recording!.recording_id}`)
         ).json()) as Record<string, unknown>;
         expect(record).toMatchObject({ status: 'stored', sha256: recording!.sha256 });
-        const audio = await fetch(`${gateway}/recordings/${recording!.recording_id}/audio`, {
+        const audio = await fetchDocumented(`${gateway}/recordings/${recording!.recording_id}/audio`, {
           redirect: 'manual',
         });
         const bytes = new Uint8Array(await (await fetch(audio.headers.get('location')!)).arrayBuffer());
         expect(sha256(bytes)).toBe(recording!.sha256);
         // The nonce survived too, with the recording it was consumed for: the same delivery is a
         // retry (200, stored), the same signature on another recording's body is refused.
-        const retry = await fetch(`${gateway}/webhooks/vobiz/recording`, {
+        const retry = await fetchDocumented(`${gateway}/webhooks/vobiz/recording`, {
           method: 'POST',
           headers: callback.headers,
           body: callback.body,
         });
         expect(await retry.json()).toEqual({ recording_id: recording!.recording_id, status: 'stored' });
-        const reused = await fetch(`${gateway}/webhooks/vobiz/recording`, {
+        const reused = await fetchDocumented(`${gateway}/webhooks/vobiz/recording`, {
           method: 'POST',
           headers: callback.headers,
           body: other!.callback!.body,

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { httpEvent, lambdaContext, type HttpEventInput } from './http-events.js';
+import { expectDocumentedResult } from './openapi.js';
 
 type Handler = (
   event: ReturnType<typeof httpEvent>,
@@ -15,7 +16,7 @@ export interface LookupResponse {
 
 /**
  * Loads the real lookup handler (config is read at import, so the environment is set first) and calls
- * it with API Gateway v2 events.
+ * it with API Gateway v2 events; every answer is checked against docs/openapi.yaml.
  */
 export async function loadLookupHandler(
   env: Record<string, string>,
@@ -23,7 +24,9 @@ export async function loadLookupHandler(
   Object.assign(process.env, env);
   const { handler } = (await import('../../functions/lookup/handler.js')) as unknown as { handler: Handler };
   return async (input) => {
-    const result = await handler(httpEvent(input), lambdaContext());
+    const event = httpEvent(input);
+    const result = await handler(event, lambdaContext());
+    expectDocumentedResult(event, result);
     const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
     return {
       status: result.statusCode ?? 0,

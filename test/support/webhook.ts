@@ -7,6 +7,7 @@ import { keys, fromItem, type RecordingRecord } from '../../functions/shared/dom
 import type { SignatureScheme } from '../../functions/shared/domain/signature.js';
 import type { FakeRecording, VobizFake } from '../../local/vobiz-fake.js';
 import { httpEvent, lambdaContext } from './http-events.js';
+import { expectDocumentedResult } from './openapi.js';
 
 export const PUBLIC_URL = 'https://hooks.example.com/webhooks/vobiz/recording';
 export const WEBHOOK_PATH = '/webhooks/vobiz/recording';
@@ -90,6 +91,7 @@ export async function invoke(
   event: ReturnType<typeof httpEvent>,
 ): Promise<WebhookResult> {
   const result = await handler(event, lambdaContext());
+  expectDocumentedResult(event, result);
   return { ...result, json: result.body ? (JSON.parse(result.body) as Record<string, unknown>) : {} };
 }
 
