@@ -170,13 +170,13 @@ export class DataStore extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'recordings-bucket/',
       lifecycleRules: lifecycleRules(settings.lifecycle),
-      // Legal holds are S3 Object Lock legal holds on object versions (no default retention period).
-      objectLockEnabled: true,
       removalPolicy,
       autoDeleteObjects: settings.throwaway,
     });
-    // The configuration is what enables Object Lock on a bucket that already exists (an upgrade): no
-    // replacement, and it can never be switched off again.
+    // Legal holds are S3 Object Lock legal holds on object versions (no default retention period). Only
+    // the nested configuration ("Update requires: No interruption") turns it on for new and existing
+    // versioned buckets alike; the top-level ObjectLockEnabled (the L2's `objectLockEnabled`) would make
+    // CloudFormation replace a bucket deployed without it. Once on, it can never be switched off.
     (this.bucket.node.defaultChild as CfnBucket).objectLockConfiguration = { objectLockEnabled: 'Enabled' };
     pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
   }
