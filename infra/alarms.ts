@@ -23,6 +23,8 @@ export interface AlarmsProps {
   readonly api: HttpApi;
   /** The stream-triggered archive worker and the queue its trigger gives batches up to. */
   readonly worker: { readonly function: IFunction; readonly deadLetterQueue: IQueue };
+  /** The audit copy's trigger gives batches up to this queue. */
+  readonly auditCopy: { readonly deadLetterQueue: IQueue };
 }
 
 /** The age of the oldest stream record the worker has not taken yet: past this, it is falling behind. */
@@ -124,6 +126,22 @@ export class Alarms extends Construct {
           'The archive trigger gave up on a batch (the records stay pending; the re-drive retries them). Read the worker log, then purge the queue.',
       },
     );
+
+    this.add(
+      'AuditCopyDeadLetters',
+      props.auditCopy.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: PERIOD,
+        statistic: 'Maximum',
+      }),
+      {
+        description:
+          'Audit entries could not be copied to the audit bucket: read the AuditCopy log, fix the cause, then copy the entries named in the queue.',
+      },
+    );
+    this.add('AuditEntryTampered', business(METRIC.auditTampered, 'Sum'), {
+      description:
+        'An audit entry was changed or removed after it was written: the evidence is under tampering/ in the audit bucket.',
+    });
 
     if (settings.alarmEmail || settings.alarmTopicArn) {
       const topic = settings.alarmTopicArn

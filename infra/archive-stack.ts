@@ -6,6 +6,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
 import { ArchiveWorker } from './archive-worker.js';
+import { AuditCopy } from './audit-copy.js';
 import { Console } from './console.js';
 import { DataStore } from './data-store.js';
 import { Lifecycle } from './lifecycle.js';
@@ -61,6 +62,7 @@ export class ArchiveStack extends Stack {
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
   readonly lifecycle: Lifecycle;
+  readonly auditCopy: AuditCopy;
   readonly alarms: Alarms;
   readonly console?: Console;
 
@@ -115,6 +117,7 @@ export class ArchiveStack extends Stack {
       backfillLookbackMinutes: settings.backfillLookbackMinutes,
     });
     this.lifecycle = new Lifecycle(this, 'Lifecycle', { settings, store, vobizSecret, api: this.api });
+    this.auditCopy = new AuditCopy(this, 'AuditCopy', { settings, store });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
@@ -126,8 +129,10 @@ export class ArchiveStack extends Stack {
         Redrive: this.redrive.function,
         Lifecycle: this.lifecycle.scheduled,
         LifecycleApi: this.lifecycle.apiFunction,
+        AuditCopy: this.auditCopy.function,
       },
       worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
+      auditCopy: { deadLetterQueue: this.auditCopy.deadLetterQueue },
     });
 
     // The `$default` stage is served at the API's root, so the endpoint is the base URL.
@@ -143,6 +148,10 @@ export class ArchiveStack extends Stack {
     });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
+    new CfnOutput(this, 'AuditBucketName', {
+      value: this.store.auditBucket.bucketName,
+      description: 'The immutable copy of the audit trail (S3 Object Lock, compliance mode)',
+    });
     new CfnOutput(this, 'VobizSecretArn', {
       value: this.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',
@@ -164,6 +173,11 @@ export class ArchiveStack extends Stack {
       value: this.worker.deadLetterQueue.queueUrl,
       description:
         "Batches the archive worker's trigger gave up on (their records stay due for the re-drive)",
+    });
+    new CfnOutput(this, 'AuditCopyDeadLetterQueueUrl', {
+      value: this.auditCopy.deadLetterQueue.queueUrl,
+      description:
+        'Batches of audit entries the copy gave up on (shard and sequence numbers; the entries stay in the table)',
     });
     new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
     if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });

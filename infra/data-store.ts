@@ -1,12 +1,13 @@
 import { Duration, RemovalPolicy, Validations, type Acknowledgment, type CfnResource } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
   Bucket,
   type CfnBucket,
   BucketEncryption,
+  ObjectLockRetention,
   ObjectOwnership,
   StorageClass,
   type LifecycleRule,
@@ -28,6 +29,7 @@ export const STATEFUL_LOGICAL_IDS = {
   table: 'RecordingsTable',
   bucket: 'RecordingsBucket',
   accessLogsBucket: 'AccessLogsBucket',
+  auditBucket: 'AuditBucket',
   key: 'ArchiveKey',
 } as const;
 
@@ -93,6 +95,9 @@ export const AUDIT_IMMUTABLE_ACTIONS = [
 ] as const;
 export const AUDIT_PUT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:PartiQLInsert'] as const;
 
+/** What the audit copier may do in the audit bucket: write an object once, and read it back to compare. */
+export const AUDIT_COPY_ACTIONS = ['s3:PutObject', 's3:GetObject'] as const;
+
 export type AccessLevel = keyof typeof ACCESS;
 
 export interface DataStoreProps {
@@ -104,6 +109,8 @@ export class DataStore extends Construct {
   readonly table: Table;
   readonly bucket: Bucket;
   readonly accessLogsBucket: Bucket;
+  /** The immutable copy of the audit trail (Object Lock, compliance mode; see infra/audit-copy.ts). */
+  readonly auditBucket: Bucket;
   /** Customer-managed key when `encryption: kms`; otherwise AWS-owned/S3-managed encryption. */
   readonly key?: Key;
 
@@ -179,6 +186,47 @@ export class DataStore extends Construct {
     // CloudFormation replace a bucket deployed without it. Once on, it can never be switched off.
     (this.bucket.node.defaultChild as CfnBucket).objectLockConfiguration = { objectLockEnabled: 'Enabled' };
     pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
+
+    this.auditBucket = new Bucket(this, 'Audit', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      ...(this.key
+        ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'audit-bucket/',
+      // A new bucket, so Object Lock is on from its creation. Compliance mode: no one, root included,
+      // can shorten the retention or delete a locked version before it ends.
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(settings.auditRetentionDays)),
+      // A throwaway stage's copies go once unlocked, so the bucket left behind by a destroy empties itself.
+      lifecycleRules: settings.throwaway
+        ? [
+            {
+              id: 'expire-unlocked-copies',
+              expiration: Duration.days(settings.auditRetentionDays + 1),
+              noncurrentVersionExpiration: Duration.days(1),
+            },
+          ]
+        : [],
+      // Always retained: locked versions cannot be deleted, so a destroy could not remove it anyway.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Every write must be conditional (If-None-Match: *): an existing copy is never replaced by a newer
+    // version, even by a principal that may write to the bucket.
+    this.auditBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyUnconditionalWrites',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.auditBucket.arnForObjects('*')],
+        conditions: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
+    pin(this.auditBucket, STATEFUL_LOGICAL_IDS.auditBucket);
   }
 
   /**
@@ -193,16 +241,30 @@ export class DataStore extends Construct {
       (action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query',
     );
     if (writes) {
+      const auditKeys = { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] };
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({
           effect: Effect.DENY,
           actions: [...AUDIT_IMMUTABLE_ACTIONS, ...(ACCESS[level].writesAudit ? [] : AUDIT_PUT_ACTIONS)],
           resources: [this.table.tableArn],
-          conditions: {
-            'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] },
-          },
+          conditions: { 'ForAnyValue:StringLike': auditKeys },
         }),
       );
+      // An audit item with the TTL attribute would be deleted by TTL: the roles that put audit items may
+      // not put one that carries it (`dynamodb:Attributes` lists a PutItem's attribute names).
+      if (ACCESS[level].writesAudit) {
+        grantee.grantPrincipal.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.DENY,
+            actions: ['dynamodb:PutItem'],
+            resources: [this.table.tableArn],
+            conditions: {
+              'ForAnyValue:StringLike': auditKeys,
+              'ForAnyValue:StringEquals': { 'dynamodb:Attributes': [TTL_ATTRIBUTE] },
+            },
+          }),
+        );
+      }
     }
     if (level === 'lookup') {
       acknowledgeOn(grantee, {
@@ -239,6 +301,24 @@ export class DataStore extends Construct {
         'Object keys are per recording (recordings/{account}/{date}/{id}); the wildcard is limited to the audio prefix.',
     });
     this.grantKey(grantee, level);
+  }
+
+  /**
+   * The audit copier's access to the audit bucket: write each object once and read it back (to tell a
+   * redelivered event from a differing write). Nothing else may write there.
+   */
+  grantAuditCopy(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: [...AUDIT_COPY_ACTIONS],
+      resourceArns: [this.auditBucket.arnForObjects('*')],
+    });
+    acknowledgeOn(grantee, {
+      id: `AwsSolutions-IAM5[Resource::<${STATEFUL_LOGICAL_IDS.auditBucket}.Arn>/*]`,
+      reason:
+        'One object per audit entry or piece of evidence, keys derived from the entry; the bucket holds nothing else.',
+    });
+    if (this.key) this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
   }
 
   /** Writers encrypt (and Decrypt: multipart uploads and DynamoDB need it); readers only decrypt. No wildcards. */

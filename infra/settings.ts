@@ -42,6 +42,11 @@ export interface StageSettings {
   readonly tracing: boolean;
   /** The recordings console (CloudFront + Cognito); undefined when switched off with `console=false`. */
   readonly console?: ConsoleSettings;
+  /**
+   * Days each copied audit entry stays locked (S3 Object Lock, compliance mode: nobody, root included,
+   * can delete or overwrite it before then). Default 2555 (7 years); 1 on throwaway stages.
+   */
+  readonly auditRetentionDays: number;
 }
 
 export interface ConsoleSettings {
@@ -96,6 +101,9 @@ const RETENTION_DAYS = new Map<number, RetentionDays>([
   [3653, RetentionDays.TEN_YEARS],
 ]);
 
+/** Seven years, a common record-keeping period for an audit trail. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2555;
+
 /** Stage names whose data may be destroyed with the stack. Every other stage retains its data. */
 export const THROWAWAY_STAGES: readonly string[] = ['dev', 'test', 'ci'];
 
@@ -118,6 +126,7 @@ function defaults(stageName: string): StageSettings {
     webhookReservedConcurrency: 25,
     archiveConcurrency: DEFAULT_ARCHIVE_CONCURRENCY,
     tracing: true,
+    auditRetentionDays: throwaway ? 1 : DEFAULT_AUDIT_RETENTION_DAYS,
   };
 }
 
@@ -155,6 +164,7 @@ export const SETTING_KEYS = [
   'consoleMfa',
   'consoleFeaturePlan',
   'consoleDomainPrefix',
+  'auditRetentionDays',
 ] as const;
 
 export function resolveStageSettings(stageName: string, raw: RawSettings = {}): StageSettings {
@@ -238,6 +248,9 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     alarmTopicArn: arn(raw, 'alarmTopicArn', 'sns'),
     tracing: bool(raw, 'tracing') ?? base.tracing,
     console: consoleSettings(raw),
+    // S3 Object Lock takes 1 day to 100 years.
+    auditRetentionDays:
+      int(raw, 'auditRetentionDays', 1, 36_500) ?? (throwaway ? 1 : DEFAULT_AUDIT_RETENTION_DAYS),
   };
   if (settings.vobizSecretKmsKeyArn && !settings.vobizSecretArn) {
     throw new SettingsError('vobizSecretKmsKeyArn only makes sense together with vobizSecretArn');

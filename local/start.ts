@@ -37,6 +37,7 @@ import {
 } from './gateway.js';
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
+import { startAuditCopyTrigger } from './audit-copy-trigger.js';
 import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
 
 /**
@@ -188,12 +189,14 @@ async function main(): Promise<void> {
   let s3: RunningS3 | undefined;
   let simulator: VobizSimulator | undefined;
   let functions: Partial<Record<RouteTarget, FunctionBinding>> = {};
+  const auditBucketName = process.env.AUDIT_BUCKET_NAME?.trim() || 'vobiz-recordings-audit';
   let ready = false;
   let stopping = false;
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined = undefined;
   let lifecycleTimer: NodeJS.Timeout | undefined = undefined;
   let trigger: StreamTrigger | undefined = undefined;
+  let auditTrigger: StreamTrigger | undefined = undefined;
   let consoleFiles: ReturnType<typeof createConsoleFiles> | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
@@ -212,6 +215,7 @@ async function main(): Promise<void> {
       simulator_url: simulator?.baseUrl ?? null,
       dynamodb_endpoint: dynamo?.endpoint,
       s3_endpoint: s3?.endpoint,
+      audit_bucket: auditBucketName,
       data_dir: options.inMemory ? null : options.dataDir,
     };
     return {
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
     force.unref();
     gateway.closeAllConnections();
     // Recordings in flight are not waited for: their leases run out and the re-drive finishes them.
-    await trigger?.stop({ drain: false });
+    await Promise.all([trigger?.stop({ drain: false }), auditTrigger?.stop({ drain: false })]);
     // Whatever is still starting is stopped once it is up, so no emulator is left behind.
     await Promise.allSettled(starting);
     await Promise.allSettled([
@@ -326,6 +330,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, {
     TABLE_NAME: tableName,
     BUCKET_NAME: bucketName,
+    AUDIT_BUCKET_NAME: auditBucketName,
     ...emulatorEnvironment({ dynamo: dynamoEndpoint, s3: s3Endpoint }),
     WEBHOOK_PUBLIC_URL: webhookUrl,
     CURSOR_SIGNING_KEY: cursorSigningKey(options),
@@ -370,7 +375,7 @@ async function main(): Promise<void> {
   });
   const s3Starting = startS3Server({
     port: s3Port,
-    buckets: [bucketName],
+    buckets: [bucketName, auditBucketName],
     ...(options.inMemory ? {} : { directory: join(options.dataDir, 's3') }),
   }).then(async (running) => {
     s3 = running;
@@ -380,7 +385,9 @@ async function main(): Promise<void> {
       credentials: LOCAL_CREDENTIALS,
       forcePathStyle: true,
     });
-    await createBucket(client, bucketName).finally(() => client.destroy());
+    await Promise.all([createBucket(client, bucketName), createBucket(client, auditBucketName)]).finally(() =>
+      client.destroy(),
+    );
     return running;
   });
   const startups = [
@@ -393,13 +400,28 @@ async function main(): Promise<void> {
     import('../functions/archive-worker/handler.js'),
     import('../functions/lifecycle-api/handler.js'),
     import('../functions/lifecycle/handler.js'),
+    import('../functions/audit-copy/handler.js'),
   ] as const;
   starting.push(...startups);
-  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle] =
+  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle, auditCopy] =
     await Promise.all(startups);
   if (stopping) return;
   trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
   if (stopping) return void trigger.stop({ drain: false });
+  // Every audit entry is copied to the audit bucket, as in AWS (write-once; s3rver has no Object Lock).
+  auditTrigger = await startAuditCopyTrigger({
+    endpoint: dynamoRunning.endpoint,
+    tableName,
+    handler: (event, context) => auditCopy.handler(event, context),
+    ...(options.inMemory ? {} : { checkpointFile: join(options.dataDir, 'audit-copy-trigger.json') }),
+    onError: (error) =>
+      console.error(paint(31, 'audit-copy failed:'), error instanceof Error ? error.message : error),
+    onDiscard: (batch) =>
+      console.error(
+        paint(31, `audit copy gave up on ${batch.DDBStreamBatchInfo.batchSize} stream record(s)`),
+      ),
+  });
+  if (stopping) return void auditTrigger.stop({ drain: false });
 
   functions = {
     webhook: {

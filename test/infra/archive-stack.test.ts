@@ -267,6 +267,8 @@ describe('HTTP API', () => {
       'ArchiveDeadLetterQueueUrl',
       'ArchiveWorkerFunctionName',
       'ArchiveWorkerLogGroup',
+      'AuditBucketName',
+      'AuditCopyDeadLetterQueueUrl',
       'BucketName',
       'ConsoleUrl',
       'IdentityPoolId',
@@ -312,8 +314,8 @@ describe('functions', () => {
       // Tracing is the Lambda setting above; no code reads a Powertools tracer switch.
       expect(props.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBeUndefined();
     }
-    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
-    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 7);
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 8);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 8);
   });
 
   it('wire the webhook to the table and the Vobiz secret only, never to plain credentials, S3 or the Vobiz API', () => {
@@ -475,6 +477,7 @@ describe('stateful resources', () => {
       const buckets = Object.keys(built.template.findResources('AWS::S3::Bucket'));
       expect(buckets.filter((id) => !id.startsWith('ConsoleBucket')).sort()).toEqual([
         'AccessLogsBucket',
+        'AuditBucket',
         'RecordingsBucket',
       ]);
       expect(Object.keys(built.template.findResources('AWS::Cognito::UserPool'))).toEqual([
@@ -491,7 +494,7 @@ describe('stateful resources', () => {
         string,
         { DeletionPolicy?: string; Properties: Record<string, unknown> }
       >;
-      for (const id of ['RecordingsTable', 'RecordingsBucket', 'AccessLogsBucket']) {
+      for (const id of ['RecordingsTable', 'RecordingsBucket', 'AccessLogsBucket', 'AuditBucket']) {
         expect(resources[id]!.DeletionPolicy, `${built.stack.stackName} ${id}`).toBe('Retain');
       }
       expect(resources.RecordingsTable!.Properties.DeletionProtectionEnabled).toBe(true);
@@ -511,6 +514,8 @@ describe('stateful resources', () => {
     }
     expect(resources.RecordingsTable!.Properties.DeletionProtectionEnabled).toBe(false);
     dev.template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    // Locked copies cannot be deleted before their retention ends: the audit bucket is left, emptying itself.
+    expect(resources.AuditBucket!.DeletionPolicy).toBe('Retain');
   });
 });
 
@@ -524,7 +529,7 @@ describe('alarms', () => {
     const lambdaAlarms = alarms
       .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName !== 'IteratorAge')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual([...Array(6).fill('Errors'), ...Array(6).fill('Throttles')]);
+    expect(lambdaAlarms.sort()).toEqual([...Array(7).fill('Errors'), ...Array(7).fill('Throttles')]);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 

@@ -1,8 +1,11 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { AUDIT_COPY_FILTER, AUDIT_COPY_TRIGGER } from '../../functions/shared/domain/audit-copy.js';
+import { TTL_ATTRIBUTE } from '../../functions/shared/domain/table.js';
 import { METRIC } from '../../functions/shared/framework/observability.js';
 import { LIFECYCLE_FAILURE_PERIODS } from '../../infra/alarms.js';
+import { resolveStageSettings } from '../../infra/settings.js';
 import { buildStack, type Built } from './build.js';
 import { actionsOf, allows, permissionsOf, resourcesFor, RESOURCE, statementsByRole } from './iam.js';
 import { STAGE_VARIANTS } from './stages.js';
@@ -234,5 +237,141 @@ describe('lifecycle alarms', () => {
       );
       expect(mine.map((a) => a.MetricName as string).sort()).toEqual(['Errors', 'Throttles']);
     }
+  });
+});
+
+describe.each(STAGE_VARIANTS)('the immutable audit trail ($name)', ({ stage, raw }) => {
+  const built = buildStack(stage, raw);
+  const resources = built.template.toJSON().Resources as Record<string, { Type: string; Properties: Props }>;
+  const byRole = statementsByRole(built.template);
+  const copier = built.stack.auditCopy.function;
+  const copierRole = built.stack.getLogicalId(copier.role!.node.defaultChild as CfnElement);
+  const lifecycleRoles = [built.stack.lifecycle.scheduled, built.stack.lifecycle.apiFunction].map((fn) =>
+    built.stack.getLogicalId(fn.role!.node.defaultChild as CfnElement),
+  );
+  const AUDIT_OBJECTS = JSON.stringify({
+    'Fn::Join': ['', [{ 'Fn::GetAtt': ['AuditBucket', 'Arn'] }, '/*']],
+  });
+
+  it('keeps every copy in a versioned bucket in Object Lock compliance mode for auditRetentionDays', () => {
+    const bucket = resources.AuditBucket!;
+    const days = resolveStageSettings(stage, raw).auditRetentionDays;
+    expect(bucket.Properties).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    expect(days).toBe(stage === 'dev' ? 1 : 2555);
+    expect(built.template.toJSON().Resources.AuditBucket.DeletionPolicy).toBe('Retain');
+    const policy = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket) === '{"Ref":"AuditBucket"}',
+    )!;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:PutObject',
+        Principal: { AWS: '*' },
+        Condition: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
+  });
+
+  it('the copier reads the stream and writes and reads the audit bucket, and nothing else', () => {
+    const allowed = permissionsOf(built.template, built.stack, copier);
+    const actions = [...actionsOf(allowed)].sort();
+    const expected = [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      's3:GetObject',
+      's3:PutObject',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      ...(raw.tracing === 'false' ? [] : ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']),
+      // DescribeKey and Decrypt come with reading a stream of a table encrypted with the key.
+      ...(raw.encryption === 'kms'
+        ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+        : []),
+    ].sort();
+    expect(actions).toEqual(expected);
+    expect(resourcesFor(allowed, 's3:PutObject')).toEqual([AUDIT_OBJECTS]);
+    expect(resourcesFor(allowed, 's3:GetObject')).toEqual([AUDIT_OBJECTS]);
+    expect(resourcesFor(allowed, 'dynamodb:GetRecords')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': ['RecordingsTable', 'StreamArn'] }),
+    ]);
+  });
+
+  it('no other role may write or read the audit bucket', () => {
+    for (const [role, statements] of byRole) {
+      if (role === copierRole) continue;
+      const touches = statements.some(
+        (s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes('"AuditBucket"'),
+      );
+      expect(touches, role).toBe(false);
+    }
+  });
+
+  it('has its own stream mapping for every event on AUDIT# items, retried, with a dead-letter queue', () => {
+    const copierId = built.stack.getLogicalId(copier.node.defaultChild as CfnElement);
+    const mapping = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ Ref: copierId }),
+    )!.Properties;
+    expect(mapping).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['RecordingsTable', 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: AUDIT_COPY_TRIGGER.maxRetryAttempts,
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(AUDIT_COPY_FILTER) }] },
+    });
+    expect(JSON.stringify(mapping.DestinationConfig)).toContain(
+      built.stack.getLogicalId(built.stack.auditCopy.deadLetterQueue.node.defaultChild as CfnElement),
+    );
+  });
+
+  it('the lifecycle roles may put an audit item, but not one carrying the TTL attribute', () => {
+    for (const role of lifecycleRoles) {
+      const statements = byRole.get(role)!;
+      expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#1', ['pk', 'sk', 'action'])).toBe(
+        true,
+      );
+      expect(
+        allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#1', ['pk', 'sk', TTL_ATTRIBUTE]),
+        role,
+      ).toBe(false);
+      // Records keep their TTL-free puts and nonces keep theirs: the denial is on audit keys only.
+      expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'REC#r1', ['pk', TTL_ATTRIBUTE])).toBe(
+        true,
+      );
+    }
+  });
+
+  it('alarms on copies given up and on tampering, and names the bucket in an output', () => {
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const dlq = built.stack.getLogicalId(
+      built.stack.auditCopy.deadLetterQueue.node.defaultChild as CfnElement,
+    );
+    expect(
+      alarms.some(
+        (a) =>
+          a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Properties.Dimensions).includes(dlq),
+      ),
+    ).toBe(true);
+    expect(alarms.find((a) => a.Properties.MetricName === METRIC.auditTampered)?.Properties).toMatchObject({
+      Threshold: 0,
+      EvaluationPeriods: 1,
+    });
+    expect(built.template.toJSON().Outputs.AuditBucketName.Value).toEqual({ Ref: 'AuditBucket' });
   });
 });

@@ -133,4 +133,14 @@ describe('stage settings', () => {
       noncurrentVersionExpireAfterDays: 30,
     });
   });
+  it('lock audit copies for 7 years by default, 1 day on throwaway stages, and refuse what S3 Object Lock cannot take', () => {
+    expect(resolveStageSettings('prod').auditRetentionDays).toBe(2555);
+    expect(resolveStageSettings('dev').auditRetentionDays).toBe(1);
+    expect(resolveStageSettings('prod', { throwaway: 'true' }).auditRetentionDays).toBe(1);
+    expect(resolveStageSettings('prod', { auditRetentionDays: '3650' }).auditRetentionDays).toBe(3650);
+    for (const bad of ['0', '36501', '7.5', 'forever'])
+      expect(() => resolveStageSettings('prod', { auditRetentionDays: bad }), bad).toThrow(
+        /auditRetentionDays must be an integer between 1 and 36500/,
+      );
+  });
 });

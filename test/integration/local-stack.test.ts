@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../local/emulators.js';
+import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import type { SimulatedRecording } from '../../local/simulator.js';
 import { spawnLocalStack, type SpawnedStack } from '../support/local-stack-process.js';
 
@@ -274,6 +275,33 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
         outcome: 'done',
       }),
     );
+
+    // Each of those entries reaches the audit bucket through the stream, with the same content.
+    const s3 = new S3Client({
+      endpoint: health.s3_endpoint as string,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    const bucket = health.audit_bucket as string;
+    const heldEntries = audit.items.filter((a) => a.recording_id === held!.recording_id);
+    const deadline = Date.now() + 30_000;
+    let copies: Record<string, unknown>[] = [];
+    while (copies.length < heldEntries.length && Date.now() < deadline) {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'entries/' }));
+      copies = [];
+      for (const { Key } of listed.Contents ?? []) {
+        const body = await (
+          await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))
+        ).Body!.transformToString();
+        const copy = JSON.parse(body) as Record<string, unknown>;
+        if (copy.recording_id === held!.recording_id) copies.push(copy);
+      }
+      if (copies.length < heldEntries.length) await sleep(200);
+    }
+    s3.destroy();
+    for (const entry of heldEntries) expect(copies).toContainEqual(expect.objectContaining(entry));
+    expect(copies).toHaveLength(heldEntries.length);
   });
 
   it('runs `npm run simulate` to the end with a table of stored records and curl commands', async () => {

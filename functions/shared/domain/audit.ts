@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { shardOf, timeSortKey } from './recording.js';
-import { AUDIT_SHARDS, TABLE_KEYS } from './table.js';
+import { AUDIT_SHARDS, TABLE_KEYS, TTL_ATTRIBUTE } from './table.js';
 
 /**
  * The audit trail of everything that removes or protects audio: one item per hold, release, erasure,
@@ -57,8 +57,13 @@ export function auditKeys(entry: Pick<AuditEntry, 'audit_id' | 'time'>): Record<
   };
 }
 
+/**
+ * The item of an entry. It never carries the TTL attribute, whatever the entry object holds: TTL must
+ * not delete an audit entry (IAM also denies a put of one with it, infra/data-store.ts).
+ */
 export function auditItem(entry: AuditEntry): Record<string, unknown> {
-  return { ...entry, ...auditKeys(entry) };
+  const { [TTL_ATTRIBUTE]: _ttl, ...fields } = entry as AuditEntry & { [TTL_ATTRIBUTE]?: unknown };
+  return { ...fields, ...auditKeys(entry) };
 }
 
 const FIELDS = ['audit_id', 'time', 'action', 'recording_id', 'actor', 'outcome', 'detail'] as const;

@@ -62,4 +62,8 @@ export const METRIC = {
   /** A legal hold was placed or released. */
   legalHoldPlaced: 'LegalHoldPlaced',
   legalHoldReleased: 'LegalHoldReleased',
+  /** An audit entry was copied to the audit bucket (Object Lock). */
+  auditCopied: 'AuditEntryCopied',
+  /** An audit entry was changed or removed after its insert: evidence written to the audit bucket (alarmed). */
+  auditTampered: 'AuditEntryTampered',
 } as const;
