@@ -54,7 +54,11 @@ export interface ConsoleSettings {
   readonly mfa: 'required' | 'optional';
   /** Cognito feature plan: `plus` (default; threat protection) or `essentials`. */
   readonly featurePlan: 'plus' | 'essentials';
-  /** Prefix of the managed login domain (`<prefix>.auth.<region>.amazoncognito.com`); default `vobiz-archive-<stage>-<account>`. */
+  /**
+   * Prefix of the managed login domain (`<prefix>.auth.<region>.amazoncognito.com`); default
+   * `vobiz-archive-<stage>-<12 hex digits of the stack id>`; `account`: the earlier default
+   * `vobiz-archive-<stage>-<account id>`, which a stack deployed with it must keep.
+   */
   readonly domainPrefix?: string;
 }
 

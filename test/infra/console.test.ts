@@ -233,6 +233,39 @@ describe('console sign-in', () => {
     expect(only(prod, 'AWS::Cognito::ManagedLoginBranding').UseCognitoProvidedValues).toBe(true);
   });
 
+  it('allows no sign-in but managed login: no SRP, password or custom flows, only refreshing its tokens', () => {
+    // Tokens from InitiateAuth (SRP and the rest) carry aws.cognito.signin.user.admin, which lets a user
+    // change their own attributes; managed login needs none of these flows.
+    expect(only(prod, 'AWS::Cognito::UserPoolClient').ExplicitAuthFlows).toEqual([
+      'ALLOW_REFRESH_TOKEN_AUTH',
+    ]);
+    expect(only(prod, 'AWS::Cognito::UserPoolClient').AllowedOAuthScopes).not.toContain(
+      'aws.cognito.signin.user.admin',
+    );
+  });
+
+  it('lets no user change their own email through the client, and keeps the pool schema as deployed', () => {
+    const client = only(prod, 'AWS::Cognito::UserPoolClient');
+    expect(client.WriteAttributes).toEqual(['locale']);
+    // Mutable cannot be changed on an existing pool's attribute: the client's write list closes it instead.
+    expect(only(prod, 'AWS::Cognito::UserPool').Schema).toEqual([
+      { Name: 'email', Required: true, Mutable: true },
+    ]);
+  });
+
+  it('names the login domain after the stack, not the account, the same on every deploy', () => {
+    const domain = (built: typeof prod) => JSON.stringify(only(built, 'AWS::Cognito::UserPoolDomain').Domain);
+    expect(domain(prod)).not.toContain('AWS::AccountId');
+    expect(domain(prod)).toContain('AWS::StackId');
+    expect(domain(prod)).toContain('vobiz-archive-prod-');
+    expect(domain(buildStack('prod'))).toBe(domain(prod));
+    expect(domain(buildStack('prod', { consoleDomainPrefix: 'acme-recordings' }))).toBe('"acme-recordings"');
+    // A stack deployed before keeps its domain (Cognito allows one prefix domain per pool, so a new one fails).
+    expect(domain(buildStack('prod', { consoleDomainPrefix: 'account' }))).toBe(
+      JSON.stringify({ 'Fn::Join': ['', ['vobiz-archive-prod-', { Ref: 'AWS::AccountId' }]] }),
+    );
+  });
+
   it('gives credentials only to signed-in members of a group, with their group role (token mapping, ambiguity denied)', () => {
     const pool = only(prod, 'AWS::Cognito::IdentityPool');
     expect(pool.AllowUnauthenticatedIdentities).toBe(false);

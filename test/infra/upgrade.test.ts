@@ -70,6 +70,19 @@ describe('upgrading a released stack', () => {
     expect(unsafeChanges(previous, today)).toEqual([]);
   });
 
+  it('keeps the login domain of a released stack with consoleDomainPrefix=account; the new default would replace it', () => {
+    // Cognito allows one prefix domain per user pool: creating the replacement fails the deploy.
+    const previous = load(fixtures[0]!);
+    const domainOf = (template: Template) =>
+      Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Cognito::UserPoolDomain');
+    const [[id]] = domainOf(previous) as [[string, unknown]];
+    const impact = (next: Template) => fullDiff(previous, next).resources.get(id)?.changeImpact;
+    const pinned = buildStack('prod', { consoleDomainPrefix: 'account' }).template.toJSON() as Template;
+    expect(domainOf(pinned).map(([logicalId]) => logicalId)).toEqual([id]);
+    expect(impact(pinned)).toBe(ResourceImpact.NO_CHANGE);
+    expect(impact(today)).toBe(ResourceImpact.WILL_REPLACE);
+  });
+
   it('tells a replacement, a lost logical id and a harmless update apart (the check itself can fail)', () => {
     const previous = load(fixtures[0]!);
     const bucket = (previous.Resources.RecordingsBucket as { Properties: Record<string, unknown> })
