@@ -56,7 +56,7 @@ class ConsoleApp {
           'div',
           { class: 'user' },
           h('span', null, session.email, session.groups.length ? ` (${session.groups.join(', ')})` : ''),
-          h('button', { type: 'button', class: 'link', onclick: () => session.signOut() }, 'Sign out'),
+          h('button', { type: 'button', class: 'link', onclick: () => void session.signOut() }, 'Sign out'),
         )
       : h('div', { class: 'user' }, 'Local stack · no sign-in');
     replace(

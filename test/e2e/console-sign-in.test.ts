@@ -47,6 +47,8 @@ let page: Page;
 interface Seen {
   authorize?: URLSearchParams;
   token?: URLSearchParams;
+  revoke?: URLSearchParams;
+  logout?: URLSearchParams;
   identity: { target: string; body: Record<string, unknown> }[];
   api: { url: string; authorization: string; verified: boolean }[];
 }
@@ -104,6 +106,14 @@ async function answer(request: HTTPRequest): Promise<void> {
     const back = new URL(url.searchParams.get('redirect_uri')!);
     back.search = new URLSearchParams({ code: 'the-code', state: url.searchParams.get('state')! }).toString();
     return request.respond({ status: 302, headers: { location: back.toString() } });
+  }
+  if (url.origin === AUTH.domain && url.pathname === '/oauth2/revoke') {
+    seen.revoke = new URLSearchParams(request.postData() ?? '');
+    return request.respond({ status: 200, headers: cors, body: '' });
+  }
+  if (url.origin === AUTH.domain && url.pathname === '/logout') {
+    seen.logout = url.searchParams;
+    return request.respond({ status: 200, contentType: 'text/html', body: '<p>Signed out</p>' });
   }
   if (url.origin === AUTH.domain && url.pathname === '/oauth2/token') {
     seen.token = new URLSearchParams(request.postData() ?? '');
@@ -245,13 +255,19 @@ describe('the console signed in through Cognito', () => {
       RECORD.recording_id,
     ]);
 
-    // A second page load in the same tab reuses the tokens and credentials: no round trip to Cognito.
+    // Tokens and credentials stay in the page's memory: nothing of them in the tab's or the site's storage.
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+    expect(stored).toBe('{}');
+    const cookies = await page.cookies();
+    expect(cookies).toEqual([]);
+
+    // A second page load signs in again through managed login (its session answers at once, as here).
     seen.authorize = undefined;
     seen.identity = [];
     await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('dl.facts');
-    expect(seen.authorize).toBeUndefined();
-    expect(seen.identity).toEqual([]);
+    expect(seen.authorize).toBeDefined();
+    expect(new URL(page.url()).search).toBe(`?id=${RECORD.recording_id}`);
     expect(seen.api.map((call) => call.url)).toEqual(
       expect.arrayContaining([
         `${API}/recordings/${RECORD.recording_id}`,
@@ -259,6 +275,44 @@ describe('the console signed in through Cognito', () => {
       ]),
     );
     expect(seen.api.every((call) => call.verified)).toBe(true);
+  });
+
+  it('revokes the refresh token on sign-out, then leaves for the managed login logout', async () => {
+    await page.goto(`${origin}/console/`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('.user');
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'networkidle0' }),
+      page.$$eval('button.link', (buttons) =>
+        (buttons.find((b) => b.textContent === 'Sign out') as HTMLButtonElement).click(),
+      ),
+    ]);
+    expect(Object.fromEntries(seen.revoke!)).toEqual({ token: 'refresh', client_id: AUTH.userPoolClientId });
+    expect(seen.logout?.get('client_id')).toBe(AUTH.userPoolClientId);
+    expect(page.url()).toMatch(new RegExp(`^${AUTH.domain}/logout`));
+  });
+
+  it('does not carry a stale code or state into the page it comes back to', async () => {
+    await page.goto(`${origin}/console/?number=%2B919812340060&code=stale&state=stale`, {
+      waitUntil: 'networkidle0',
+    });
+    await page.waitForSelector('tbody tr');
+    expect(seen.token?.get('code')).toBe('the-code');
+    expect(new URL(page.url()).search).toBe('?number=%2B919812340060');
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }))).toBe('{}');
+  });
+
+  it('shows a fixed message when the login page reports an error, never the text in the link', async () => {
+    const crafted = 'Your account is locked. Call +1 555 0100 now';
+    await page.goto(
+      `${origin}/console/?error=access_denied&error_description=${encodeURIComponent(crafted)}`,
+      { waitUntil: 'networkidle0' },
+    );
+    await page.waitForSelector('.notice-error');
+    const message = await page.$eval('.notice-error', (el) => el.textContent);
+    expect(message).toContain('The login page did not sign you in.');
+    expect(message).not.toContain('Call +1');
+    expect(new URL(page.url()).search).toBe('');
+    expect(seen.api).toEqual([]);
   });
 
   it('tells a signed-in person without a group that an administrator must add them', async () => {
