@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Duration } from 'aws-cdk-lib';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUDIT_COPY_FILTER, AUDIT_COPY_TRIGGER } from '../functions/shared/domain/audit-copy.js';
 import { ArchiveFunction } from './archive-function.js';
+import { addStreamTrigger } from './archive-worker.js';
 import type { DataStore } from './data-store.js';
 import type { StageSettings } from './settings.js';
 
@@ -40,34 +39,12 @@ export class AuditCopy extends Construct {
     });
     this.function.bind('AUDIT_BUCKET_NAME', store.auditBucket.bucketName, (fn) => store.grantAuditCopy(fn));
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // Shard and sequence numbers only: no audit content, so SQS-managed keys are enough.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    this.deadLetterQueue = addStreamTrigger(this, {
+      fn: this.function,
+      store,
+      settings,
+      filter: AUDIT_COPY_FILTER,
+      trigger: AUDIT_COPY_TRIGGER,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the audit stream mapping's on-failure destination (a dead-letter queue itself); its depth is alarmed.",
-    });
-    Validations.of(this.function.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'dynamodb:ListStreams (granted for the stream event source) and, with tracing, the X-Ray writes support no resource-level permissions; every other action is scoped.',
-    });
-    this.function.addEventSource(
-      new DynamoEventSource(store.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        filters: [FilterCriteria.filter(AUDIT_COPY_FILTER)],
-        batchSize: AUDIT_COPY_TRIGGER.batchSize,
-        maxBatchingWindow: Duration.seconds(0),
-        reportBatchItemFailures: true,
-        bisectBatchOnError: AUDIT_COPY_TRIGGER.bisectOnError,
-        retryAttempts: AUDIT_COPY_TRIGGER.maxRetryAttempts,
-        onFailure: new SqsDlq(this.deadLetterQueue),
-      }),
-    );
   }
 }

@@ -5,6 +5,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
   Bucket,
+  type BucketProps,
   type CfnBucket,
   BucketEncryption,
   ObjectLockRetention,
@@ -166,16 +167,7 @@ export class DataStore extends Construct {
     pin(this.accessLogsBucket, STATEFUL_LOGICAL_IDS.accessLogsBucket);
 
     this.bucket = new Bucket(this, 'Bucket', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      ...(this.key
-        ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
-        : { encryption: BucketEncryption.S3_MANAGED }),
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'recordings-bucket/',
+      ...this.dataBucketProps('recordings-bucket/'),
       lifecycleRules: lifecycleRules(settings.lifecycle),
       removalPolicy,
       autoDeleteObjects: settings.throwaway,
@@ -188,16 +180,7 @@ export class DataStore extends Construct {
     pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
 
     this.auditBucket = new Bucket(this, 'Audit', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      ...(this.key
-        ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
-        : { encryption: BucketEncryption.S3_MANAGED }),
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'audit-bucket/',
+      ...this.dataBucketProps('audit-bucket/'),
       // A new bucket, so Object Lock is on from its creation. Compliance mode: no one, root included,
       // can shorten the retention or delete a locked version before it ends.
       objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(settings.auditRetentionDays)),
@@ -227,6 +210,22 @@ export class DataStore extends Construct {
       }),
     );
     pin(this.auditBucket, STATEFUL_LOGICAL_IDS.auditBucket);
+  }
+
+  /** What the recordings and audit buckets share: private, TLS only, versioned, encrypted like the table, logged. */
+  private dataBucketProps(accessLogsPrefix: string): BucketProps {
+    return {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      ...(this.key
+        ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: accessLogsPrefix,
+    };
   }
 
   /**
