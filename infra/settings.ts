@@ -72,7 +72,10 @@ export interface LifecycleSettings {
    * (by `add_time`, not on legal hold) and marks them `expired`; undefined keeps audio forever.
    */
   readonly retentionDays?: number;
-  /** Delete each recording at Vobiz N days after it was archived and verified (0: at once); undefined: never. */
+  /**
+   * Delete each recording at Vobiz N days after it was archived and verified (0: at once); undefined:
+   * only with retention, when it expires (retention implies it). Never longer than `retentionDays`.
+   */
   readonly deleteFromVobizAfterDays?: number;
   /** Delete overwritten/deleted object versions after N days. */
   readonly noncurrentVersionExpireAfterDays: number;
@@ -301,6 +304,13 @@ export const REPLACED_SETTINGS: Record<string, string> = {
 
 function checkLifecycleOrder(lifecycle: LifecycleSettings): void {
   const { infrequentAccessAfterDays: ia, glacierAfterDays: glacier } = lifecycle;
+  const { deleteFromVobizAfterDays: vobiz, retentionDays: retention } = lifecycle;
+  // Retention removes the audio here: Vobiz's copy must not outlive it.
+  if (vobiz !== undefined && retention !== undefined && vobiz > retention) {
+    throw new SettingsError(
+      `deleteFromVobizAfterDays (${vobiz}) must not be longer than retentionDays (${retention}): a recording would stay at Vobiz after retention removed it here`,
+    );
+  }
   // S3 requires each transition to come later than the previous one.
   if (ia !== undefined && glacier !== undefined && glacier < ia + 30) {
     throw new SettingsError(

@@ -138,6 +138,50 @@ function clfTime(date: Date): string {
   );
 }
 
+/**
+ * Headers that stand for the identity API Gateway's IAM authorizer would put in the request context:
+ * only this local gateway reads them (and drops them), so tests can act as a given console user. In AWS
+ * they are ordinary headers that nothing reads.
+ */
+export const LOCAL_IDENTITY_HEADERS = {
+  arn: 'x-local-iam-user-arn',
+  identityId: 'x-local-cognito-identity-id',
+  sub: 'x-local-cognito-sub',
+} as const;
+
+/** The pool the local identity's `amr` names (any well-formed one would do). */
+const LOCAL_USER_POOL = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_LOCAL';
+
+/** `requestContext.authorizer.iam` as API Gateway sends it for SigV4 requests, from the local headers. */
+function localAuthorizer(headers: Record<string, string>): Record<string, unknown> | undefined {
+  const arn = headers[LOCAL_IDENTITY_HEADERS.arn];
+  const identityId = headers[LOCAL_IDENTITY_HEADERS.identityId];
+  const sub = headers[LOCAL_IDENTITY_HEADERS.sub];
+  for (const name of Object.values(LOCAL_IDENTITY_HEADERS)) delete headers[name];
+  if (!arn) return undefined;
+  return {
+    iam: {
+      accessKey: 'ASIALOCAL',
+      accountId: '000000000000',
+      callerId: 'LOCAL:CognitoIdentityCredentials',
+      cognitoIdentity: identityId
+        ? {
+            amr: [
+              'authenticated',
+              LOCAL_USER_POOL,
+              ...(sub ? [`${LOCAL_USER_POOL}:CognitoSignIn:${sub}`] : []),
+            ],
+            identityId,
+            identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+          }
+        : null,
+      principalOrgId: null,
+      userArn: arn,
+      userId: 'LOCAL:CognitoIdentityCredentials',
+    },
+  };
+}
+
 /** The payload v2 event API Gateway would send for this request on `route`. */
 export function toEvent(
   request: GatewayRequest,
@@ -178,6 +222,9 @@ export function toEvent(
       queryStringParameters[key] === undefined ? value : `${queryStringParameters[key]},${value}`;
   }
 
+  // The IAM routes (not the public webhook) carry the caller's identity, as in AWS.
+  const authorizer =
+    'target' in route && route.target !== 'webhook' ? localAuthorizer(headers) : undefined;
   const domainName = headers.host ?? '127.0.0.1';
   const text = isTextContentType(headers['content-type']);
   const method = request.method.toUpperCase();
@@ -193,6 +240,7 @@ export function toEvent(
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
+      ...(authorizer ? { authorizer } : {}),
       domainName,
       domainPrefix: domainName.split('.')[0]!,
       http: {

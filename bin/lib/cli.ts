@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isValidReason, REASON_RULE } from '../../functions/shared/domain/audit.js';
 import { parseTimeBound, TIME_BOUND_FORMS } from '../../functions/shared/domain/time-bound.js';
 
 /** A mistake on the command line: printed with the usage, exit code 2. */
@@ -176,28 +177,27 @@ export interface EraseArgs extends StorageArgs {
   recordingIds: string[];
   callUuid: string | undefined;
   number: string | undefined;
+  /** Delete at Vobiz too (the default); false with --keep-vobiz. */
   alsoVobiz: boolean;
   dryRun: boolean;
-  reason: string;
+  /** A reference (REASON_PATTERN); required unless --dry-run. */
+  reason: string | undefined;
 }
 
-/** What `erase` records when no --reason is given (the API, by contrast, requires one). */
-export const DEFAULT_ERASE_REASON = 'erasure requested by an operator (npm run erase)';
-
 export const ERASE_USAGE = `Usage: npm run erase -- (--id <recording_id> [--id …] | --call-uuid <uuid> | --number <phone>)
-                      [--also-vobiz] [--dry-run] [--reason <text>]
+                      --reason <reference> [--keep-vobiz | --also-vobiz] [--dry-run]
                       [--table <name>] [--bucket <name>] [--region <region>]
 
-Erases recordings for good (a data-protection request): every version of the audio is deleted and the
+Erases recordings for good (a data-protection request): every version of the audio is deleted, the
 record is replaced by a tombstone without personal data (id, time, reason, who), so that neither a late
-callback nor the backfill sweep archives it again. --number matches calls from or to that number, with or
-without "+". --also-vobiz deletes each recording at Vobiz too and, with --call-uuid or --number, asks
-Vobiz's Bulk Delete for the same filter (it removes what was never archived, asynchronously). Recordings
-on legal hold are refused. --dry-run lists what would be erased. This cannot be undone.
---reason (1-200 characters) is kept in the tombstone and the audit trail: give a reference such as
-DSR-2026-0042, not a name. Without it the reason is "${DEFAULT_ERASE_REASON}"
-(the API's DELETE /recordings/{id} requires one).
-Environment: TABLE_NAME (or --table), BUCKET_NAME (or --bucket), AWS credentials; with --also-vobiz
+callback nor the backfill sweep archives it again, and the recording is deleted at Vobiz too (if Vobiz
+fails now, the scheduled lifecycle run retries it). --number matches calls from or to that number, with
+or without "+"; with --call-uuid or --number, Vobiz's Bulk Delete is asked for the same filter too (it
+removes what was never archived, asynchronously). --keep-vobiz keeps Vobiz's copy (--also-vobiz, the
+default now, is still accepted). --reason is required (except with --dry-run): a reference such as
+DSR-2026-0042, 1 to 64 letters, digits and . _ : / # -, never free text (it is kept in the audit trail).
+Recordings on legal hold are refused. --dry-run lists what would be erased. This cannot be undone.
+Environment: TABLE_NAME (or --table), BUCKET_NAME (or --bucket), AWS credentials; unless --keep-vobiz,
 VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (or VOBIZ_SECRET_ARN); LIFECYCLE_ACTOR (who to record).`;
 
 export function parseEraseArgs(argv: readonly string[]): EraseArgs {
@@ -205,6 +205,7 @@ export function parseEraseArgs(argv: readonly string[]): EraseArgs {
     id: { type: 'string', multiple: true },
     'call-uuid': { type: 'string' },
     number: { type: 'string' },
+    'keep-vobiz': { type: 'boolean', default: false },
     'also-vobiz': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     reason: { type: 'string' },
@@ -222,9 +223,9 @@ export function parseEraseArgs(argv: readonly string[]): EraseArgs {
     recordingIds: [...new Set(ids)],
     callUuid: str(values['call-uuid']),
     number: str(values.number),
-    alsoVobiz: values['also-vobiz'] === true,
+    alsoVobiz: values['keep-vobiz'] !== true,
     dryRun: values['dry-run'] === true,
-    reason: str(values.reason) ?? DEFAULT_ERASE_REASON,
+    reason: str(values.reason),
   };
   if (args.help) return args;
   if (positionals.length > 0)
@@ -232,13 +233,18 @@ export function parseEraseArgs(argv: readonly string[]): EraseArgs {
   const selectors = [args.recordingIds.length > 0, args.callUuid !== undefined, args.number !== undefined];
   if (selectors.filter(Boolean).length !== 1)
     throw new UsageError('give exactly one of --id (repeatable), --call-uuid, --number');
+  if (values['keep-vobiz'] === true && values['also-vobiz'] === true)
+    throw new UsageError('--keep-vobiz and --also-vobiz contradict each other; give one');
   if (args.callUuid !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(args.callUuid))
     throw new UsageError('--call-uuid must be a call UUID (letters, digits, - and _)');
   if (args.number !== undefined && !/^[+ ]?\d{6,20}$/.test(args.number))
     throw new UsageError(
       '--number must be a phone number in international form, like +919876543210 or 919876543210',
     );
-  if (args.reason.length > 200) throw new UsageError('--reason must be at most 200 characters');
+  if (args.reason === undefined && !args.dryRun)
+    throw new UsageError(`--reason is required: ${REASON_RULE}`);
+  if (args.reason !== undefined && !isValidReason(args.reason))
+    throw new UsageError(`--reason must be ${REASON_RULE}`);
   return args;
 }
 

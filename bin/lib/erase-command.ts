@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
+import {
+  createDocumentClient,
+  createDynamoClient,
+  createS3Client,
+} from '../../functions/shared/adapters/aws-clients.js';
 import { type VobizCredentials } from '../../functions/shared/config.js';
+import { describeActor } from '../../functions/shared/domain/actor.js';
 import { normalizePhoneNumber } from '../../functions/shared/domain/recording.js';
 import { systemClock } from '../../functions/shared/ingest/ports.js';
 import type { BulkDeleteFilters } from '../../functions/shared/lifecycle/ports.js';
@@ -12,13 +15,15 @@ import type { CommandIo } from './command.js';
 import { ERASE_USAGE, parseEraseArgs } from './cli.js';
 import { checkRecordingIds, commandCredentials, HELP, setUp, storageEnv } from './command.js';
 
-/** Credentials that can never be used: erasing without --also-vobiz needs no Vobiz account. */
+/** Credentials that can never be used: erasing with --keep-vobiz needs no Vobiz account. */
 const NO_VOBIZ: VobizCredentials = { authId: 'not-configured', authToken: 'not-configured' };
 
 /**
  * `npm run erase`: erasure by id, call or phone number, with the same use case as `DELETE
- * /recordings/{id}`. One line per recording on stderr, a summary on stdout. Exit code 0 when everything
- * asked for is erased, 1 when something was refused (legal hold), busy or failed, 2 usage/configuration.
+ * /recordings/{id}` (Vobiz's copy deleted too unless --keep-vobiz). One line per recording on stderr, a
+ * summary on stdout. Exit code 0 when everything asked for is erased (a delete at Vobiz left to the
+ * scheduled run included), 1 when something was refused (legal hold, or the delete at Vobiz for another
+ * account's recording), busy or failed, 2 usage/configuration.
  */
 export async function runEraseCommand(
   argv: readonly string[],
@@ -36,12 +41,12 @@ export async function runEraseCommand(
   const region = args.region ?? env.AWS_REGION;
   let credentials = NO_VOBIZ;
   if (args.alsoVobiz) {
-    const loaded = await commandCredentials('erase: --also-vobiz', env, region, io);
+    const loaded = await commandCredentials('erase (use --keep-vobiz to keep Vobiz\'s copy)', env, region, io);
     if (!loaded) return 2;
     credentials = loaded;
   }
-  const dynamo = new DynamoDBClient({ region });
-  const s3 = new S3Client({ region, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
+  const dynamo = createDynamoClient({ region });
+  const s3 = createS3Client(env, { region });
   const lifecycle = buildLifecycle(settings, credentials, {
     documents: createDocumentClient(dynamo),
     s3,
@@ -49,17 +54,34 @@ export async function runEraseCommand(
     newId: () => randomUUID(),
   });
   const actor = await resolveActor(env, region);
-  const summary = { erased: 0, alreadyErased: 0, wouldErase: 0, refused: 0, busy: 0, failed: 0 };
+  const summary = {
+    erased: 0,
+    alreadyErased: 0,
+    wouldErase: 0,
+    refused: 0,
+    busy: 0,
+    failed: 0,
+    vobizPending: 0,
+    vobizRefused: 0,
+  };
   const write = (line: string) => io.stderr.write(`${line}\n`);
   write(
-    `erase: ${args.dryRun ? 'dry run, nothing is erased' : 'this cannot be undone'}; reason "${args.reason}"; audited as ${actor}`,
+    `erase: ${args.dryRun ? 'dry run, nothing is erased' : 'this cannot be undone'}; ` +
+      `${args.alsoVobiz ? 'deleted at Vobiz too' : "Vobiz's copy kept (--keep-vobiz)"}; ` +
+      `reason ${args.reason ?? '(none: dry run)'}; audited as ${describeActor(actor)}`,
   );
+  const atVobiz: Record<string, string> = {
+    deleted: ', deleted at Vobiz',
+    absent: ', already gone at Vobiz',
+    pending: ', delete at Vobiz failed for now: the scheduled lifecycle run retries it',
+    refused: ', NOT deleted at Vobiz (another account, see the audit trail)',
+  };
 
   const eraseOne = async (id: string) => {
     try {
       const result = await lifecycle.eraseRecording(id, {
         actor,
-        reason: args.reason,
+        reason: args.reason ?? '',
         alsoVobiz: args.alsoVobiz,
         dryRun: args.dryRun,
         signal: io.signal,
@@ -68,9 +90,11 @@ export async function runEraseCommand(
         case 'erased':
           if (result.already) summary.alreadyErased++;
           else summary.erased++;
+          if (result.vobiz === 'pending') summary.vobizPending++;
+          if (result.vobiz === 'refused') summary.vobizRefused++;
           write(
             `${id}: ${result.already ? 'already erased' : `erased (${result.versionsDeleted} audio version(s))`}` +
-              (result.vobiz ? `, ${result.vobiz === 'deleted' ? 'deleted' : 'already gone'} at Vobiz` : ''),
+              (result.vobiz ? atVobiz[result.vobiz] : ''),
           );
           break;
         case 'would_erase':
@@ -131,11 +155,14 @@ export async function runEraseCommand(
         ['refused: legal hold', summary.refused],
         ['busy: being archived', summary.busy],
         ['failed (run again)', summary.failed],
+        ['Vobiz delete pending (retried)', summary.vobizPending],
+        ['Vobiz delete refused', summary.vobizRefused],
       ];
   const width = Math.max(...rows.map(([name]) => name.length));
   io.stdout.write(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n');
   if (io.signal?.aborted) write('interrupted: run again to finish (it is idempotent)');
-  return summary.refused + summary.busy + summary.failed === 0 && !io.signal?.aborted ? 0 : 1;
+  const troubles = summary.refused + summary.busy + summary.failed + summary.vobizRefused;
+  return troubles === 0 && !io.signal?.aborted ? 0 : 1;
 }
 
 /**

@@ -79,7 +79,7 @@ export async function runVobizCleanupCommand(
   const progress = createProgress(io.stderr);
   io.stderr.write(
     `vobiz-cleanup: recordings added before ${new Date(cutoffMs).toISOString()}, verified against ${settings.bucketName}, ` +
-      `deleted at ${settings.vobizApiBaseUrl}${args.dryRun ? ' (dry run: nothing is deleted)' : ''}; audited as ${actor}\n`,
+      `deleted at ${settings.vobizApiBaseUrl}${args.dryRun ? ' (dry run: nothing is deleted)' : ''}; audited as ${actor.arn}\n`,
   );
   let paused: Promise<void> = Promise.resolve();
   const attempt = async (id: string): Promise<VobizDeleteOutcome> => {

@@ -27,12 +27,13 @@ export function createLifecycleHandler(load: () => Promise<Lifecycle>) {
     const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
     const summary = await deps.run({ remainingMs, onItem: logItem });
     const { vobiz, expiry } = summary;
+    const owed = summary.erasures.vobiz;
     metrics.addMetric(
       METRIC.deletedAtVobiz,
       MetricUnit.Count,
-      (vobiz?.deleted ?? 0) + (vobiz?.alreadyAbsent ?? 0),
+      (vobiz?.deleted ?? 0) + (vobiz?.alreadyAbsent ?? 0) + owed.deleted + owed.alreadyAbsent,
     );
-    metrics.addMetric(METRIC.vobizDeleteRefused, MetricUnit.Count, vobiz?.refused ?? 0);
+    metrics.addMetric(METRIC.vobizDeleteRefused, MetricUnit.Count, (vobiz?.refused ?? 0) + owed.refused);
     metrics.addMetric(METRIC.expired, MetricUnit.Count, expiry?.expired ?? 0);
     metrics.addMetric(
       METRIC.skippedHeld,
@@ -45,14 +46,21 @@ export function createLifecycleHandler(load: () => Promise<Lifecycle>) {
       MetricUnit.Count,
       (vobiz?.deferred ?? 0) +
         (vobiz?.errors ?? 0) +
+        owed.deferred +
+        owed.errors +
         (expiry?.deferred ?? 0) +
         (expiry?.errors ?? 0) +
         summary.erasures.errors,
     );
     metrics.addMetric(METRIC.lifecycleItemsRead, MetricUnit.Count, summary.itemsRead);
     const trouble =
-      (vobiz?.refused ?? 0) + (vobiz?.errors ?? 0) + (expiry?.errors ?? 0) + summary.erasures.errors > 0 ||
-      vobiz?.stoppedBy !== undefined;
+      (vobiz?.refused ?? 0) +
+        (vobiz?.errors ?? 0) +
+        owed.refused +
+        owed.errors +
+        (expiry?.errors ?? 0) +
+        summary.erasures.errors >
+        0 || (vobiz?.stoppedBy ?? owed.stoppedBy) !== undefined;
     logger[trouble ? 'warn' : 'info']('lifecycle run finished', { ...summary });
     return summary;
   }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   BACKFILL_USAGE,
-  DEFAULT_ERASE_REASON,
   ERASE_USAGE,
   LIFECYCLE_INDEX_USAGE,
   parseBackfillArgs,
@@ -41,6 +40,7 @@ describe('operator command usage texts', () => {
         '--id',
         '--call-uuid',
         '--number',
+        '--keep-vobiz',
         '--also-vobiz',
         '--dry-run',
         '--reason',
@@ -83,8 +83,10 @@ describe('operator command usage texts', () => {
     expect(BACKFILL_USAGE).toMatch(/each new record starts the archive worker/);
   });
 
-  it('erase says which reason it records when --reason is left out', () => {
-    expect(ERASE_USAGE).toContain(DEFAULT_ERASE_REASON);
-    expect(parseEraseArgs(['--id', 'abc']).reason).toBe(DEFAULT_ERASE_REASON);
+  it('erase requires --reason as the API does, and its synopsis says so (no silent default)', () => {
+    expect(synopsis(ERASE_USAGE)).toMatch(/ --reason <reference> /);
+    expect(synopsis(ERASE_USAGE)).not.toMatch(/\[--reason/);
+    expect(() => parseEraseArgs(['--id', 'abc'])).toThrow(/--reason is required/);
+    expect(parseEraseArgs(['--id', 'abc', '--reason', 'DSR-1']).reason).toBe('DSR-1');
   });
 });

@@ -11,7 +11,12 @@ import {
 import type { VobizCredentials } from '../config.js';
 import { staticCredentials, type CredentialsSource } from './credentials.js';
 import type { VobizApi } from '../ingest/ports.js';
-import type { BulkDeleteFilters, VobizDeletion, VobizRecordingDeleter } from '../lifecycle/ports.js';
+import {
+  AccountMismatchError,
+  type BulkDeleteFilters,
+  type VobizDeletion,
+  type VobizRecordingDeleter,
+} from '../lifecycle/ports.js';
 
 export interface VobizClientOptions {
   baseUrl: string;
@@ -105,10 +110,18 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
 
   /**
    * Delete a Recording: `204` (deleted now) and `404` (already gone, e.g. a retry after a lost answer)
-   * both mean the recording is no longer at Vobiz. Deleting is idempotent, so 429/5xx are retried.
+   * both mean the recording is no longer at Vobiz, in the account the URL names; so with `accountId`
+   * (the recording's) nothing is sent unless that is the configured account. Deleting is idempotent, so
+   * 429/5xx are retried.
    */
-  async deleteRecording(recordingId: string, options: { signal?: AbortSignal } = {}): Promise<VobizDeletion> {
-    const { status } = await this.request('DELETE', await this.recordingUrl(recordingId), options.signal, {
+  async deleteRecording(
+    recordingId: string,
+    options: { signal?: AbortSignal; accountId?: string } = {},
+  ): Promise<VobizDeletion> {
+    const { authId } = await this.credentials.current();
+    if (options.accountId !== undefined && options.accountId !== authId)
+      throw new AccountMismatchError(options.accountId, authId);
+    const { status } = await this.request('DELETE', this.recordingUrlOf(authId, recordingId), options.signal, {
       notFoundIsAnswer: true,
     });
     return status === 404 ? 'absent' : 'deleted';
@@ -133,6 +146,10 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
 
   private async recordingUrl(recordingId: string): Promise<string> {
     const { authId } = await this.credentials.current();
+    return this.recordingUrlOf(authId, recordingId);
+  }
+
+  private recordingUrlOf(authId: string, recordingId: string): string {
     return `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/${encodeURIComponent(recordingId)}/`;
   }
 

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { actorOf, type Actor } from './actor.js';
+
+export { SYSTEM_ACTOR } from './actor.js';
 import { shardOf, timeSortKey } from './recording.js';
 import { AUDIT_SHARDS, TABLE_KEYS, TTL_ATTRIBUTE } from './table.js';
 
@@ -20,17 +23,29 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
 /** `done`: the action took effect; `refused`: it was not allowed (a legal hold, a failed verification). */
 export type AuditOutcome = 'done' | 'refused';
 
-/** Who acted: the caller's IAM ARN (API), the operator's identity (CLI), or `system` (scheduled work). */
-export const SYSTEM_ACTOR = 'system';
+/**
+ * What a reason may be (an erasure's, a legal hold's): a reference to the request or case it serves,
+ * such as `DSR-2026-0042` or `case:2026/17`, never free text. The trail is immutable and readable by
+ * every reviewer, so it must not carry what a person wrote about someone.
+ */
+export const REASON_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}$/;
+
+/** The rule in words, for error messages (API 400, CLI usage errors). */
+export const REASON_RULE =
+  'a reference such as DSR-2026-0042 (1 to 64 letters, digits and . _ : / # -, starting with a letter or digit); free text is not kept in the audit trail';
+
+export function isValidReason(value: unknown): value is string {
+  return typeof value === 'string' && REASON_PATTERN.test(value);
+}
 
 export interface AuditEntry {
   audit_id: string;
   time: string;
   action: AuditAction;
   recording_id: string;
-  actor: string;
+  actor: Actor;
   outcome: AuditOutcome;
-  /** A short, secret-free explanation (a reason given, what was verified, why it was refused). */
+  /** A short explanation without secrets or personal data (a reason reference, what was verified, why refused). */
   detail?: string;
 }
 
@@ -68,9 +83,15 @@ export function auditItem(entry: AuditEntry): Record<string, unknown> {
 
 const FIELDS = ['audit_id', 'time', 'action', 'recording_id', 'actor', 'outcome', 'detail'] as const;
 
-/** The public JSON shape of an audit entry (`GET /audit`), in a stable field order. */
+/**
+ * The public JSON shape of an audit entry (`GET /audit`), in a stable field order; `actor` is always an
+ * object (entries written before it was one hold the ARN as a string).
+ */
 export function renderAudit(item: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    FIELDS.filter((name) => item[name] !== undefined).map((name) => [name, item[name]]),
+    FIELDS.filter((name) => item[name] !== undefined).map((name) => [
+      name,
+      name === 'actor' ? (actorOf(item[name]) ?? item[name]) : item[name],
+    ]),
   );
 }

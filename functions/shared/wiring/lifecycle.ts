@@ -21,7 +21,10 @@ const DAY_MS = 86_400_000;
  */
 export interface LifecycleSettings extends VobizSettings {
   bucketName: string;
-  /** `VOBIZ_DELETE_AFTER_DAYS`: delete at Vobiz this long after archiving (0: once verified); unset: never. */
+  /**
+   * `VOBIZ_DELETE_AFTER_DAYS`: delete at Vobiz this long after archiving (0: once verified); unset: only
+   * with retention (at `RETENTION_DAYS`). Never longer than `RETENTION_DAYS`.
+   */
   vobizDeleteAfterMs: number | undefined;
   /** `RETENTION_DAYS`: expire audio whose `add_time` is older; unset: keep forever. */
   retentionMs: number | undefined;
@@ -32,11 +35,19 @@ export interface LifecycleSettings extends VobizSettings {
 }
 
 export function readLifecycleSettings(env: Env): LifecycleSettings {
+  const vobizDeleteAfterMs = optionalDays(env, 'VOBIZ_DELETE_AFTER_DAYS', 0, 3650);
+  const retentionMs = optionalDays(env, 'RETENTION_DAYS', 1, 36_500);
+  // Retention removes the audio here; a longer Vobiz delay would keep Vobiz's copy past it.
+  if (vobizDeleteAfterMs !== undefined && retentionMs !== undefined && vobizDeleteAfterMs > retentionMs)
+    throw new ConfigError(
+      `VOBIZ_DELETE_AFTER_DAYS (${vobizDeleteAfterMs / DAY_MS}) must not be longer than RETENTION_DAYS ` +
+        `(${retentionMs / DAY_MS}): a recording would stay at Vobiz after retention removed it here`,
+    );
   return {
     ...readVobizSettings(env),
     bucketName: required(env, 'BUCKET_NAME'),
-    vobizDeleteAfterMs: optionalDays(env, 'VOBIZ_DELETE_AFTER_DAYS', 0, 3650),
-    retentionMs: optionalDays(env, 'RETENTION_DAYS', 1, 36_500),
+    vobizDeleteAfterMs,
+    retentionMs,
     batchSize: integer(env, 'LIFECYCLE_BATCH_SIZE', 500, 1, 5000),
     concurrency: integer(env, 'LIFECYCLE_CONCURRENCY', 8, 1, 64),
   };
@@ -78,7 +89,7 @@ export function buildLifecycle(
   const expireRecording = makeExpireRecording({ ...common, afterStep: clients.steps?.expire });
   const eraseRecording = makeEraseRecording({
     ...common,
-    vobiz,
+    deleteAtVobiz,
     newId: clients.newId ?? (() => randomUUID()),
     afterStep: clients.steps?.erase,
   });
