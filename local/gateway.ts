@@ -223,8 +223,7 @@ export function toEvent(
   }
 
   // The IAM routes (not the public webhook) carry the caller's identity, as in AWS.
-  const authorizer =
-    'target' in route && route.target !== 'webhook' ? localAuthorizer(headers) : undefined;
+  const authorizer = 'target' in route && route.target !== 'webhook' ? localAuthorizer(headers) : undefined;
   const domainName = headers.host ?? '127.0.0.1';
   const text = isTextContentType(headers['content-type']);
   const method = request.method.toUpperCase();

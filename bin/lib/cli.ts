@@ -241,8 +241,7 @@ export function parseEraseArgs(argv: readonly string[]): EraseArgs {
     throw new UsageError(
       '--number must be a phone number in international form, like +919876543210 or 919876543210',
     );
-  if (args.reason === undefined && !args.dryRun)
-    throw new UsageError(`--reason is required: ${REASON_RULE}`);
+  if (args.reason === undefined && !args.dryRun) throw new UsageError(`--reason is required: ${REASON_RULE}`);
   if (args.reason !== undefined && !isValidReason(args.reason))
     throw new UsageError(`--reason must be ${REASON_RULE}`);
   return args;
@@ -252,8 +251,9 @@ export const LIFECYCLE_INDEX_USAGE = `Usage: npm run lifecycle-index -- [--dry-r
 
 Once, after upgrading a stack that archived recordings before the lifecycle existed: puts those stored
 records into the lifecycle's indexes (expiry, and due for the delete at Vobiz), so that retention and the
-scheduled delete at Vobiz see them. Held records are left out, as the lifecycle leaves them. Idempotent;
-one pass over the stored records.
+scheduled delete at Vobiz see them; and puts expired records still at Vobiz (expired before retention
+implied the delete there) back in line for it. Held records are left out, as the lifecycle leaves them.
+Idempotent; one pass over the stored and expired records.
 Environment: TABLE_NAME (or --table), AWS credentials (AWS_ENDPOINT_URL_DYNAMODB for the local stack).`;
 
 export function parseLifecycleIndexArgs(argv: readonly string[]): CommonArgs & { dryRun: boolean } {

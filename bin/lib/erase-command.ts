@@ -41,7 +41,7 @@ export async function runEraseCommand(
   const region = args.region ?? env.AWS_REGION;
   let credentials = NO_VOBIZ;
   if (args.alsoVobiz) {
-    const loaded = await commandCredentials('erase (use --keep-vobiz to keep Vobiz\'s copy)', env, region, io);
+    const loaded = await commandCredentials("erase (use --keep-vobiz to keep Vobiz's copy)", env, region, io);
     if (!loaded) return 2;
     credentials = loaded;
   }

@@ -34,7 +34,7 @@ export async function runLifecycleIndexCommand(
       indexed += page.indexed;
       progress.update(
         0,
-        `examined ${examined} stored records, ${args.dryRun ? 'would index' : 'indexed'} ${indexed}`,
+        `examined ${examined} stored and expired records, ${args.dryRun ? 'would index' : 'indexed'} ${indexed}`,
       );
       if (io.signal?.aborted) break;
     }

@@ -167,8 +167,7 @@ export function parseEraseParams(params: Record<string, string>): { reason: stri
     throw new ValidationError(
       `unknown query parameter(s) ${unknown.join(', ')} (allowed: reason, also_vobiz)`,
     );
-  if (params.reason === undefined)
-    throw new ValidationError(`reason is required: ${REASON_RULE}`);
+  if (params.reason === undefined) throw new ValidationError(`reason is required: ${REASON_RULE}`);
   const alsoVobiz = params.also_vobiz ?? 'true';
   if (alsoVobiz !== 'true' && alsoVobiz !== 'false')
     throw new ValidationError('also_vobiz must be true (the default) or false');

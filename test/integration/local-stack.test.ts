@@ -239,11 +239,23 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     expect(stack.output()).toMatch(/lifecycle \d+ deleted at Vobiz/);
 
     await recordWhen(held!.recording_id, (r) => r.status === 'stored');
+    // The local gateway turns these headers into the IAM authorizer's context, as API Gateway would.
+    const consoleUser = (n: number) => ({
+      'x-local-iam-user-arn': 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+      'x-local-cognito-identity-id': `us-east-1:0000000${n}-0000-4000-8000-000000000000`,
+      'x-local-cognito-sub': `0000000${n}-aaaa-4bbb-8ccc-000000000000`,
+    });
     const hold = await fetch(`${gateway}/recordings/${held!.recording_id}/legal-hold`, {
       method: 'PUT',
-      body: JSON.stringify({ reason: 'local test' }),
+      headers: consoleUser(1),
+      body: JSON.stringify({ reason: 'case-local-1' }),
     });
     expect(hold.status).toBe(200);
+    expect(((await hold.json()) as { legal_hold_by: unknown }).legal_hold_by).toEqual({
+      arn: 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+      cognito_identity_id: 'us-east-1:00000001-0000-4000-8000-000000000000',
+      user_sub: '00000001-aaaa-4bbb-8ccc-000000000000',
+    });
     const refused = await fetch(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
       method: 'DELETE',
     });
@@ -253,21 +265,35 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     ).toBe(200);
     const erased = await fetch(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
       method: 'DELETE',
+      headers: consoleUser(2),
     });
     expect(erased.status).toBe(200);
-    expect(((await erased.json()) as { status: string }).status).toBe('erased');
+    expect(await erased.json()).toMatchObject({
+      status: 'erased',
+      erased_by: { user_sub: '00000002-aaaa-4bbb-8ccc-000000000000' },
+    });
     expect(
       (await fetch(`${gateway}/recordings/${held!.recording_id}/audio`, { redirect: 'manual' })).status,
     ).toBe(410);
 
     const audit = (await (await fetch(`${gateway}/audit?limit=100`)).json()) as {
-      items: { action: string; recording_id: string; outcome: string }[];
+      items: {
+        action: string;
+        recording_id: string;
+        outcome: string;
+        actor: { arn: string; user_sub?: string };
+      }[];
     };
     const mine = audit.items
       // It may also have been deleted at the simulator before the hold: not what this checks.
       .filter((a) => a.recording_id === held!.recording_id && a.action !== 'vobiz_delete')
-      .map((a) => `${a.action}:${a.outcome}`);
-    expect(mine).toEqual(['erase:done', 'legal_hold_release:done', 'erase:refused', 'legal_hold:done']);
+      .map((a) => `${a.action}:${a.outcome}:${a.actor.user_sub ?? a.actor.arn}`);
+    expect(mine).toEqual([
+      'erase:done:00000002-aaaa-4bbb-8ccc-000000000000',
+      'legal_hold_release:done:unsigned request (local stack)',
+      'erase:refused:unsigned request (local stack)',
+      'legal_hold:done:00000001-aaaa-4bbb-8ccc-000000000000',
+    ]);
     expect(audit.items).toContainEqual(
       expect.objectContaining({
         action: 'vobiz_delete',

@@ -17,10 +17,7 @@ import { DynamoRecordingRepository } from '../../functions/shared/adapters/dynam
 import { VobizClient } from '../../functions/shared/adapters/vobiz-client.js';
 import { HttpMediaSource } from '../../functions/shared/adapters/media.js';
 import { LeaseLostError } from '../../functions/shared/ingest/ports.js';
-import {
-  AccountMismatchError,
-  AuditEntryExistsError,
-} from '../../functions/shared/lifecycle/ports.js';
+import { AccountMismatchError, AuditEntryExistsError } from '../../functions/shared/lifecycle/ports.js';
 import { DynamoLifecycleRepository } from '../../functions/shared/adapters/dynamo-lifecycle.js';
 import {
   IntegrityError,

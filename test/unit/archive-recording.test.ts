@@ -448,7 +448,9 @@ describe('archive recording: a short lease, renewed while the transfer progresse
     const result = await run(media);
     expect(result.outcome).toBe('pending');
     expect(media.yielded).toBeLessThan(20);
-    expect(recordings.records.get('rec-1')!.last_error).toMatch(/renewal did not answer before the lease ran out/);
+    expect(recordings.records.get('rec-1')!.last_error).toMatch(
+      /renewal did not answer before the lease ran out/,
+    );
     expect(archive.objects.size).toBe(0);
   });
 

@@ -58,7 +58,9 @@ describe('SDK clients give up requests that hang', () => {
     await dynamo.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'a' } } }), quick).catch(() => 0);
     await s3.send(new HeadObjectCommand({ Bucket: 'b', Key: 'k' }), quick).catch(() => 0);
     const handlerConfig = (client: { config: { requestHandler: unknown } }) =>
-      (client.config.requestHandler as { httpHandlerConfigs(): Record<string, unknown> }).httpHandlerConfigs();
+      (
+        client.config.requestHandler as { httpHandlerConfigs(): Record<string, unknown> }
+      ).httpHandlerConfigs();
     expect(handlerConfig(dynamo)).toMatchObject(DYNAMODB_TIMEOUTS);
     expect(handlerConfig(s3)).toMatchObject(S3_TIMEOUTS);
     expect(await createDynamoClient().config.maxAttempts()).toBe(DYNAMODB_MAX_ATTEMPTS);

@@ -11,6 +11,7 @@ import {
   type GatewayRequest,
   type LambdaHttpHandler,
 } from '../../local/gateway.js';
+import { callerOf } from '../../functions/shared/framework/caller.js';
 
 function gatewayRequest(input: Partial<GatewayRequest> & { headers?: [string, string][] }): GatewayRequest {
   return {
@@ -123,6 +124,51 @@ describe('request → API Gateway v2 event', () => {
       },
       isBase64Encoded: false,
     });
+  });
+
+  it("carries a test caller's identity (local headers) in the IAM authorizer context, read back by the one extraction", () => {
+    const signed = toEvent(
+      gatewayRequest({
+        method: 'DELETE',
+        url: '/recordings/r-1?reason=DSR-1',
+        headers: [
+          ['Host', '127.0.0.1:3000'],
+          [
+            'X-Local-IAM-User-Arn',
+            'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+          ],
+          ['X-Local-Cognito-Identity-Id', 'us-east-1:11111111-0000-4000-8000-000000000000'],
+          ['X-Local-Cognito-Sub', '22222222-0000-4000-8000-000000000000'],
+        ],
+      }),
+      Buffer.alloc(0),
+      matchRoute('DELETE', '/recordings/r-1')!,
+    );
+    expect(signed.requestContext).toMatchObject({
+      authorizer: {
+        iam: {
+          userArn: 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+          cognitoIdentity: {
+            identityId: 'us-east-1:11111111-0000-4000-8000-000000000000',
+            amr: expect.arrayContaining(['authenticated']),
+          },
+        },
+      },
+    });
+    // The headers themselves do not reach the function.
+    expect(Object.keys(signed.headers).filter((name) => name.startsWith('x-local-'))).toEqual([]);
+    expect(callerOf(signed)).toEqual({
+      arn: 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+      cognito_identity_id: 'us-east-1:11111111-0000-4000-8000-000000000000',
+      user_sub: '22222222-0000-4000-8000-000000000000',
+    });
+    // Without them: no authorizer, as for an unsigned request.
+    const unsigned = toEvent(
+      gatewayRequest({ url: '/recordings/r-1' }),
+      Buffer.alloc(0),
+      matchRoute('GET', '/recordings/r-1')!,
+    );
+    expect(unsigned.requestContext).not.toHaveProperty('authorizer');
   });
 
   it('keeps repeated query keys raw in rawQueryString and joins them with commas in queryStringParameters', () => {

@@ -263,7 +263,9 @@ describe('lifecycle API routes and parameters', () => {
     expect(parseEraseParams({ reason: 'x', also_vobiz: 'true' })).toEqual({ reason: 'x', alsoVobiz: true });
     expect(parseEraseParams({ reason: 'x', also_vobiz: 'false' })).toEqual({ reason: 'x', alsoVobiz: false });
     expect(() => parseEraseParams({})).toThrow(/reason is required: a reference such as DSR-2026-0042/);
-    expect(() => parseEraseParams({ reason: 'x', also_vobiz: 'yes' })).toThrow(/true \(the default\) or false/);
+    expect(() => parseEraseParams({ reason: 'x', also_vobiz: 'yes' })).toThrow(
+      /true \(the default\) or false/,
+    );
     expect(() => parseEraseParams({ reason: 'x', force: '1' })).toThrow(/unknown query parameter/);
   });
 
@@ -363,11 +365,14 @@ describe('lifecycle configuration (the local stack and the functions)', () => {
     ).toThrow(
       expect.objectContaining({
         constructor: ConfigError,
-        message: expect.stringMatching(/VOBIZ_DELETE_AFTER_DAYS \(31\) must not be longer than RETENTION_DAYS \(30\)/),
+        message: expect.stringMatching(
+          /VOBIZ_DELETE_AFTER_DAYS \(31\) must not be longer than RETENTION_DAYS \(30\)/,
+        ),
       }),
     );
     expect(
-      readLifecycleSettings({ ...base, VOBIZ_DELETE_AFTER_DAYS: '30', RETENTION_DAYS: '30' }).vobizDeleteAfterMs,
+      readLifecycleSettings({ ...base, VOBIZ_DELETE_AFTER_DAYS: '30', RETENTION_DAYS: '30' })
+        .vobizDeleteAfterMs,
     ).toBe(30 * 86_400_000);
     expect(readLifecycleSettings({ ...base, VOBIZ_DELETE_AFTER_DAYS: '400' }).retentionMs).toBeUndefined();
   });
@@ -397,7 +402,9 @@ describe('operator command arguments', () => {
       reason: 'DSR-1',
     });
     // --also-vobiz is the default now, still accepted.
-    expect(parseEraseArgs(['--id', 'a', '--also-vobiz', '--reason', 'DSR-1'])).toMatchObject({ alsoVobiz: true });
+    expect(parseEraseArgs(['--id', 'a', '--also-vobiz', '--reason', 'DSR-1'])).toMatchObject({
+      alsoVobiz: true,
+    });
     expect(parseEraseArgs(['--id', 'a', '--keep-vobiz', '--reason', 'DSR-1'])).toMatchObject({
       alsoVobiz: false,
     });
@@ -420,7 +427,9 @@ describe('operator command arguments', () => {
   });
 
   it('erase: --reason is required (unless --dry-run) and is a reference, as the API wants', () => {
-    expect(() => parseEraseArgs(['--id', 'a'])).toThrow(/--reason is required: a reference such as DSR-2026-0042/);
+    expect(() => parseEraseArgs(['--id', 'a'])).toThrow(
+      /--reason is required: a reference such as DSR-2026-0042/,
+    );
     expect(() => parseEraseArgs(['--id', 'a', '--reason', 'Jane asked by phone'])).toThrow(
       /--reason must be a reference/,
     );

@@ -26,7 +26,6 @@ import {
   vobizDueKeys,
   type ErasureIntent,
   type RecordingRecord,
-  type RecordingStatus,
 } from '../domain/recording.js';
 import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from '../domain/table.js';
 import { AuditEntryExistsError, type AuditLog, type LifecycleRecords } from '../lifecycle/ports.js';
@@ -229,9 +228,7 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
         ':expiring': 'expiring',
         ':statusPk': statusIndexKey(recordingId, 'expired'),
         ':at': input.at,
-        ...(due
-          ? { ':duePk': due[INDEXES.due.partitionKey], ':dueSk': due[INDEXES.due.sortKey] }
-          : {}),
+        ...(due ? { ':duePk': due[INDEXES.due.partitionKey], ':dueSk': due[INDEXES.due.sortKey] } : {}),
       },
     });
   }

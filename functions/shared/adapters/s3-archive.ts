@@ -233,13 +233,13 @@ class RequestTracker {
     // Only parts are cancelled mid-flight: a Complete or PutObject cut short might still land, so
     // those run to their answer and the outcome is known.
     const options = command instanceof UploadPartCommand ? { abortSignal: this.stopped } : undefined;
-    const completes = command instanceof CompleteMultipartUploadCommand || command instanceof PutObjectCommand;
+    const completes =
+      command instanceof CompleteMultipartUploadCommand || command instanceof PutObjectCommand;
     const request =
       completes && this.beforeComplete
         ? this.beforeComplete().then(() => {
             // Stopped while the caller checked: the object must not appear.
-            if (this.stopped.aborted)
-              throw new UploadAbortedError('upload stopped before it was completed');
+            if (this.stopped.aborted) throw new UploadAbortedError('upload stopped before it was completed');
             return s3.send(command as Parameters<S3Client['send']>[0]);
           })
         : s3.send(command, options);

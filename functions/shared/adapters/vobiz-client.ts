@@ -121,9 +121,14 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
     const { authId } = await this.credentials.current();
     if (options.accountId !== undefined && options.accountId !== authId)
       throw new AccountMismatchError(options.accountId, authId);
-    const { status } = await this.request('DELETE', this.recordingUrlOf(authId, recordingId), options.signal, {
-      notFoundIsAnswer: true,
-    });
+    const { status } = await this.request(
+      'DELETE',
+      this.recordingUrlOf(authId, recordingId),
+      options.signal,
+      {
+        notFoundIsAnswer: true,
+      },
+    );
     return status === 404 ? 'absent' : 'deleted';
   }
 

@@ -234,8 +234,7 @@ export const keys = {
  */
 export function listingTimeMs(record: RecordingRecord): number {
   return (
-    record.add_time_ms ??
-    Date.parse(record.erased_at ?? record.erasure_started_at ?? record.received_at)
+    record.add_time_ms ?? Date.parse(record.erased_at ?? record.erasure_started_at ?? record.received_at)
   );
 }
 
@@ -285,9 +284,7 @@ export function audioKeysOf(record: RecordingRecord): string[] {
     record.add_time_ms !== undefined && record.recording_format && record.account_id
       ? audioObjectKey(record.account_id, record.recording_id, record.add_time_ms, record.recording_format)
       : undefined;
-  return [
-    ...new Set([record.s3_key, record.s3_upload_key, derived].filter((key): key is string => !!key)),
-  ];
+  return [...new Set([record.s3_key, record.s3_upload_key, derived].filter((key): key is string => !!key))];
 }
 
 /** What starts an erasure: its id, when, why (a reference), who, and whether Vobiz's copy goes too. */

@@ -189,7 +189,9 @@ export function makeEraseRecording(deps: EraseDependencies) {
       for (const key of audioKeys) versionsDeleted += await deleteEveryVersion(deps.audio, key);
       await deps.afterStep?.('relisted');
 
-      const vobiz = owesVobizDelete(grave) ? await deleteAtVobiz(recordingId, intent.actor, options) : undefined;
+      const vobiz = owesVobizDelete(grave)
+        ? await deleteAtVobiz(recordingId, intent.actor, options)
+        : undefined;
       return {
         outcome: 'erased',
         record: (await deps.records.get(recordingId)) ?? grave,
@@ -207,8 +209,7 @@ export function makeEraseRecording(deps: EraseDependencies) {
     if (options.alsoVobiz && !record.vobiz_deleted_at && !options.dryRun) {
       if (record.vobiz_delete_blocked) vobiz = 'refused';
       else {
-        if (record.erasure_also_vobiz !== true)
-          await deps.records.oweVobizDelete(record.recording_id, now());
+        if (record.erasure_also_vobiz !== true) await deps.records.oweVobizDelete(record.recording_id, now());
         vobiz = await deleteAtVobiz(record.recording_id, options.actor, options);
       }
       record = (await deps.records.get(record.recording_id)) ?? record;
@@ -230,7 +231,11 @@ export function makeEraseRecording(deps: EraseDependencies) {
       case 'refused':
         return 'refused';
       case 'skipped':
-        return result.reason === 'already_deleted' ? 'absent' : result.reason === 'blocked' ? 'refused' : 'pending';
+        return result.reason === 'already_deleted'
+          ? 'absent'
+          : result.reason === 'blocked'
+            ? 'refused'
+            : 'pending';
       default:
         return 'pending';
     }
