@@ -61,8 +61,8 @@ const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose]
 Environment: PORT, VOBIZ_SIMULATOR_PORT (4010), VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (talk to the real
 Vobiz instead of the simulator), WEBHOOK_PUBLIC_URL (the URL Vobiz calls, e.g. through a tunnel),
 REDRIVE_INTERVAL_SECONDS (15), ARCHIVE_CONCURRENCY (${DEFAULT_ARCHIVE_CONCURRENCY}: recordings archived at once),
-LIFECYCLE_INTERVAL_SECONDS (30), VOBIZ_DELETE_AFTER_DAYS (unset: never delete at Vobiz; 0: once verified),
-RETENTION_DAYS (unset: keep audio forever), LOCAL_DATA_DIR (.data).`;
+LIFECYCLE_INTERVAL_SECONDS (30), VOBIZ_DELETE_AFTER_DAYS (unset: only what retention expires; 0: once
+verified; at most RETENTION_DAYS), RETENTION_DAYS (unset: keep audio forever), LOCAL_DATA_DIR (.data).`;
 
 class StartError extends Error {}
 
