@@ -33,14 +33,38 @@ export const S3_TIMEOUTS = {
 export const S3_MAX_ATTEMPTS = 3;
 
 /**
+ * Against an emulator (an endpoint override: the local stack, the tests) the limits are this many times
+ * longer: DynamoDB Local on a busy machine pauses for seconds at times, which in AWS would be a hang.
+ */
+export const EMULATOR_TIMEOUT_FACTOR = 10;
+
+type Env = Record<string, string | undefined>;
+
+function limits<T extends { connectionTimeout: number; requestTimeout: number; socketTimeout: number }>(
+  base: T,
+  emulator: boolean,
+): T {
+  if (!emulator) return { ...base };
+  return {
+    ...base,
+    connectionTimeout: base.connectionTimeout * EMULATOR_TIMEOUT_FACTOR,
+    requestTimeout: base.requestTimeout * EMULATOR_TIMEOUT_FACTOR,
+    socketTimeout: base.socketTimeout * EMULATOR_TIMEOUT_FACTOR,
+  };
+}
+
+/**
  * SDK clients, created once per container. Endpoints come from the SDK-standard
  * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` variables, which the SDK reads itself; an S3
  * endpoint override also switches on path-style addressing, which S3-compatible servers need.
  */
-export function createDynamoClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
+export function createDynamoClient(
+  config: DynamoDBClientConfig = {},
+  env: Env = process.env,
+): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: DYNAMODB_MAX_ATTEMPTS,
-    requestHandler: { ...DYNAMODB_TIMEOUTS },
+    requestHandler: limits(DYNAMODB_TIMEOUTS, Boolean(env.AWS_ENDPOINT_URL_DYNAMODB)),
     ...config,
   });
 }
@@ -52,14 +76,11 @@ export function createDocumentClient(dynamo = createDynamoClient()): DynamoDBDoc
   });
 }
 
-export function createS3Client(
-  env: Record<string, string | undefined> = process.env,
-  config: S3ClientConfig = {},
-): S3Client {
+export function createS3Client(env: Env = process.env, config: S3ClientConfig = {}): S3Client {
   return new S3Client({
     forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3),
     maxAttempts: S3_MAX_ATTEMPTS,
-    requestHandler: { ...S3_TIMEOUTS },
+    requestHandler: limits(S3_TIMEOUTS, Boolean(env.AWS_ENDPOINT_URL_S3)),
     ...config,
   });
 }
