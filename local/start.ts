@@ -38,6 +38,12 @@ import {
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import {
+  describeRecovery,
+  releaseAbandonedLeases,
+  RunMarker,
+  sweepSinceUncleanStop,
+} from './crash-recovery.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -197,6 +203,8 @@ async function main(): Promise<void> {
   let consoleFiles: ReturnType<typeof createConsoleFiles> | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
+  // Read now, written only once this run may accept callbacks (see local/crash-recovery.ts).
+  const runMarker = options.inMemory ? undefined : new RunMarker(options.dataDir, Date.now());
 
   const health = (): GatewayResponse => {
     if (!ready || stopping)
@@ -262,6 +270,8 @@ async function main(): Promise<void> {
       dynamo?.stop(),
     ]);
     if (pidFile && javaPid === undefined) rmSync(pidFile, { force: true });
+    // Only a stop that closed DynamoDB Local itself is clean; after an error the next start checks.
+    if (code === 0 && javaPid === undefined) runMarker?.stopped();
     console.log(code === 0 ? 'Stopped.' : 'Stopped after an error.');
     process.exit(code);
   }
@@ -398,6 +408,9 @@ async function main(): Promise<void> {
   const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle] =
     await Promise.all(startups);
   if (stopping) return;
+  const previous = runMarker?.previous;
+  // Before any worker of this run exists, every lease in the table belongs to one that died with the last run.
+  const leasesReleased = previous?.clean === false ? await releaseAbandonedLeases(process.env) : 0;
   trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
   if (stopping) return void trigger.stop({ drain: false });
 
@@ -430,6 +443,7 @@ async function main(): Promise<void> {
     { intervalMs: options.lifecycleIntervalMs, timeoutMs: 4 * 60_000, describe: describeLifecycle },
     () => stopping,
   );
+  runMarker?.running();
   ready = true;
 
   printBanner({
@@ -441,6 +455,21 @@ async function main(): Promise<void> {
     s3: s3Running,
     simulator,
   });
+  if (previous?.clean === false) {
+    void sweepSinceUncleanStop(process.env, previous.sinceMs).then(
+      (result) => {
+        if (result.complete) runMarker?.recovered();
+        const line = describeRecovery(previous, result, leasesReleased);
+        if (result.complete) console.log(line);
+        else console.error(paint(31, line));
+      },
+      (error: unknown) =>
+        console.error(
+          paint(31, 'recovery after an unclean stop failed (it runs again at the next start):'),
+          error instanceof Error ? error.message : error,
+        ),
+    );
+  }
 }
 
 /**

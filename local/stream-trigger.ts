@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -320,8 +320,11 @@ class Checkpoints {
   }
   set(shardId: string, sequenceNumber: string): void {
     this.positions[shardId] = sequenceNumber;
-    if (this.file)
-      writeFileSync(this.file, JSON.stringify({ streamArn: this.streamArn, shards: this.positions }));
+    if (!this.file) return;
+    // Aside, then renamed: a kill mid-write would otherwise leave a truncated file and a full replay.
+    const temporary = `${this.file}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ streamArn: this.streamArn, shards: this.positions }));
+    renameSync(temporary, this.file);
   }
 }
 
