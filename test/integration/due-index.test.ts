@@ -20,6 +20,20 @@ async function isDue(id: string): Promise<boolean> {
   return (await recovery.findDue(FAR_FUTURE, 1_000)).some((d) => d.recordingId === id);
 }
 
+/** A record as the webhook accepts it, due for the re-drive at `dueAtMs`. */
+function pendingRecord(id: string, dueAtMs: number): RecordingRecord {
+  const at = new Date(T0).toISOString();
+  return {
+    recording_id: id,
+    account_id: 'MA_1',
+    status: 'pending',
+    attempts: 0,
+    received_at: at,
+    updated_at: at,
+    next_attempt_at: new Date(dueAtMs).toISOString(),
+  };
+}
+
 async function claimed(id: string, owner: string, nowMs: number): Promise<RecordingRecord> {
   const claim = await recordings.claim({ recordingId: id, owner, nowMs, leaseMs: 60_000 });
   if (claim.kind !== 'claimed') throw new Error(`expected a claim, got ${claim.kind}`);
@@ -29,19 +43,7 @@ async function claimed(id: string, owner: string, nowMs: number): Promise<Record
 describe('the due index holds pending records only, whatever writes a record', () => {
   it('accept, claim, release as failed, reset, claim, store: in `due` exactly while pending', async () => {
     const id = 'due-walk-1';
-    const at = new Date(T0).toISOString();
-    await recordings.accept({
-      record: {
-        recording_id: id,
-        account_id: 'MA_1',
-        status: 'pending',
-        attempts: 0,
-        received_at: at,
-        updated_at: at,
-        next_attempt_at: at,
-      },
-      nonces: [],
-    });
+    await recordings.accept({ record: pendingRecord(id, T0), nonces: [] });
     expect(await isDue(id)).toBe(true);
 
     const first = await claimed(id, 'w1', T0);
@@ -70,22 +72,9 @@ describe('releasing the leases of dead workers (the local stack after a hard kil
     const own = await useEmulators();
     const repo = new DynamoRecordingRepository(own.documents, own.tableName);
     const rec = new DynamoRecoveryRepository(own.documents, own.tableName);
-    const at = new Date(T0).toISOString();
-    const ids = ['lease-a', 'lease-b', 'lease-free', 'lease-stored'];
-    for (const id of ids)
-      await repo.accept({
-        record: {
-          recording_id: id,
-          account_id: 'MA_1',
-          status: 'pending',
-          attempts: 0,
-          received_at: at,
-          updated_at: at,
-          // Not due for ten minutes, as the webhook accepts a record.
-          next_attempt_at: new Date(T0 + 600_000).toISOString(),
-        },
-        nonces: [],
-      });
+    // Not due for ten minutes, as the webhook accepts a record.
+    for (const id of ['lease-a', 'lease-b', 'lease-free', 'lease-stored'])
+      await repo.accept({ record: pendingRecord(id, T0 + 600_000), nonces: [] });
     const claim = async (id: string, owner: string) => {
       const result = await repo.claim({ recordingId: id, owner, nowMs: T0, leaseMs: 60_000 });
       if (result.kind !== 'claimed') throw new Error(`expected a claim, got ${result.kind}`);

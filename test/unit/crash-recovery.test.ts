@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { emptySweepSummary } from '../../functions/shared/recovery/backfill-sweep.js';
 import {
   describeRecovery,
   RECOVERY_MARGIN_MS,
@@ -99,18 +100,11 @@ describe('the recovery line', () => {
     complete,
     ms: 120,
     sweep: {
+      ...emptySweepSummary(),
       pages: 1,
       found: 63,
       enqueued: 4,
-      enqueuedUnparsed: 0,
       alreadyArchived: 59,
-      alreadyQueued: 0,
-      alreadyFailed: 0,
-      alreadyRemoved: 0,
-      malformed: 0,
-      unidentified: 0,
-      unidentifiedIds: [],
-      errors: 0,
       oldestSeenMs: T1,
       stoppedBy: 'end',
       ...sweep,
