@@ -1,5 +1,3 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createSecretsClient } from '../functions/shared/adapters/aws-clients.js';
 import { loadVobizCredentials } from '../functions/shared/adapters/credentials.js';
@@ -7,96 +5,19 @@ import { DynamoRecoveryRepository } from '../functions/shared/adapters/dynamo-re
 import { systemClock } from '../functions/shared/ingest/ports.js';
 import type { SweepSummary } from '../functions/shared/recovery/backfill-sweep.js';
 import { buildBackfillSweep, readRecoverySettings } from '../functions/redrive/dependencies.js';
+import { iso, type PreviousRun } from './run-marker.js';
+import { rewindCheckpointsPastLostWrites } from './stream-trigger.js';
 
 /**
- * Recovery after a hard kill of the local stack. DynamoDB Local started with `-dbPath` can lose the
- * last `TransactWriteItems` it acknowledged when it is killed (SIGKILL, the OOM killer, a closed
- * laptop lid that never comes back): the webhook answered 200 and the record is gone, nonce and all.
- * AWS DynamoDB never does this, so the product needs no such step; the local stack does.
- *
- * A marker file in the data directory says a run is (or was) under way; a clean stop removes it. At
- * the next start a marker still there means the last stop was not clean: the stack releases the dead
- * workers' leases and sweeps Vobiz's List All Recordings from the last clean start (minus a margin),
- * with no minimum age, so every recording Vobiz has and the table lacks is inserted (and archived by
- * the stream-started worker, like a callback's record).
+ * What the local stack does at a start after an unclean stop (local/run-marker.ts tells). DynamoDB
+ * Local started with `-dbPath` can lose the last `TransactWriteItems` it acknowledged when it is
+ * killed: the webhook answered 200 and the record is gone, nonce and stream record too, and the
+ * stream numbers the next writes from what it kept. AWS DynamoDB never does this, so the deployed
+ * product needs none of it. Before any worker of the new run starts: checkpoints past lost writes are
+ * moved back and the dead workers' leases released. Then the backfill sweep lists Vobiz's recordings
+ * from the last clean start (minus a margin) with no minimum age, so every recording Vobiz has and the
+ * table lacks is inserted, and archived by the stream-started worker like a callback's record.
  */
-
-const MARKER = 'running.json';
-const CLEAN_START = 'clean-start.json';
-
-/**
- * How far before the last clean start the sweep reaches: a callback arrives some time after its
- * recording was added (delivery, Vobiz's retries). Older ones are within the scheduled sweep's lookback.
- */
-export const RECOVERY_MARGIN_MS = 15 * 60_000;
-
-export type PreviousRun =
-  | { clean: true }
-  | {
-      clean: false;
-      /** The sweep's lower bound on `add_time`: the last clean start (or the run's own start) minus the margin. */
-      sinceMs: number;
-      /** What the marker says about the run that did not stop cleanly. */
-      pid: number | undefined;
-      startedAtMs: number;
-    };
-
-interface MarkerFile {
-  pid: number;
-  started_at: string;
-}
-
-/** How the previous run ended, and this run's own marker. The data directory is only written by `running()`. */
-export class RunMarker {
-  readonly previous: PreviousRun;
-  private owed: boolean;
-
-  constructor(
-    private readonly dataDir: string,
-    private readonly startedAtMs: number,
-  ) {
-    this.previous = readPrevious(dataDir);
-    this.owed = !this.previous.clean;
-  }
-
-  /**
-   * This run may now accept callbacks. After a clean stop its start becomes the last clean start; after
-   * an unclean one the marker stays (rewritten for this run) until the recovery has finished.
-   */
-  running(): void {
-    if (!this.owed) writeJson(join(this.dataDir, CLEAN_START), { started_at: iso(this.startedAtMs) });
-    writeJson(join(this.dataDir, MARKER), {
-      pid: process.pid,
-      started_at: iso(this.startedAtMs),
-    } satisfies MarkerFile);
-  }
-
-  /** The recovery found everything: what the earlier runs acknowledged is in the table again. */
-  recovered(): void {
-    this.owed = false;
-    writeJson(join(this.dataDir, CLEAN_START), { started_at: iso(this.startedAtMs) });
-  }
-
-  /** A clean stop. With a recovery still owed the marker stays, so the next start sweeps again. */
-  stopped(): void {
-    if (!this.owed) rmSync(join(this.dataDir, MARKER), { force: true });
-  }
-}
-
-function readPrevious(dataDir: string): PreviousRun {
-  const marker = join(dataDir, MARKER);
-  if (!existsSync(marker)) return { clean: true };
-  const saved = readJson<Partial<MarkerFile>>(marker);
-  // A marker cut short by the kill still says when it was written: at that run's start.
-  const startedAtMs = parseTime(saved?.started_at) ?? statSync(marker).mtimeMs;
-  const cleanStartMs = parseTime(readJson<{ started_at?: string }>(join(dataDir, CLEAN_START))?.started_at);
-  return {
-    clean: false,
-    sinceMs: Math.min(cleanStartMs ?? startedAtMs, startedAtMs) - RECOVERY_MARGIN_MS,
-    pid: typeof saved?.pid === 'number' ? saved.pid : undefined,
-    startedAtMs,
-  };
-}
 
 export interface RecoveryResult {
   sinceMs: number;
@@ -106,17 +27,28 @@ export interface RecoveryResult {
   ms: number;
 }
 
+export interface Prepared {
+  /** Stream checkpoints that ran past writes the emulator lost, moved back. */
+  checkpointsRewound: number;
+  /** Leases the dead run's workers held. */
+  leasesReleased: number;
+}
+
 /**
- * Leases the dead run's workers held: released before any worker of this run starts, so the replayed
- * stream (or the re-drive) takes those recordings up now instead of when the leases run out.
+ * Before anything of this run writes to the table or archives: the stream checkpoint must not point
+ * past what the emulator kept, and every lease in the table belongs to a worker that died with the last
+ * run, so its recording is taken up now (by the replayed stream or the re-drive), not in a minute.
  */
-export async function releaseAbandonedLeases(env: Record<string, string | undefined>): Promise<number> {
+export async function prepareAfterUncleanStop(
+  env: Record<string, string | undefined>,
+  stream: { endpoint: string; tableName: string; checkpointFile: string },
+): Promise<Prepared> {
+  const checkpointsRewound = await rewindCheckpointsPastLostWrites(stream);
   const dynamo = new DynamoDBClient({});
   try {
     const settings = readRecoverySettings(env);
-    return await new DynamoRecoveryRepository(createDocumentClient(dynamo), settings.tableName).releaseAll(
-      systemClock.nowMs(),
-    );
+    const recovery = new DynamoRecoveryRepository(createDocumentClient(dynamo), settings.tableName);
+    return { checkpointsRewound, leasesReleased: await recovery.releaseAll(systemClock.nowMs()) };
   } finally {
     dynamo.destroy();
   }
@@ -126,7 +58,7 @@ export async function releaseAbandonedLeases(env: Record<string, string | undefi
  * The backfill sweep (the re-drive's and `npm run backfill`'s) over `sinceMs` → now with no minimum
  * age: a recording whose callback was answered a moment before the kill is as young as they come.
  */
-export async function sweepSinceUncleanStop(
+async function sweepSinceUncleanStop(
   env: Record<string, string | undefined>,
   sinceMs: number,
 ): Promise<RecoveryResult> {
@@ -152,44 +84,43 @@ export async function sweepSinceUncleanStop(
   }
 }
 
+/**
+ * The sweep, and the one line that says what the recovery did; it never fails: a sweep that could not
+ * finish is `complete: false`, and the run marker then asks the next start to sweep again.
+ */
+export async function sweepAfterUncleanStop(
+  env: Record<string, string | undefined>,
+  previous: Extract<PreviousRun, { clean: false }>,
+  prepared: Prepared,
+): Promise<{ complete: boolean; line: string }> {
+  try {
+    const result = await sweepSinceUncleanStop(env, previous.sinceMs);
+    return { complete: result.complete, line: describeRecovery(previous, prepared, result) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      complete: false,
+      line: `recovery: the sweep after an unclean stop failed (${reason}). It runs again at the next start.`,
+    };
+  }
+}
+
 /** The one line the local stack prints about a recovery. */
 export function describeRecovery(
   previous: Extract<PreviousRun, { clean: false }>,
+  prepared: Prepared,
   result: RecoveryResult,
-  leasesReleased: number,
 ): string {
   const { sweep } = result;
   const run = `the last run${previous.pid ? ` (pid ${previous.pid})` : ''} did not stop cleanly`;
   const window = `${iso(result.sinceMs)} → ${iso(result.untilMs)}`;
+  const leases = prepared.leasesReleased;
   const counts =
     `${sweep.found} listed, ${sweep.enqueued} inserted, ` +
-    `${leasesReleased} lease${leasesReleased === 1 ? '' : 's'} of dead workers released`;
+    `${leases} lease${leases === 1 ? '' : 's'} of dead workers released` +
+    (prepared.checkpointsRewound > 0 ? ', stream checkpoint moved back past lost writes' : '');
   if (result.complete)
     return `recovery: ${run}; swept Vobiz's recordings ${window} (no minimum age): ${counts} ${result.ms}ms`;
   const reason = sweep.error ?? (sweep.errors > 0 ? `${sweep.errors} inserts failed` : sweep.stoppedBy);
   return `recovery: ${run}; the sweep of ${window} did not finish (${reason}): ${counts}. It runs again at the next start.`;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function parseTime(value: unknown): number | undefined {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Written aside and renamed into place, so a kill never leaves half a file. */
-function writeJson(file: string, value: unknown): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(value)}\n`);
-  renameSync(temporary, file);
 }

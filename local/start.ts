@@ -38,12 +38,7 @@ import {
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
-import {
-  describeRecovery,
-  releaseAbandonedLeases,
-  RunMarker,
-  sweepSinceUncleanStop,
-} from './crash-recovery.js';
+import { RunMarker } from './run-marker.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -409,10 +404,17 @@ async function main(): Promise<void> {
     await Promise.all(startups);
   if (stopping) return;
   const previous = runMarker?.previous;
-  // Before any worker of this run exists, every lease in the table belongs to one that died with the last run.
-  const leasesReleased = previous?.clean === false ? await releaseAbandonedLeases(process.env) : 0;
+  const recovery = previous?.clean === false ? await import('./crash-recovery.js') : undefined;
+  const stream = { endpoint: dynamoRunning.endpoint, tableName, checkpointFile: checkpointFileOf(options) };
+  // Before the trigger: it must not resume past writes the emulator lost, nor find dead workers' leases.
+  const prepared = recovery && (await recovery.prepareAfterUncleanStop(process.env, stream));
   trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
   if (stopping) return void trigger.stop({ drain: false });
+  // The sweep runs while the stack finishes starting; its one line comes after the banner.
+  const swept =
+    recovery && prepared && previous?.clean === false
+      ? recovery.sweepAfterUncleanStop(process.env, previous, prepared)
+      : undefined;
 
   functions = {
     webhook: {
@@ -455,21 +457,11 @@ async function main(): Promise<void> {
     s3: s3Running,
     simulator,
   });
-  if (previous?.clean === false) {
-    void sweepSinceUncleanStop(process.env, previous.sinceMs).then(
-      (result) => {
-        if (result.complete) runMarker?.recovered();
-        const line = describeRecovery(previous, result, leasesReleased);
-        if (result.complete) console.log(line);
-        else console.error(paint(31, line));
-      },
-      (error: unknown) =>
-        console.error(
-          paint(31, 'recovery after an unclean stop failed (it runs again at the next start):'),
-          error instanceof Error ? error.message : error,
-        ),
-    );
-  }
+  void swept?.then(({ complete, line }) => {
+    if (!complete) return console.error(paint(31, line));
+    runMarker?.recovered();
+    console.log(line);
+  });
 }
 
 /**
@@ -496,6 +488,10 @@ function stopLeftover(pidFile: string): void {
   }
 }
 
+function checkpointFileOf(options: Options): string {
+  return join(options.dataDir, 'archive-trigger.json');
+}
+
 /**
  * Starts the archive worker the way AWS does: from the table's stream, with the stack's filter, batch
  * size, retries and concurrency (infra/archive-worker.ts), one line per batch.
@@ -516,7 +512,7 @@ function startArchiveTrigger(
     parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, options.archiveConcurrency),
     maxConcurrency: options.archiveConcurrency,
     timeoutMs: TIMEOUTS_MS.worker,
-    ...(options.inMemory ? {} : { checkpointFile: join(options.dataDir, 'archive-trigger.json') }),
+    ...(options.inMemory ? {} : { checkpointFile: checkpointFileOf(options) }),
     handler: async (event, context) => {
       const started = performance.now();
       const result = await handler(event, context);

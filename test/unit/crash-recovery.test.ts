@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptySweepSummary } from '../../functions/shared/recovery/backfill-sweep.js';
-import {
-  describeRecovery,
-  RECOVERY_MARGIN_MS,
-  RunMarker,
-  type RecoveryResult,
-} from '../../local/crash-recovery.js';
+import { describeRecovery, type RecoveryResult } from '../../local/crash-recovery.js';
+import { RECOVERY_MARGIN_MS, RunMarker } from '../../local/run-marker.js';
 
 const directories: string[] = [];
 function dataDir(): string {
@@ -112,7 +108,7 @@ describe('the recovery line', () => {
   });
 
   it('says the window, what was listed and inserted, and the leases released', () => {
-    expect(describeRecovery(previous, result({}, true), 2)).toBe(
+    expect(describeRecovery(previous, { leasesReleased: 2, checkpointsRewound: 0 }, result({}, true))).toBe(
       "recovery: the last run (pid 4242) did not stop cleanly; swept Vobiz's recordings " +
         '2026-12-04T09:00:00.000Z → 2026-12-04T10:00:00.000Z (no minimum age): 63 listed, 4 inserted, ' +
         '2 leases of dead workers released 120ms',
@@ -122,11 +118,11 @@ describe('the recovery line', () => {
   it('says when the sweep did not finish and that it runs again', () => {
     const line = describeRecovery(
       previous,
+      { leasesReleased: 1, checkpointsRewound: 1 },
       result({ stoppedBy: 'error', error: 'TransientError: Vobiz answered 503' }, false),
-      1,
     );
     expect(line).toContain('did not finish (TransientError: Vobiz answered 503)');
-    expect(line).toContain('1 lease of dead workers released');
+    expect(line).toContain('1 lease of dead workers released, stream checkpoint moved back past lost writes');
     expect(line).toContain('It runs again at the next start.');
   });
 });
