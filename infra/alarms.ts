@@ -1,10 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   ComparisonOperator,
   MathExpression,
-  Metric,
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,7 +12,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/framework/observability.js';
+import { METRIC } from '../functions/shared/framework/observability.js';
+import { business, functionErrors, functionThrottles, iteratorAge, PERIOD, queueDepth } from './metrics.js';
 import type { StageSettings } from './settings.js';
 
 export interface AlarmsProps {
@@ -37,8 +36,6 @@ export const ITERATOR_AGE_ALARM_MS = 10 * 60_000;
  */
 export const SIGNATURES_ONLY_REJECTED_PERIODS = 3;
 
-const PERIOD = Duration.minutes(5);
-
 /** Lifecycle failures are retried with backoff: only failures in every run for this long wake anyone. */
 export const LIFECYCLE_FAILURE_PERIODS = 6;
 
@@ -52,16 +49,19 @@ export const OVERDUE_PENDING_PERIODS = 3;
 export class Alarms extends Construct {
   readonly alarms: Alarm[] = [];
   readonly topic?: ITopic;
+  /** The functions watched, by name (the dashboard graphs the same ones). */
+  readonly functions: Record<string, IFunction>;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const { settings } = props;
+    this.functions = props.functions;
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      this.add(`${name}Errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), {
+      this.add(`${name}Errors`, functionErrors(fn), {
         description: `${name} function invocations failed (unhandled errors or timeouts).`,
       });
-      this.add(`${name}Throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), {
+      this.add(`${name}Throttles`, functionThrottles(fn), {
         description: `${name} function was throttled (reserved or account concurrency exhausted).`,
       });
     }
@@ -106,26 +106,15 @@ export class Alarms extends Construct {
         evaluationPeriods: SIGNATURES_ONLY_REJECTED_PERIODS,
       },
     );
-    this.add(
-      'ArchiveIteratorAge',
-      props.worker.function.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' }),
-      {
-        description:
-          'The archive worker is more than 10 minutes behind the stream: raise archiveConcurrency, or look at its errors and throttles.',
-        threshold: ITERATOR_AGE_ALARM_MS,
-      },
-    );
-    this.add(
-      'ArchiveDeadLetters',
-      props.worker.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: PERIOD,
-        statistic: 'Maximum',
-      }),
-      {
-        description:
-          'The archive trigger gave up on a batch (the records stay pending; the re-drive retries them). Read the worker log, then purge the queue.',
-      },
-    );
+    this.add('ArchiveIteratorAge', iteratorAge(props.worker.function), {
+      description:
+        'The archive worker is more than 10 minutes behind the stream: raise archiveConcurrency, or look at its errors and throttles.',
+      threshold: ITERATOR_AGE_ALARM_MS,
+    });
+    this.add('ArchiveDeadLetters', queueDepth(props.worker.deadLetterQueue), {
+      description:
+        'The archive trigger gave up on a batch (the records stay pending; the re-drive retries them). Read the worker log, then purge the queue.',
+    });
 
     this.add(
       'AuditCopyDeadLetters',
@@ -179,14 +168,4 @@ export class Alarms extends Construct {
       }),
     );
   }
-}
-
-function business(metricName: string, statistic: 'Sum' | 'Maximum'): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: SERVICE_NAME },
-    statistic,
-    period: PERIOD,
-  });
 }

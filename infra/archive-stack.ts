@@ -8,6 +8,7 @@ import { Alarms } from './alarms.js';
 import { ArchiveWorker } from './archive-worker.js';
 import { AuditCopy } from './audit-copy.js';
 import { Console } from './console.js';
+import { Dashboard } from './dashboard.js';
 import { DataStore } from './data-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { LookupApi } from './lookup-api.js';
@@ -64,6 +65,7 @@ export class ArchiveStack extends Stack {
   readonly lifecycle: Lifecycle;
   readonly auditCopy: AuditCopy;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
   readonly console?: Console;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
@@ -134,6 +136,13 @@ export class ArchiveStack extends Stack {
       worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
       auditCopy: { deadLetterQueue: this.auditCopy.deadLetterQueue },
     });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      settings,
+      api: this.api,
+      webhook: this.webhook.function,
+      worker: this.worker,
+      alarms: this.alarms,
+    });
 
     // The `$default` stage is served at the API's root, so the endpoint is the base URL.
     const apiUrl = this.api.apiEndpoint;
@@ -181,5 +190,9 @@ export class ArchiveStack extends Stack {
     });
     new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
     if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboard.url,
+      description: 'The CloudWatch dashboard: callbacks, archiving, Vobiz errors, lifecycle, alarms',
+    });
   }
 }

@@ -63,6 +63,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const READY_TIMEOUT_MS = 120_000;
+
 export interface RunningDynamo {
   endpoint: string;
   /** The Java process, so a supervisor can make sure it never outlives it. */
@@ -115,7 +117,8 @@ export async function startDynamoDbLocal(
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const deadline = Date.now() + 30_000;
+  // About 3 s on an idle machine; a busy 2-core one was seen past 30. A Java that died is caught at once below.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   try {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -128,7 +131,9 @@ export async function startDynamoDbLocal(
         break;
       } catch (error) {
         if (Date.now() > deadline)
-          throw new Error('DynamoDB Local did not become ready in 30 s', { cause: error });
+          throw new Error(`DynamoDB Local did not become ready in ${READY_TIMEOUT_MS / 1000} s`, {
+            cause: error,
+          });
         await sleep(100);
       }
     }

@@ -39,6 +39,7 @@ import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 import { startAuditCopyTrigger } from './audit-copy-trigger.js';
 import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import { RunMarker } from './run-marker.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -200,6 +201,8 @@ async function main(): Promise<void> {
   let consoleFiles: ReturnType<typeof createConsoleFiles> | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
+  // Read now, written only once this run may accept callbacks (see local/crash-recovery.ts).
+  const runMarker = options.inMemory ? undefined : new RunMarker(options.dataDir, Date.now());
 
   const health = (): GatewayResponse => {
     if (!ready || stopping)
@@ -266,6 +269,8 @@ async function main(): Promise<void> {
       dynamo?.stop(),
     ]);
     if (pidFile && javaPid === undefined) rmSync(pidFile, { force: true });
+    // Only a stop that closed DynamoDB Local itself is clean; after an error the next start checks.
+    if (code === 0 && javaPid === undefined) runMarker?.stopped();
     console.log(code === 0 ? 'Stopped.' : 'Stopped after an error.');
     process.exit(code);
   }
@@ -406,6 +411,13 @@ async function main(): Promise<void> {
   const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle, auditCopy] =
     await Promise.all(startups);
   if (stopping) return;
+  const previous = runMarker?.previous;
+  const recovery = previous?.clean === false ? await import('./crash-recovery.js') : undefined;
+  const stream = { endpoint: dynamoRunning.endpoint, tableName, checkpointFile: checkpointFileOf(options) };
+  // Before the trigger: it must not resume past writes the emulator lost, nor find dead workers' leases.
+  const prepared =
+    recovery &&
+    (await recovery.prepareAfterUncleanStop(process.env, stream, [auditCheckpointFileOf(options)]));
   trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
   if (stopping) return void trigger.stop({ drain: false });
   // Every audit entry is copied to the audit bucket, as in AWS (write-once; s3rver has no Object Lock).
@@ -413,7 +425,7 @@ async function main(): Promise<void> {
     endpoint: dynamoRunning.endpoint,
     tableName,
     handler: (event, context) => auditCopy.handler(event, context),
-    ...(options.inMemory ? {} : { checkpointFile: join(options.dataDir, 'audit-copy-trigger.json') }),
+    ...(options.inMemory ? {} : { checkpointFile: auditCheckpointFileOf(options) }),
     onError: (error) =>
       console.error(paint(31, 'audit-copy failed:'), error instanceof Error ? error.message : error),
     onDiscard: (batch) =>
@@ -422,6 +434,11 @@ async function main(): Promise<void> {
       ),
   });
   if (stopping) return void auditTrigger.stop({ drain: false });
+  // The sweep runs while the stack finishes starting; its one line comes after the banner.
+  const swept =
+    recovery && prepared && previous?.clean === false
+      ? recovery.sweepAfterUncleanStop(process.env, previous, prepared)
+      : undefined;
 
   functions = {
     webhook: {
@@ -452,6 +469,7 @@ async function main(): Promise<void> {
     { intervalMs: options.lifecycleIntervalMs, timeoutMs: 4 * 60_000, describe: describeLifecycle },
     () => stopping,
   );
+  runMarker?.running();
   ready = true;
 
   printBanner({
@@ -462,6 +480,11 @@ async function main(): Promise<void> {
     dynamo: dynamoRunning,
     s3: s3Running,
     simulator,
+  });
+  void swept?.then(({ complete, line }) => {
+    if (!complete) return console.error(paint(31, line));
+    runMarker?.recovered();
+    console.log(line);
   });
 }
 
@@ -489,6 +512,14 @@ function stopLeftover(pidFile: string): void {
   }
 }
 
+function checkpointFileOf(options: Options): string {
+  return join(options.dataDir, 'archive-trigger.json');
+}
+
+function auditCheckpointFileOf(options: Options): string {
+  return join(options.dataDir, 'audit-copy-trigger.json');
+}
+
 /**
  * Starts the archive worker the way AWS does: from the table's stream, with the stack's filter, batch
  * size, retries and concurrency (infra/archive-worker.ts), one line per batch.
@@ -509,7 +540,7 @@ function startArchiveTrigger(
     parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, options.archiveConcurrency),
     maxConcurrency: options.archiveConcurrency,
     timeoutMs: TIMEOUTS_MS.worker,
-    ...(options.inMemory ? {} : { checkpointFile: join(options.dataDir, 'archive-trigger.json') }),
+    ...(options.inMemory ? {} : { checkpointFile: checkpointFileOf(options) }),
     handler: async (event, context) => {
       const started = performance.now();
       const result = await handler(event, context);

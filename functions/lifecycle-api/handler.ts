@@ -1,6 +1,6 @@
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
 import { loadCachedCredentials } from '../shared/adapters/credentials.js';
-import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import { countVobizFailures, createObservability } from '../shared/framework/observability.js';
 import { systemClock } from '../shared/ingest/ports.js';
 import { buildLifecycle, readLifecycleSettings } from '../shared/wiring/lifecycle.js';
 import { createLifecycleApiHandler } from './app.js';
@@ -17,7 +17,7 @@ export const handler = createLifecycleApiHandler({
       documents: createDocumentClient(),
       s3: createS3Client(process.env),
       clock: systemClock,
-      onAuthFailure: () => metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1),
+      onVobizFailure: countVobizFailures(metrics),
     });
   },
 });

@@ -6,7 +6,7 @@ import { buildLifecycle, readLifecycleSettings, type Lifecycle } from '../shared
 /** Builds the scheduled lifecycle function's collaborators from the environment; once per container. */
 export async function loadLifecycleDependencies(
   env: Record<string, string | undefined> = process.env,
-  onAuthFailure?: (status: number) => void,
+  onVobizFailure?: (status: number | 'network') => void,
 ): Promise<Lifecycle> {
   const settings = readLifecycleSettings(env);
   const { source } = await loadCachedCredentials(env, createSecretsClient);
@@ -14,6 +14,6 @@ export async function loadLifecycleDependencies(
     documents: createDocumentClient(),
     s3: createS3Client(env),
     clock: systemClock,
-    onAuthFailure,
+    onVobizFailure,
   });
 }

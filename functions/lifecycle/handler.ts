@@ -2,7 +2,12 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import {
+  countVobizFailures,
+  createObservability,
+  METRIC,
+  MetricUnit,
+} from '../shared/framework/observability.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import { remainingTime } from '../shared/framework/remaining-time.js';
 import type { LifecycleItem, LifecycleRunSummary } from '../shared/lifecycle/lifecycle-run.js';
@@ -90,7 +95,5 @@ function logItem(item: LifecycleItem): void {
 }
 
 export const handler = createLifecycleHandler(() =>
-  loadLifecycleDependencies(process.env, () =>
-    metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1),
-  ),
+  loadLifecycleDependencies(process.env, countVobizFailures(metrics)),
 );

@@ -105,7 +105,7 @@ export function buildRedriveDependencies(
 /** Builds the re-drive's collaborators from the environment; called once per container. */
 export async function loadRedriveDependencies(
   env: Record<string, string | undefined> = process.env,
-  onAuthFailure?: (status: number) => void,
+  onVobizFailure?: (status: number | 'network') => void,
 ): Promise<RedriveDependencies> {
   const settings = readRedriveSettings(env);
   const { source, credentials } = await loadCachedCredentials(env, createSecretsClient);
@@ -113,6 +113,6 @@ export async function loadRedriveDependencies(
     documents: createDocumentClient(),
     s3: createS3Client(env),
     clock: systemClock,
-    onAuthFailure,
+    onVobizFailure,
   });
 }

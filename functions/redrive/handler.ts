@@ -4,7 +4,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import { remainingTime } from '../shared/framework/remaining-time.js';
-import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import {
+  countVobizFailures,
+  createObservability,
+  METRIC,
+  MetricUnit,
+} from '../shared/framework/observability.js';
 import type { SweepSummary } from '../shared/recovery/backfill-sweep.js';
 import type { RedriveItemResult, RedriveSummary } from '../shared/recovery/redrive.js';
 import { loadRedriveDependencies, type RedriveDependencies } from './dependencies.js';
@@ -35,6 +40,7 @@ export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
     const redrive = await deps.redrive({ remainingMs, onItem: logItem });
 
     metrics.addMetric(METRIC.stored, MetricUnit.Count, redrive.stored);
+    metrics.addMetric(METRIC.bytesStored, MetricUnit.Bytes, redrive.bytesStored);
     metrics.addMetric(METRIC.deferred, MetricUnit.Count, redrive.deferred);
     metrics.addMetric(METRIC.failed, MetricUnit.Count, redrive.failed);
     // Emitted on every run, zero included, so the alarm sees "caught up" and not just silence.
@@ -87,6 +93,6 @@ function logItem(item: RedriveItemResult): void {
 }
 
 export const handler = createRedriveHandler(() =>
-  // Every 401/403 from Vobiz counts, the sweep's List calls included: a rotated token must not be silent.
-  loadRedriveDependencies(process.env, () => metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1)),
+  // Every failed call to Vobiz counts, the sweep's List calls included: a rotated token must not be silent.
+  loadRedriveDependencies(process.env, countVobizFailures(metrics)),
 );

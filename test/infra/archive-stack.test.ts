@@ -220,13 +220,21 @@ describe('HTTP API', () => {
     const stage = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Stage'))[0]!
       .Properties as Props;
     expect(stage.RouteSettings).toEqual({
-      'ANY /webhooks/vobiz/recording': { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      'ANY /webhooks/vobiz/recording': {
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+        DetailedMetricsEnabled: true, // the dashboard's webhook answers and latency
+      },
     });
     expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
     const tuned = buildStack('prod', { webhookRateLimit: '20', webhookBurstLimit: '40' });
     tuned.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       RouteSettings: {
-        'ANY /webhooks/vobiz/recording': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+        'ANY /webhooks/vobiz/recording': {
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+          DetailedMetricsEnabled: true,
+        },
       },
     });
   });
@@ -271,6 +279,7 @@ describe('HTTP API', () => {
       'AuditCopyDeadLetterQueueUrl',
       'BucketName',
       'ConsoleUrl',
+      'DashboardUrl',
       'IdentityPoolId',
       'LifecycleApiLogGroup',
       'LifecycleFunctionName',

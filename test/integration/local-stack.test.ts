@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,15 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import type { SimulatedRecording } from '../../local/simulator.js';
-import { spawnLocalStack, type SpawnedStack } from '../support/local-stack-process.js';
+import {
+  childPids,
+  commandLine,
+  spawnLocalStack,
+  waitForHealth,
+  waitUntilGone,
+  type Health,
+  type SpawnedStack,
+} from '../support/local-stack-process.js';
 
 /**
  * The path a user takes: `npm start` as a child process (node directly, as the npm script runs it), the
@@ -21,69 +29,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 type Stack = SpawnedStack;
 const startStack = spawnLocalStack;
 
-/** Direct children of a process, from /proc (Linux). */
-function childPids(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === pid ? [Number(entry)] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Gone, or a zombie waiting for init to reap it. */
-async function waitUntilGone(pid: number, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!existsSync(`/proc/${pid}`)) return true;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
-    } catch {
-      return true;
-    }
-    await sleep(100);
-  }
-  return false;
-}
-
-async function waitForHealth(stack: Stack, gateway: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 120_000;
-  let sawStarting = false;
-  for (;;) {
-    if (stack.child.exitCode !== null) throw new Error(`npm start exited early:\n${stack.output()}`);
-    try {
-      const response = await fetch(`${gateway}/health`);
-      if (response.status === 200) return (await response.json()) as Record<string, unknown>;
-      if (response.status === 503) sawStarting = true;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`no healthy stack in time (saw 503: ${sawStarting}):\n${stack.output()}`);
-    await sleep(200);
-  }
-}
-
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () => {
   let stack: Stack;
   let gateway: string;
-  let health: Record<string, unknown>;
+  let health: Health;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -110,7 +61,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     count: number,
     format: 'mp3' | 'wav' | 'mixed' = 'mixed',
   ): Promise<SimulatedRecording[]> {
-    const response = await fetch(`${health.simulator_url as string}/_simulator/recordings`, {
+    const response = await fetch(`${health.simulator_url}/_simulator/recordings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count, format, size_bytes: 300_000, callback_url: health.webhook_url }),
@@ -227,9 +178,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     // Deleted at the simulator by the scheduled lifecycle once the archived copy verified.
     const deleted = await recordWhen(recording!.recording_id, (r) => typeof r.vobiz_deleted_at === 'string');
     expect(deleted.status).toBe('stored');
-    const listed = (await (
-      await fetch(`${health.simulator_url as string}/_simulator/recordings`)
-    ).json()) as {
+    const listed = (await (await fetch(`${health.simulator_url}/_simulator/recordings`)).json()) as {
       recordings: { recording_id: string }[];
     };
     expect(listed.recordings.map((r) => r.recording_id)).not.toContain(recording!.recording_id);
@@ -375,7 +324,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
       const first = startStack([], env);
       const health = await waitForHealth(first, gateway);
       expect(health.data_dir).toBe(dataDir);
-      const created = await fetch(`${health.simulator_url as string}/_simulator/recordings`, {
+      const created = await fetch(`${health.simulator_url}/_simulator/recordings`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ count: 2, size_bytes: 50_000, callback_url: health.webhook_url }),
@@ -422,6 +371,8 @@ describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
           body: other!.callback!.body,
         });
         expect(reused.status).toBe(401);
+        // The first run stopped cleanly: nothing to recover (local/crash-recovery.ts).
+        expect(second.output()).not.toContain('did not stop cleanly');
       } finally {
         second.child.kill('SIGTERM');
         expect((await second.exited).code).toBe(0);

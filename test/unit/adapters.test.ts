@@ -442,6 +442,48 @@ describe('VobizClient deletes (fetch stubbed)', () => {
   });
 });
 
+describe('VobizClient failures reported to its observer (fetch stubbed)', () => {
+  const observed = (f: typeof fetch) => {
+    const failures: (number | 'network')[] = [];
+    const vobiz = new VobizClient({
+      baseUrl: 'https://api.vobiz.ai',
+      credentials: { authId: 'MA_1', authToken: 'tok' },
+      fetch: f,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+      onFailure: (status) => failures.push(status),
+    });
+    return { vobiz, failures };
+  };
+
+  it('reports every attempt that failed, by status, and one with no answer as network', async () => {
+    const { vobiz, failures } = observed(
+      fakeFetch([json(503, {}), () => Promise.reject(new TypeError('fetch failed')), json(200, body)]).fetch,
+    );
+    await vobiz.getRecording('rec-1');
+    expect(failures).toEqual([503, 'network']);
+  });
+
+  it('reports a 404 that is an error, not one that answers a delete (already gone), nor a 2xx', async () => {
+    const retrieve = observed(fakeFetch([json(404, {})]).fetch);
+    await expect(retrieve.vobiz.getRecording('rec-1')).rejects.toBeInstanceOf(RecordingNotAvailableError);
+    expect(retrieve.failures).toEqual([404]);
+    const remove = observed(
+      fakeFetch([json(404, {}), () => Promise.resolve(new Response(null, { status: 204 }))]).fetch,
+    );
+    expect(await remove.vobiz.deleteRecording('rec-1')).toBe('absent');
+    expect(await remove.vobiz.deleteRecording('rec-2')).toBe('deleted');
+    expect(remove.failures).toEqual([]);
+  });
+
+  it('reports refused credentials and final 4xx answers', async () => {
+    const { vobiz, failures } = observed(fakeFetch([json(401, {}), json(400, {})]).fetch);
+    await expect(vobiz.getRecording('rec-1')).rejects.toBeInstanceOf(VobizAuthError);
+    await expect(vobiz.deleteRecording('rec-1')).rejects.toBeInstanceOf(IntegrityError);
+    expect(failures).toEqual([401, 400]);
+  });
+});
+
 describe('HttpMediaSource origin policy', () => {
   const origins = parseOriginPatterns('https://*.vobiz.ai,http://127.0.0.1:4010');
 

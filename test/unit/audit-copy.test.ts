@@ -1,3 +1,4 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,16 +21,14 @@ const entry: AuditEntry = {
   time: '2026-03-04T05:06:07.089Z',
   action: 'legal_hold',
   recording_id: 'rec-1',
-  actor: 'arn:aws:iam::123456789012:role/admin',
+  actor: { arn: 'arn:aws:iam::123456789012:role/admin', user_sub: 'u-1' },
   outcome: 'done',
 };
 const item = auditItem(entry) as { pk: string; sk: string } & Record<string, unknown>;
 
 /** A stream record as Lambda delivers it (attribute values in DynamoDB JSON). */
 function record(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image?: Record<string, unknown>, eventID = 'e1') {
-  const av = (value: unknown) => (typeof value === 'number' ? { N: String(value) } : { S: String(value) });
-  const toAv = (object: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(object).map(([k, v]) => [k, av(v)]));
+  const toAv = (object: Record<string, unknown>) => marshall(object, { removeUndefinedValues: true });
   return {
     eventID,
     eventName,

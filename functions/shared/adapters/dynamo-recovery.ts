@@ -6,9 +6,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { keys, shardOf, timeSortKey, type RecordingStatus } from '../domain/recording.js';
+import { dueIndexKeys, keys, shardOf, timeSortKey, type RecordingStatus } from '../domain/recording.js';
 import { DUE_SHARDS, INDEXES, TIME_SHARDS } from '../domain/table.js';
 import type {
+  AbandonedLeases,
   DueRecording,
   DueRecordings,
   FailedRecordings,
@@ -25,7 +26,9 @@ const DUE_SK_PATTERN = /^(\d+)#/;
  * The re-drive's, backfill's and retry command's access to the recordings table: the `due` and
  * `by-status` indexes, batched existence checks, and conditional resets. No Scan anywhere.
  */
-export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings, FailedRecordings {
+export class DynamoRecoveryRepository
+  implements DueRecordings, KnownRecordings, FailedRecordings, AbandonedLeases
+{
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -129,6 +132,41 @@ export class DynamoRecoveryRepository implements DueRecordings, KnownRecordings,
       if (error instanceof ConditionalCheckFailedException) return error.Item ? 'not_failed' : 'missing';
       throw error;
     }
+  }
+
+  async releaseAll(nowMs: number): Promise<number> {
+    let released = 0;
+    for await (const page of statusIndexPages(this.documents, this.tableName, 'pending', {
+      ProjectionExpression: 'recording_id, lease_owner',
+      FilterExpression: 'attribute_exists(lease_owner)',
+    })) {
+      for (const item of page.items) {
+        const recordingId = String(item.recording_id);
+        const due = dueIndexKeys(recordingId, nowMs);
+        try {
+          await this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: keys.recording(recordingId),
+              UpdateExpression:
+                'SET next_attempt_at = :now, #dueSk = :dueSk REMOVE lease_owner, lease_until_ms',
+              ConditionExpression: 'lease_owner = :owner AND #status = :pending',
+              ExpressionAttributeNames: { '#status': 'status', '#dueSk': INDEXES.due.sortKey },
+              ExpressionAttributeValues: {
+                ':owner': item.lease_owner,
+                ':pending': 'pending',
+                ':now': new Date(nowMs).toISOString(),
+                ':dueSk': due[INDEXES.due.sortKey],
+              },
+            }),
+          );
+          released++;
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+    }
+    return released;
   }
 
   async *listFailed(): AsyncIterable<string[]> {

@@ -22,8 +22,12 @@ export interface VobizClientOptions {
   baseUrl: string;
   /** Fixed credentials, or a source that can re-read them after Vobiz refused them (rotated token). */
   credentials: VobizCredentials | CredentialsSource;
-  /** Told of every 401/403 from Vobiz (the functions count it as `VobizAuthFailed`, which is alarmed). */
-  onAuthFailure?: (status: number) => void;
+  /**
+   * Told of every call Vobiz answered with a status that is not 2xx (a 404 the caller takes as an
+   * answer excepted) and of every attempt that got no answer (`network`): the functions count them by
+   * status, and 401/403 as `VobizAuthFailed` (alarmed).
+   */
+  onFailure?: (status: number | 'network') => void;
   /** Per-request timeout. */
   timeoutMs?: number;
   /** Attempts for retryable failures (429, 5xx, network, timeout), including the first. */
@@ -220,6 +224,7 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
         });
       } catch (error) {
         if (outer?.aborted) throw error;
+        this.options.onFailure?.('network');
         lastError = new TransientError(`Vobiz API unreachable: ${(error as Error).name}`, { cause: error });
         continue;
       }
@@ -232,12 +237,12 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
       }
       const apiId = apiIdOf(body);
       if (response.ok) return { status: response.status, body };
+      if (response.status === 404 && options.notFoundIsAnswer) return { status: 404, body };
+      this.options.onFailure?.(response.status);
       if (response.status === 404) {
-        if (options.notFoundIsAnswer) return { status: 404, body };
         throw new RecordingNotAvailableError('Vobiz says the recording is not found (yet)', apiId);
       }
       if (response.status === 401 || response.status === 403) {
-        this.options.onAuthFailure?.(response.status);
         throw new VobizAuthError(
           `Vobiz refused the credentials (HTTP ${response.status}); check the auth id and token`,
           apiId,

@@ -31,6 +31,8 @@ export { MetricUnit };
 export const METRIC = {
   /** A recording's audio and metadata were archived. */
   stored: 'RecordingStored',
+  /** The bytes of audio those recordings stored in S3 (unit Bytes). */
+  bytesStored: 'RecordingBytesStored',
   /** An attempt did not finish; the record stays `pending` and will be retried. */
   deferred: 'RecordingDeferred',
   /** A record ran out of attempts and is now `failed` (alarmed). */
@@ -41,6 +43,8 @@ export const METRIC = {
   signatureRejected: 'SignatureRejected',
   /** Vobiz refused our credentials (401/403): configuration must be fixed (alarmed). */
   vobizAuthFailed: 'VobizAuthFailed',
+  /** A call to Vobiz's API got a non-2xx answer, or none; dimension `status` (VOBIZ_ERROR_STATUSES). */
+  vobizErrors: 'VobizApiErrors',
   /** Backfill sweep: a recording Vobiz lists but no callback told us about, now enqueued. */
   backfilled: 'RecordingBackfilled',
   /** Re-drive: pending records whose next attempt is overdue by more than a few minutes (alarmed). */
@@ -67,3 +71,32 @@ export const METRIC = {
   /** An audit entry was changed or removed after its insert: evidence written to the audit bucket (alarmed). */
   auditTampered: 'AuditEntryTampered',
 } as const;
+
+/**
+ * The `status` dimension of `VobizApiErrors`: the statuses that mean something different to an
+ * operator, every other status by its class, and `network` for no answer (timeout, connection). A
+ * fixed set, so the metric's cardinality stays bounded whatever Vobiz answers.
+ */
+export const VOBIZ_ERROR_STATUSES = ['401', '403', '404', '429', '4xx', '5xx', 'network'] as const;
+export type VobizErrorStatus = (typeof VOBIZ_ERROR_STATUSES)[number];
+
+export function vobizErrorStatus(status: number | 'network'): VobizErrorStatus {
+  if (status === 'network') return 'network';
+  const exact = String(status);
+  if ((VOBIZ_ERROR_STATUSES as readonly string[]).includes(exact)) return exact as VobizErrorStatus;
+  return status >= 500 ? '5xx' : '4xx';
+}
+
+/**
+ * The observer a function gives its Vobiz client: counts every failed call by status, and refused
+ * credentials apart as well (`VobizAuthFailed` is alarmed).
+ */
+export function countVobizFailures(metrics: Metrics): (status: number | 'network') => void {
+  return (status) => {
+    if (status === 401 || status === 403) metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1);
+    // Its own dimension set ({service, status}), so it goes out as a metric of its own.
+    const single = metrics.singleMetric();
+    single.addDimension('status', vobizErrorStatus(status));
+    single.addMetric(METRIC.vobizErrors, MetricUnit.Count, 1);
+  };
+}

@@ -32,6 +32,15 @@ export interface FailedRecordings {
   listFailed(): AsyncIterable<string[]>;
 }
 
+/**
+ * Leases whose workers are known to be dead. Only the local stack knows that: after a hard kill every
+ * worker died with it, so at its next start, before any worker runs, every lease in the table is one.
+ */
+export interface AbandonedLeases {
+  /** Every `pending` record that holds a lease: lease removed and due at `nowMs`, unless the lease changed meanwhile. */
+  releaseAll(nowMs: number): Promise<number>;
+}
+
 /** List All Recordings, one page at a time (VobizClient implements it). */
 export interface RecordingLister {
   listRecordings(options: {
