@@ -7,6 +7,8 @@ import { describeError } from './lib/output.js';
  * The first Ctrl-C asks the running command to stop cleanly (long commands print a summary and are
  * idempotent); a second one ends the process.
  */
+// As for npm start: the SDK's reminder that it will soon need Node 22 would follow every command.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };

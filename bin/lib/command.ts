@@ -5,7 +5,14 @@ import { RECORDING_ID_PATTERN } from '../../functions/shared/domain/recording.js
 import type { Clock } from '../../functions/shared/ingest/ports.js';
 import { UsageError } from './cli.js';
 import { describeError, type Output } from './output.js';
-import { awsConfig, resolveEnv, TargetError, type OutputName, type ResolvedEnv, type Target } from './targets.js';
+import {
+  awsConfig,
+  resolveEnv,
+  TargetError,
+  type OutputName,
+  type ResolvedEnv,
+  type Target,
+} from './targets.js';
 
 /** What an operator command talks to: its streams, and for tests an abort signal, a clock and stdin. */
 export interface CommandIo {

@@ -11,7 +11,13 @@ import {
   UserNotFoundException,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { CONSOLE_GROUPS, CONSOLE_USER_USAGE, parseCommandLine, UsageError, type ConsoleGroup } from './cli.js';
+import {
+  CONSOLE_GROUPS,
+  CONSOLE_USER_USAGE,
+  parseCommandLine,
+  UsageError,
+  type ConsoleGroup,
+} from './cli.js';
 import { fail, HELP, setUp, targetEnv, type CommandIo } from './command.js';
 import { formatTable, writeResult } from './output.js';
 import type { Target } from './targets.js';
@@ -114,7 +120,12 @@ export async function runConsoleUserCommand(
         return await add(cognito, pool, args.email!, args.group, io, args.json);
       case 'remove':
         await cognito.send(new AdminDeleteUserCommand({ ...pool, Username: args.email! }));
-        writeResult(io.stdout, args.json, { email: args.email, removed: true }, () => `${args.email}: removed\n`);
+        writeResult(
+          io.stdout,
+          args.json,
+          { email: args.email, removed: true },
+          () => `${args.email}: removed\n`,
+        );
         return 0;
       case 'list':
         return await list(cognito, pool, io, args.json);

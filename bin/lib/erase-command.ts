@@ -31,7 +31,11 @@ export async function runEraseCommand(
     const args = parseEraseArgs(argv);
     if (args.help) return HELP;
     checkRecordingIds(args.recordingIds);
-    const needs = ['TableName', 'BucketName', ...(args.alsoVobiz ? (['VobizSecretArn', 'VobizApiBaseUrl'] as const) : [])] as const;
+    const needs = [
+      'TableName',
+      'BucketName',
+      ...(args.alsoVobiz ? (['VobizSecretArn', 'VobizApiBaseUrl'] as const) : []),
+    ] as const;
     const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), needs, io);
     return { args, env: resolved, settings: readLifecycleSettings(resolved) };
   });
@@ -81,7 +85,11 @@ export async function runEraseCommand(
         case 'erased':
           if (result.already) summary.alreadyErased++;
           else summary.erased++;
-          results.push({ recording_id: id, outcome: result.already ? 'already_erased' : 'erased', ...(result.vobiz ? { detail: `vobiz ${result.vobiz}` } : {}) });
+          results.push({
+            recording_id: id,
+            outcome: result.already ? 'already_erased' : 'erased',
+            ...(result.vobiz ? { detail: `vobiz ${result.vobiz}` } : {}),
+          });
           write(
             `${id}: ${result.already ? 'already erased' : `erased (${result.versionsDeleted} audio version(s))`}` +
               (result.vobiz ? `, ${result.vobiz === 'deleted' ? 'deleted' : 'already gone'} at Vobiz` : ''),

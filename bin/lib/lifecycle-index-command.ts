@@ -45,7 +45,10 @@ export async function runLifecycleIndexCommand(
       for await (const page of holds.indexUnindexed({ dryRun: args.dryRun })) {
         counts.heldExamined += page.examined;
         counts.heldIndexed += page.indexed;
-        progress.update(0, `legal holds: examined ${counts.heldExamined} stored records, ${verb} ${counts.heldIndexed}`);
+        progress.update(
+          0,
+          `legal holds: examined ${counts.heldExamined} stored records, ${verb} ${counts.heldIndexed}`,
+        );
         if (io.signal?.aborted) break;
       }
   } finally {

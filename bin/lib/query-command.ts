@@ -38,15 +38,24 @@ export function parseQueryArgs(argv: readonly string[]) {
     positionals.length === 2 ? [positionals[0]!.toUpperCase(), positionals[1]!] : ['GET', positionals[0]!];
   if (!(METHODS as readonly string[]).includes(method))
     throw new UsageError(`the method must be one of ${METHODS.join(', ')}, got "${method.slice(0, 20)}"`);
-  if (!path.startsWith('/')) throw new UsageError(`the path must start with /, like /recordings (got "${path.slice(0, 60)}")`);
+  if (!path.startsWith('/'))
+    throw new UsageError(`the path must start with /, like /recordings (got "${path.slice(0, 60)}")`);
   if (values.csv && values.jsonl) throw new UsageError('give --csv or --jsonl, not both');
   const format: ExportFormat | undefined = values.csv ? 'csv' : values.jsonl ? 'jsonl' : undefined;
   if (format && json) throw new UsageError(`--json and --${format} are two outputs: give one`);
-  if ((values.all || format) && method !== 'GET') throw new UsageError('--all, --csv and --jsonl go with GET listings');
+  if ((values.all || format) && method !== 'GET')
+    throw new UsageError('--all, --csv and --jsonl go with GET listings');
   const apiUrl = values['api-url'] as string | undefined;
   if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl))
     throw new UsageError(`--api-url must be an http(s) URL, got "${apiUrl.slice(0, 60)}"`);
-  const args: QueryArgs = { method: method as QueryArgs['method'], path, all: values.all === true, format, json, apiUrl };
+  const args: QueryArgs = {
+    method: method as QueryArgs['method'],
+    path,
+    all: values.all === true,
+    format,
+    json,
+    apiUrl,
+  };
   return { help: false as const, target, args };
 }
 
@@ -84,10 +93,7 @@ export async function runQueryCommand(
     const local = target.kind === 'local';
     const region = local
       ? undefined
-      : (target.region ??
-        regionFromApiUrl(apiUrl) ??
-        resolved.AWS_REGION ??
-        resolved.AWS_DEFAULT_REGION);
+      : (target.region ?? regionFromApiUrl(apiUrl) ?? resolved.AWS_REGION ?? resolved.AWS_DEFAULT_REGION);
     if (!local && !region) throw new UsageError('cannot tell the region from the API URL: pass --region');
     return { args, apiUrl, region, profile: resolved.AWS_PROFILE };
   });
@@ -119,7 +125,13 @@ export async function runQueryCommand(
     } catch {
       body = undefined;
     }
-    return { status: response.status, statusText: response.statusText, location: response.headers.get('location'), body, text };
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      location: response.headers.get('location'),
+      body,
+      text,
+    };
   };
 
   try {
@@ -194,14 +206,19 @@ async function printListing(
       if (page.status >= 400) return refused(page, io);
       const listing = asListing(page.body);
       if (!listing) {
-        io.stderr.write(`query: ${args.path} is not a listing (no items): --all, --csv and --jsonl need one\n`);
+        io.stderr.write(
+          `query: ${args.path} is not a listing (no items): --all, --csv and --jsonl need one\n`,
+        );
         return 1;
       }
       pages++;
       if (args.format) io.stdout.write(exportPage(listing.items, args.format, columns));
       else collected.push(...listing.items);
       const count = collected.length || undefined;
-      progress.update(0, `page ${pages}: ${args.format ? `${listing.items.length} items written` : `${count ?? 0} items`}`);
+      progress.update(
+        0,
+        `page ${pages}: ${args.format ? `${listing.items.length} items written` : `${count ?? 0} items`}`,
+      );
       url = args.all && listing.next_cursor ? pageUrl(first, listing.next_cursor, true) : undefined;
       if (!args.all && listing.next_cursor)
         io.stderr.write(`more: add --all for every page, or ask again with cursor=${listing.next_cursor}\n`);
@@ -223,7 +240,9 @@ function pageUrl(first: string, cursor: string | undefined, all: boolean): strin
   return url.toString();
 }
 
-function asListing(body: unknown): { items: Record<string, unknown>[]; next_cursor: string | null } | undefined {
+function asListing(
+  body: unknown,
+): { items: Record<string, unknown>[]; next_cursor: string | null } | undefined {
   const value = body as { items?: unknown; next_cursor?: unknown } | undefined;
   if (!value || !Array.isArray(value.items)) return undefined;
   return {
@@ -233,7 +252,7 @@ function asListing(body: unknown): { items: Record<string, unknown>[]; next_curs
 }
 
 const text = (value: unknown): string =>
-  value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
 
 /** `2026-01-02T03:04:05.678Z` → `2026-01-02 03:04:05Z`: a table column people read. */
 const shortTime = (value: unknown): string =>
@@ -268,7 +287,9 @@ function humanListing(items: readonly Record<string, unknown>[], path: string): 
           shortTime(r.add_time),
           text(r.from_number),
           text(r.to_number),
-          typeof r.recording_duration_ms === 'number' ? `${Math.round(r.recording_duration_ms / 1000)} s` : '',
+          typeof r.recording_duration_ms === 'number'
+            ? `${Math.round(r.recording_duration_ms / 1000)} s`
+            : '',
           size(r.size_bytes),
           r.legal_hold === true ? 'held' : '',
         ]),

@@ -49,7 +49,10 @@ export async function runRetryCommand(
         dryRun: args.dryRun,
         onRecord: (id, result) => {
           examined++;
-          results.push({ recording_id: id, result: args.dryRun && result === 'reset' ? 'would_reset' : result });
+          results.push({
+            recording_id: id,
+            result: args.dryRun && result === 'reset' ? 'would_reset' : result,
+          });
           progress.note(
             `${id}: ${result === 'error' ? 'error (try again)' : args.dryRun ? 'would be queued again' : RESULT_TEXT[result]}`,
           );
@@ -60,7 +63,13 @@ export async function runRetryCommand(
       writeResult(
         io.stdout,
         args.json,
-        { dry_run: args.dryRun, reset: summary.reset, skipped: summary.skipped, errors: summary.errors, results },
+        {
+          dry_run: args.dryRun,
+          reset: summary.reset,
+          skipped: summary.skipped,
+          errors: summary.errors,
+          results,
+        },
         () =>
           formatRows([
             [args.dryRun ? 'would reset' : 'reset', summary.reset],
@@ -73,7 +82,9 @@ export async function runRetryCommand(
     const results: { recording_id: string; result: string }[] = [];
     for (const id of args.recordingIds) results.push({ recording_id: id, result: await retry.one(id) });
     writeResult(io.stdout, args.json, { results }, () =>
-      results.map((r) => `${r.recording_id}: ${RESULT_TEXT[r.result as keyof typeof RESULT_TEXT]}\n`).join(''),
+      results
+        .map((r) => `${r.recording_id}: ${RESULT_TEXT[r.result as keyof typeof RESULT_TEXT]}\n`)
+        .join(''),
     );
     return results.every((r) => r.result === 'reset') ? 0 : 1;
   } finally {

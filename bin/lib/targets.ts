@@ -1,11 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CloudFormationClient,
-  DescribeStacksCommand,
-  type Stack,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import type { Output } from './output.js';
 
@@ -180,7 +176,11 @@ export class StackOutputs {
   private async read(): Promise<LoadedOutputs> {
     const file = readOutputsFile(this.target.stage, this.root);
     if (file && (!this.target.region || this.target.region === file.region))
-      return { outputs: file.outputs, source: outputsFilePath(this.target.stage, this.root), region: file.region };
+      return {
+        outputs: file.outputs,
+        source: outputsFilePath(this.target.stage, this.root),
+        region: file.region,
+      };
     const legacy = this.target.region ? undefined : cdkOutputsFile(this.target.stackName, this.root);
     if (legacy) return { outputs: legacy, source: 'cdk-outputs.json' };
     const stack = await describeStack(this.cloudFormation(), this.target.stackName);
@@ -308,7 +308,12 @@ export async function resolveEnv(
   target: Target,
   env: Env,
   needs: readonly OutputName[],
-  options: { stderr: Output; cloudFormation?: () => CloudFormationClient; fetch?: typeof fetch; root?: string },
+  options: {
+    stderr: Output;
+    cloudFormation?: () => CloudFormationClient;
+    fetch?: typeof fetch;
+    root?: string;
+  },
 ): Promise<ResolvedEnv> {
   if (target.kind === 'local') return localEnv(target.port, env, options.fetch);
   const selected: Env = {
@@ -326,9 +331,16 @@ export async function resolveEnv(
   const hasVobizEnv = Boolean(env.VOBIZ_AUTH_ID && env.VOBIZ_AUTH_TOKEN);
   for (const name of needs) {
     const variable = OUTPUT_VARIABLES[name];
-    const overridden = name === 'VobizSecretArn' && hasVobizEnv ? 'VOBIZ_AUTH_ID/VOBIZ_AUTH_TOKEN' : env[variable] ? variable : undefined;
+    const overridden =
+      name === 'VobizSecretArn' && hasVobizEnv
+        ? 'VOBIZ_AUTH_ID/VOBIZ_AUTH_TOKEN'
+        : env[variable]
+          ? variable
+          : undefined;
     if (overridden) {
-      options.stderr.write(`note: ${overridden} from the environment overrides stage ${target.stage}'s ${name}\n`);
+      options.stderr.write(
+        `note: ${overridden} from the environment overrides stage ${target.stage}'s ${name}\n`,
+      );
       continue;
     }
     if (OPTIONAL_OUTPUTS.has(name)) {
@@ -358,7 +370,11 @@ export function awsConfig(
   responseChecksumValidation?: 'WHEN_REQUIRED';
 } {
   const endpoint =
-    service === 'dynamodb' ? env.AWS_ENDPOINT_URL_DYNAMODB : service === 's3' ? env.AWS_ENDPOINT_URL_S3 : undefined;
+    service === 'dynamodb'
+      ? env.AWS_ENDPOINT_URL_DYNAMODB
+      : service === 's3'
+        ? env.AWS_ENDPOINT_URL_S3
+        : undefined;
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
     ...(region ? { region } : {}),

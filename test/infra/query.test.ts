@@ -1,10 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  joinUrl,
-  regionFromApiUrl,
-  signApiRequest,
-} from '../../bin/lib/signed-request.js';
+import { joinUrl, regionFromApiUrl, signApiRequest } from '../../bin/lib/signed-request.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',

@@ -14,7 +14,10 @@ export class DynamoHeartbeats {
   ) {}
 
   /** One UpdateItem per run; `last_ok_at` moves only when the run was `ok`. */
-  async record(job: HeartbeatJob, run: { at: string; outcome: HeartbeatOutcome; detail?: string }): Promise<void> {
+  async record(
+    job: HeartbeatJob,
+    run: { at: string; outcome: HeartbeatOutcome; detail?: string },
+  ): Promise<void> {
     const ok = run.outcome === 'ok';
     await this.documents.send(
       new UpdateCommand({

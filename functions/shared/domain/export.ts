@@ -23,7 +23,15 @@ export const RECORDING_EXPORT_COLUMNS = [
 ] as const;
 
 /** An object field (the audit actor `{arn, cognito_identity_id?, user_sub?}`) is written as its JSON. */
-export const AUDIT_EXPORT_COLUMNS = ['time', 'action', 'recording_id', 'outcome', 'actor', 'detail', 'audit_id'] as const;
+export const AUDIT_EXPORT_COLUMNS = [
+  'time',
+  'action',
+  'recording_id',
+  'outcome',
+  'actor',
+  'detail',
+  'audit_id',
+] as const;
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -42,7 +50,7 @@ const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
  */
 export function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
-  let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text) && !PLAIN_NUMBER.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

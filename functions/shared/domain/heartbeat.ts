@@ -26,7 +26,10 @@ export interface Heartbeat {
 export const HEARTBEAT_PARTITION_PREFIX = 'HEARTBEAT#';
 
 export function heartbeatKeys(job: HeartbeatJob): Record<string, string> {
-  return { [TABLE_KEYS.partitionKey]: `${HEARTBEAT_PARTITION_PREFIX}${job}`, [TABLE_KEYS.sortKey]: 'HEARTBEAT' };
+  return {
+    [TABLE_KEYS.partitionKey]: `${HEARTBEAT_PARTITION_PREFIX}${job}`,
+    [TABLE_KEYS.sortKey]: 'HEARTBEAT',
+  };
 }
 
 /** How each job is scheduled in AWS (infra/redrive.ts, infra/lifecycle.ts) and how long one run may take. */
