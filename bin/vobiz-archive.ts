@@ -53,6 +53,8 @@ main().then(
   },
   (error: unknown) => {
     process.stderr.write(`vobiz-archive ${name}: ${describeError(error)}\n`);
+    if (argv.includes('--json'))
+      process.stdout.write(`${JSON.stringify({ ok: false, error: describeError(error) }, null, 2)}\n`);
     process.exitCode = 1;
   },
 );

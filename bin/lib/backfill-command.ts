@@ -4,7 +4,15 @@ import { systemClock } from '../../functions/shared/ingest/ports.js';
 import type { SweepSummary } from '../../functions/shared/recovery/backfill-sweep.js';
 import { buildBackfillSweep, readRecoverySettings } from '../../functions/redrive/dependencies.js';
 import { BACKFILL_USAGE, parseBackfillArgs } from './cli.js';
-import { commandCredentials, HELP, setUp, storageEnv, targetEnv, type CommandIo } from './command.js';
+import {
+  commandCredentials,
+  HELP,
+  setUp,
+  storageEnv,
+  targetEnv,
+  type CommandIo,
+  wantsJson,
+} from './command.js';
 import { createProgress, formatRows, writeResult } from './output.js';
 import { awsConfig } from './targets.js';
 
@@ -31,17 +39,23 @@ export async function runBackfillCommand(
 ): Promise<number> {
   const clock = io.clock ?? systemClock;
   const startedMs = clock.nowMs();
-  const setup = await setUp('backfill', BACKFILL_USAGE, io, async () => {
-    const args = parseBackfillArgs(argv, startedMs);
-    if (args.help) return HELP;
-    const { env: resolved } = await targetEnv(
-      args.target,
-      storageEnv(env, args),
-      ['TableName', 'VobizSecretArn', 'VobizApiBaseUrl'],
-      io,
-    );
-    return { args, env: resolved, settings: readRecoverySettings(resolved) };
-  });
+  const setup = await setUp(
+    'backfill',
+    BACKFILL_USAGE,
+    io,
+    async () => {
+      const args = parseBackfillArgs(argv, startedMs);
+      if (args.help) return HELP;
+      const { env: resolved } = await targetEnv(
+        args.target,
+        storageEnv(env, args),
+        ['TableName', 'VobizSecretArn', 'VobizApiBaseUrl'],
+        io,
+      );
+      return { args, env: resolved, settings: readRecoverySettings(resolved) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, settings, env: resolved } = setup.value;
 

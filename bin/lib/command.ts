@@ -4,7 +4,7 @@ import { ConfigError, type VobizCredentials } from '../../functions/shared/confi
 import { RECORDING_ID_PATTERN } from '../../functions/shared/domain/recording.js';
 import type { Clock } from '../../functions/shared/ingest/ports.js';
 import { UsageError } from './cli.js';
-import { describeError, type Output } from './output.js';
+import { describeError, writeJson, type Output } from './output.js';
 import {
   awsConfig,
   resolveEnv,
@@ -47,6 +47,7 @@ export async function setUp<T>(
   usage: string,
   io: CommandIo,
   prepare: () => Promise<T | typeof HELP> | T | typeof HELP,
+  options: { json?: boolean } = {},
 ): Promise<SetUp<T>> {
   try {
     const value = await prepare();
@@ -60,18 +61,25 @@ export async function setUp<T>(
       io.stderr.write(`${command}: ${error.message}\n\n${usage}\n`);
       return { ok: false, exitCode: 2 };
     }
-    if (error instanceof TargetError) {
-      io.stderr.write(`${command}: ${error.message}\n`);
-      return { ok: false, exitCode: 1 };
-    }
+    if (error instanceof TargetError) return { ok: false, exitCode: fail(command, io, error, options.json) };
     throw error;
   }
 }
 
-/** `<command>: <message>` on stderr; exit code 1. */
-export function fail(command: string, io: CommandIo, error: unknown): number {
-  io.stderr.write(`${command}: ${describeError(error)}\n`);
+/**
+ * `<command>: <message>` on stderr; exit code 1. With `--json` stdout still gets its one document,
+ * `{"ok": false, "error": "…"}`, so that a script reading it never parses nothing.
+ */
+export function fail(command: string, io: CommandIo, error: unknown, json = false): number {
+  const message = describeError(error);
+  io.stderr.write(`${command}: ${message}\n`);
+  if (json) writeJson(io.stdout, { ok: false, error: message });
   return 1;
+}
+
+/** Whether a command line asks for JSON, before it is parsed (for failures during set-up). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
 }
 
 /** The environment of a command for its target, filled from the stage's outputs it needs (see targets.ts). */

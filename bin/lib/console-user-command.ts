@@ -18,7 +18,7 @@ import {
   UsageError,
   type ConsoleGroup,
 } from './cli.js';
-import { fail, HELP, setUp, targetEnv, type CommandIo } from './command.js';
+import { fail, HELP, setUp, targetEnv, type CommandIo, wantsJson } from './command.js';
 import { formatTable, writeResult } from './output.js';
 import type { Target } from './targets.js';
 
@@ -103,13 +103,19 @@ export async function runConsoleUserCommand(
   makeClient: (region: string) => CognitoIdentityProviderClient = (region) =>
     new CognitoIdentityProviderClient({ region, ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}) }),
 ): Promise<number> {
-  const setup = await setUp('console-user', CONSOLE_USER_USAGE, io, async () => {
-    const args = parseConsoleUserArgs(argv, env);
-    if (args.action === 'help') return HELP;
-    if (args.userPoolId) return { args, pool: { userPoolId: args.userPoolId, region: args.region! } };
-    const { env: resolved } = await targetEnv(args.target, env, ['UserPoolId'], io);
-    return { args, pool: withPool(resolved.USER_POOL_ID!, args.region) };
-  });
+  const setup = await setUp(
+    'console-user',
+    CONSOLE_USER_USAGE,
+    io,
+    async () => {
+      const args = parseConsoleUserArgs(argv, env);
+      if (args.action === 'help') return HELP;
+      if (args.userPoolId) return { args, pool: { userPoolId: args.userPoolId, region: args.region! } };
+      const { env: resolved } = await targetEnv(args.target, env, ['UserPoolId'], io);
+      return { args, pool: withPool(resolved.USER_POOL_ID!, args.region) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, pool: target } = setup.value;
   const cognito = makeClient(target.region);
@@ -137,7 +143,7 @@ export async function runConsoleUserCommand(
       io.stderr.write(`console-user: there is no user ${args.email ?? ''} in ${target.userPoolId}\n`);
       return 1;
     }
-    return fail('console-user', io, error);
+    return fail('console-user', io, error, wantsJson(argv));
   } finally {
     cognito.destroy();
   }

@@ -11,7 +11,7 @@ import {
   type StageSettings,
 } from '../../infra/settings.js';
 import { DEPLOY_USAGE, parseCommandLine, UsageError } from './cli.js';
-import { fail, HELP, setUp, type CommandIo } from './command.js';
+import { fail, HELP, setUp, type CommandIo, wantsJson } from './command.js';
 import { deployChangeSet, prepareChangeSet, type DeployOutcome } from './deploy.js';
 import { inspectSecret } from './doctor-probes.js';
 import { describeError, formatRows, writeResult } from './output.js';
@@ -100,12 +100,22 @@ export async function runDeployCommand(
   argv: readonly string[],
   env: Record<string, string | undefined>,
   io: CommandIo,
-  prepare: typeof prepareChangeSet = prepareChangeSet,
+  deps: { prepare?: typeof prepareChangeSet; pollMs?: number } = {},
 ): Promise<number> {
-  const setup = await setUp('deploy', DEPLOY_USAGE, io, () => {
-    const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as Record<string, unknown>;
-    return parseDeployArgs(argv, cdkJson);
-  });
+  const prepare = deps.prepare ?? prepareChangeSet;
+  const setup = await setUp(
+    'deploy',
+    DEPLOY_USAGE,
+    io,
+    () => {
+      const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      return parseDeployArgs(argv, cdkJson);
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const args = setup.value;
   const { target } = args;
@@ -121,7 +131,11 @@ export async function runDeployCommand(
     .slice(0, 14)}`;
   let outcome: DeployOutcome;
   try {
-    const existing = await describeStack(cfn, target.stackName).catch(() => undefined);
+    const existing = await describeStack(cfn, target.stackName).catch((error: unknown) => {
+      // Only "no such stack" means a first deploy; anything else (no credentials, no network) stops here.
+      if (error instanceof TargetError && error.message.startsWith('there is no stack')) return undefined;
+      throw error;
+    });
     if (!existing) await preflightConcurrency(config, args.settings, io);
     io.stderr.write(
       `deploy: ${target.stackName}${existing ? ` (${existing.StackStatus})` : ' (new)'}; preparing change set ${changeSetName} with the CDK…\n`,
@@ -140,11 +154,11 @@ export async function runDeployCommand(
     outcome = await deployChangeSet(
       cfn,
       { stackName: target.stackName, changeSetName, allow: args.allow, keepChangeSet: args.keepChangeSet },
-      { stderr: io.stderr },
+      { stderr: io.stderr, ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}) },
     );
   } catch (error) {
     cfn.destroy();
-    return fail('deploy', io, error);
+    return fail('deploy', io, error, wantsJson(argv));
   }
 
   if (outcome.outcome === 'refused') {

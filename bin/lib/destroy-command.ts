@@ -5,7 +5,7 @@ import { createDocumentClient } from '../../functions/shared/adapters/aws-client
 import { DynamoHolds } from '../../functions/shared/adapters/dynamo-holds.js';
 import { STATEFUL_RESOURCE_TYPES } from '../../infra/stateful.js';
 import { DESTROY_USAGE, parseCommandLine, UsageError } from './cli.js';
-import { fail, HELP, setUp, type CommandIo } from './command.js';
+import { fail, HELP, setUp, type CommandIo, wantsJson } from './command.js';
 import { watchStack } from './deploy.js';
 import { stackResources } from './doctor-probes.js';
 import { formatRows, writeResult } from './output.js';
@@ -65,19 +65,25 @@ export async function runDestroyCommand(
   io: CommandIo,
   options: { pollMs?: number } = {},
 ): Promise<number> {
-  const setup = await setUp('destroy', DESTROY_USAGE, io, () => {
-    const { values, positionals, help, json, target } = parseCommandLine(
-      argv,
-      { yes: { type: 'boolean', short: 'y', default: false } },
-      'stage',
-    );
-    if (help) return HELP;
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const yes = values.yes === true;
-    if (!yes && !io.stdin?.isTTY)
-      throw new UsageError('no terminal to confirm on: pass --yes to delete without asking');
-    return { target: target as Extract<Target, { kind: 'stage' }>, yes, json };
-  });
+  const setup = await setUp(
+    'destroy',
+    DESTROY_USAGE,
+    io,
+    () => {
+      const { values, positionals, help, json, target } = parseCommandLine(
+        argv,
+        { yes: { type: 'boolean', short: 'y', default: false } },
+        'stage',
+      );
+      if (help) return HELP;
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      const yes = values.yes === true;
+      if (!yes && !io.stdin?.isTTY)
+        throw new UsageError('no terminal to confirm on: pass --yes to delete without asking');
+      return { target: target as Extract<Target, { kind: 'stage' }>, yes, json };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { target, yes, json } = setup.value;
   const resolvedEnv = {
@@ -168,7 +174,7 @@ export async function runDestroyCommand(
     );
     return 0;
   } catch (error) {
-    return fail('destroy', io, error);
+    return fail('destroy', io, error, wantsJson(argv));
   } finally {
     cfn.destroy();
     dynamo.destroy();

@@ -1,5 +1,5 @@
 import { DOCTOR_USAGE, parseCommandLine, UsageError } from './cli.js';
-import { HELP, setUp, type CommandIo } from './command.js';
+import { HELP, setUp, type CommandIo, wantsJson } from './command.js';
 import { runDoctor, type Check } from './doctor.js';
 import { awsProbes, localProbes } from './doctor-probes.js';
 import { writeResult } from './output.js';
@@ -15,15 +15,21 @@ export async function runDoctorCommand(
   io: CommandIo,
   fetchImpl: typeof fetch = fetch,
 ): Promise<number> {
-  const setup = await setUp('doctor', DOCTOR_USAGE, io, async () => {
-    const { positionals, help, json, target } = parseCommandLine(argv, {}, 'stage-or-local');
-    if (help) return HELP;
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (target.kind === 'local') return { json, probes: await localProbes(target.port, env, fetchImpl) };
-    if (target.kind !== 'stage') throw new UsageError('give --stage <name> or --local');
-    const { env: resolved } = await resolveEnv(target, env, [], { stderr: io.stderr });
-    return { json, probes: awsProbes(target, resolved) };
-  });
+  const setup = await setUp(
+    'doctor',
+    DOCTOR_USAGE,
+    io,
+    async () => {
+      const { positionals, help, json, target } = parseCommandLine(argv, {}, 'stage-or-local');
+      if (help) return HELP;
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      if (target.kind === 'local') return { json, probes: await localProbes(target.port, env, fetchImpl) };
+      if (target.kind !== 'stage') throw new UsageError('give --stage <name> or --local');
+      const { env: resolved } = await resolveEnv(target, env, [], { stderr: io.stderr });
+      return { json, probes: awsProbes(target, resolved) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { json, probes } = setup.value;
   io.stderr.write(`doctor: checking ${probes.where}…\n`);

@@ -279,14 +279,17 @@ export function awsProbes(target: Extract<Target, { kind: 'stage' }>, env: Env):
     get runningSinceMs() {
       return (stack?.LastUpdatedTime ?? stack?.CreationTime ?? new Date(0)).getTime();
     },
-    fixes: {
-      vobizRefused: `vobiz-archive set-secret --stage ${stage}`,
-      trigger: `vobiz-archive deploy --stage ${stage}`,
-      pending: `read the re-drive's errors in ${logGroup('RedriveLogGroup')}; the records: vobiz-archive query --stage ${stage} '/recordings?status=pending'`,
-      failed: `read their last_error (vobiz-archive query --stage ${stage} '/recordings?status=failed'), then vobiz-archive retry --stage ${stage} --all-failed`,
-      sweep: `the re-drive is not running or failing: read ${logGroup('RedriveLogGroup')} and check its schedule rule is enabled`,
-      lifecycle: `the lifecycle is not running or failing: read ${logGroup('LifecycleLogGroup')} and check its schedule rule is enabled`,
-      webhook: `read ${logGroup('WebhookLogGroup')} and the API access log ${logGroup('ApiAccessLogGroup')}`,
+    // Read when a check fails, after the stack check has read the outputs the fixes name.
+    get fixes() {
+      return {
+        vobizRefused: `vobiz-archive set-secret --stage ${stage}`,
+        trigger: `vobiz-archive deploy --stage ${stage}`,
+        pending: `read the re-drive's errors in ${logGroup('RedriveLogGroup')}; the records: vobiz-archive query --stage ${stage} '/recordings?status=pending'`,
+        failed: `read their last_error (vobiz-archive query --stage ${stage} '/recordings?status=failed'), then vobiz-archive retry --stage ${stage} --all-failed`,
+        sweep: `the re-drive is not running or failing: read ${logGroup('RedriveLogGroup')} and check its schedule rule is enabled`,
+        lifecycle: `the lifecycle is not running or failing: read ${logGroup('LifecycleLogGroup')} and check its schedule rule is enabled`,
+        webhook: `read ${logGroup('WebhookLogGroup')} and the API access log ${logGroup('ApiAccessLogGroup')}`,
+      };
     },
   };
 }

@@ -10,7 +10,15 @@ import { buildLifecycle, readLifecycleSettings } from '../../functions/shared/wi
 import { resolveActor } from './actor.js';
 import type { CommandIo } from './command.js';
 import { ERASE_USAGE, parseEraseArgs } from './cli.js';
-import { checkRecordingIds, commandCredentials, HELP, setUp, storageEnv, targetEnv } from './command.js';
+import {
+  checkRecordingIds,
+  commandCredentials,
+  HELP,
+  setUp,
+  storageEnv,
+  targetEnv,
+  wantsJson,
+} from './command.js';
 import { createProgress, formatRows, writeResult } from './output.js';
 import { awsConfig } from './targets.js';
 
@@ -27,18 +35,24 @@ export async function runEraseCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
 ): Promise<number> {
-  const setup = await setUp('erase', ERASE_USAGE, io, async () => {
-    const args = parseEraseArgs(argv);
-    if (args.help) return HELP;
-    checkRecordingIds(args.recordingIds);
-    const needs = [
-      'TableName',
-      'BucketName',
-      ...(args.alsoVobiz ? (['VobizSecretArn', 'VobizApiBaseUrl'] as const) : []),
-    ] as const;
-    const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), needs, io);
-    return { args, env: resolved, settings: readLifecycleSettings(resolved) };
-  });
+  const setup = await setUp(
+    'erase',
+    ERASE_USAGE,
+    io,
+    async () => {
+      const args = parseEraseArgs(argv);
+      if (args.help) return HELP;
+      checkRecordingIds(args.recordingIds);
+      const needs = [
+        'TableName',
+        'BucketName',
+        ...(args.alsoVobiz ? (['VobizSecretArn', 'VobizApiBaseUrl'] as const) : []),
+      ] as const;
+      const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), needs, io);
+      return { args, env: resolved, settings: readLifecycleSettings(resolved) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, settings, env: resolved } = setup.value;
   const region = resolved.AWS_REGION;

@@ -4,7 +4,7 @@ import { DynamoHolds } from '../../functions/shared/adapters/dynamo-holds.js';
 import { DynamoLifecycleRepository } from '../../functions/shared/adapters/dynamo-lifecycle.js';
 import { required } from '../../functions/shared/config.js';
 import { LIFECYCLE_INDEX_USAGE, parseLifecycleIndexArgs } from './cli.js';
-import { HELP, setUp, storageEnv, targetEnv, type CommandIo } from './command.js';
+import { HELP, setUp, storageEnv, targetEnv, type CommandIo, wantsJson } from './command.js';
 import { createProgress, formatRows, writeResult } from './output.js';
 import { awsConfig } from './targets.js';
 
@@ -19,12 +19,18 @@ export async function runLifecycleIndexCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
 ): Promise<number> {
-  const setup = await setUp('lifecycle-index', LIFECYCLE_INDEX_USAGE, io, async () => {
-    const args = parseLifecycleIndexArgs(argv);
-    if (args.help) return HELP;
-    const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), ['TableName'], io);
-    return { args, env: resolved, tableName: required(resolved, 'TABLE_NAME') };
-  });
+  const setup = await setUp(
+    'lifecycle-index',
+    LIFECYCLE_INDEX_USAGE,
+    io,
+    async () => {
+      const args = parseLifecycleIndexArgs(argv);
+      if (args.help) return HELP;
+      const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), ['TableName'], io);
+      return { args, env: resolved, tableName: required(resolved, 'TABLE_NAME') };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, tableName, env: resolved } = setup.value;
   const dynamo = new DynamoDBClient(awsConfig(resolved, 'dynamodb'));

@@ -81,10 +81,13 @@ export function createProgress(out: Output, options: { everyLines?: number } = {
 
 export type Progress = ReturnType<typeof createProgress>;
 
+/** Errors whose message says it all (ours); others (SDK, network) get their name in front. */
+const OWN_ERRORS = new Set(['Error', 'TargetError', 'UsageError', 'ConfigError']);
+
 /** A failure's message for people: fetch's "fetch failed" gets its cause, SDK errors their name. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  const named = error.name && error.name !== 'Error' && !error.message.includes(error.name);
+  const named = error.name && !OWN_ERRORS.has(error.name) && !error.message.includes(error.name);
   return `${named ? `${error.name}: ` : ''}${error.message}${cause}`;
 }

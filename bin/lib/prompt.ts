@@ -5,8 +5,7 @@ type Stdin = NonNullable<CommandIo['stdin']>;
 /** The whole of stdin as text (a pipe or a file: `set-secret < creds.json`). */
 export async function readAll(stdin: Stdin): Promise<string> {
   let text = '';
-  for await (const chunk of stdin)
-    text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  for await (const chunk of stdin) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   return text;
 }
 

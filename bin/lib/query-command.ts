@@ -6,7 +6,7 @@ import {
   type ExportFormat,
 } from '../../functions/shared/domain/export.js';
 import { QUERY_USAGE, parseCommandLine, UsageError } from './cli.js';
-import { fail, HELP, setUp, targetEnv, type CommandIo } from './command.js';
+import { fail, HELP, setUp, targetEnv, type CommandIo, wantsJson } from './command.js';
 import { createProgress, formatRows, formatTable, writeJson } from './output.js';
 import { joinUrl, regionFromApiUrl, signApiRequest, type Credentials } from './signed-request.js';
 
@@ -77,26 +77,32 @@ export async function runQueryCommand(
   io: CommandIo,
   fetchImpl: typeof fetch = fetch,
 ): Promise<number> {
-  const setup = await setUp('query', QUERY_USAGE, io, async () => {
-    const parsed = parseQueryArgs(argv);
-    if (parsed.help) return HELP;
-    const { args, target } = parsed;
-    const { env: resolved } = await targetEnv(
-      target,
-      args.apiUrl ? { ...env, ARCHIVE_API_URL: args.apiUrl } : env,
-      ['ApiUrl'],
-      io,
-    );
-    const apiUrl = resolved.ARCHIVE_API_URL;
-    if (!apiUrl)
-      throw new UsageError('no API URL: give --stage <name>, --local, --api-url, or set ARCHIVE_API_URL');
-    const local = target.kind === 'local';
-    const region = local
-      ? undefined
-      : (target.region ?? regionFromApiUrl(apiUrl) ?? resolved.AWS_REGION ?? resolved.AWS_DEFAULT_REGION);
-    if (!local && !region) throw new UsageError('cannot tell the region from the API URL: pass --region');
-    return { args, apiUrl, region, profile: resolved.AWS_PROFILE };
-  });
+  const setup = await setUp(
+    'query',
+    QUERY_USAGE,
+    io,
+    async () => {
+      const parsed = parseQueryArgs(argv);
+      if (parsed.help) return HELP;
+      const { args, target } = parsed;
+      const { env: resolved } = await targetEnv(
+        target,
+        args.apiUrl ? { ...env, ARCHIVE_API_URL: args.apiUrl } : env,
+        ['ApiUrl'],
+        io,
+      );
+      const apiUrl = resolved.ARCHIVE_API_URL;
+      if (!apiUrl)
+        throw new UsageError('no API URL: give --stage <name>, --local, --api-url, or set ARCHIVE_API_URL');
+      const local = target.kind === 'local';
+      const region = local
+        ? undefined
+        : (target.region ?? regionFromApiUrl(apiUrl) ?? resolved.AWS_REGION ?? resolved.AWS_DEFAULT_REGION);
+      if (!local && !region) throw new UsageError('cannot tell the region from the API URL: pass --region');
+      return { args, apiUrl, region, profile: resolved.AWS_PROFILE };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, apiUrl, region, profile } = setup.value;
 
@@ -143,7 +149,7 @@ export async function runQueryCommand(
       io.stderr.write('query: interrupted\n');
       return 1;
     }
-    return fail('query', io, error);
+    return fail('query', io, error, wantsJson(argv));
   }
 }
 

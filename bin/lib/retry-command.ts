@@ -5,7 +5,15 @@ import { required } from '../../functions/shared/config.js';
 import { systemClock } from '../../functions/shared/ingest/ports.js';
 import { makeRetryFailed } from '../../functions/shared/recovery/retry-failed.js';
 import { parseRetryArgs, RETRY_USAGE } from './cli.js';
-import { checkRecordingIds, HELP, setUp, storageEnv, targetEnv, type CommandIo } from './command.js';
+import {
+  checkRecordingIds,
+  HELP,
+  setUp,
+  storageEnv,
+  targetEnv,
+  type CommandIo,
+  wantsJson,
+} from './command.js';
 import { createProgress, formatRows, writeResult } from './output.js';
 import { awsConfig } from './targets.js';
 
@@ -25,13 +33,19 @@ export async function runRetryCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
 ): Promise<number> {
-  const setup = await setUp('retry', RETRY_USAGE, io, async () => {
-    const args = parseRetryArgs(argv);
-    if (args.help) return HELP;
-    checkRecordingIds(args.recordingIds);
-    const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), ['TableName'], io);
-    return { args, env: resolved, tableName: required(resolved, 'TABLE_NAME') };
-  });
+  const setup = await setUp(
+    'retry',
+    RETRY_USAGE,
+    io,
+    async () => {
+      const args = parseRetryArgs(argv);
+      if (args.help) return HELP;
+      checkRecordingIds(args.recordingIds);
+      const { env: resolved } = await targetEnv(args.target, storageEnv(env, args), ['TableName'], io);
+      return { args, env: resolved, tableName: required(resolved, 'TABLE_NAME') };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, tableName, env: resolved } = setup.value;
 

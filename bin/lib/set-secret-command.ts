@@ -14,7 +14,7 @@ import {
   type VobizCredentials,
 } from '../../functions/shared/config.js';
 import { parseCommandLine, SET_SECRET_USAGE, UsageError } from './cli.js';
-import { fail, HELP, setUp, targetEnv, type CommandIo } from './command.js';
+import { fail, HELP, setUp, targetEnv, type CommandIo, wantsJson } from './command.js';
 import { stackResources } from './doctor-probes.js';
 import { describeError, formatRows, writeResult } from './output.js';
 import { ask, readAll } from './prompt.js';
@@ -34,8 +34,7 @@ export function parseCredentialsInput(text: string, authIdFlag: string | undefin
     } catch {
       throw new UsageError('stdin is not valid JSON: give {"auth_id": "…", "auth_token": "…"}');
     }
-    const field = (name: string) =>
-      typeof value[name] === 'string' ? (value[name]).trim() : undefined;
+    const field = (name: string) => (typeof value[name] === 'string' ? value[name].trim() : undefined);
     return credentials(authIdFlag ?? field('auth_id'), field('auth_token'), field('parent_auth_token'));
   }
   const lines = trimmed.split(/\r?\n/).map((line) => line.trim());
@@ -73,55 +72,61 @@ export async function runSetSecretCommand(
   io: CommandIo,
   fetchImpl?: typeof fetch,
 ): Promise<number> {
-  const setup = await setUp('set-secret', SET_SECRET_USAGE, io, async () => {
-    const { values, positionals, help, json, target } = parseCommandLine(
-      argv,
-      {
-        'auth-id': { type: 'string' },
-        'skip-check': { type: 'boolean', default: false },
-        'no-recycle': { type: 'boolean', default: false },
-      },
-      'stage-or-local',
-    );
-    if (help) return HELP;
-    if (target.kind === 'local')
-      throw new UsageError(
-        'the local stack has no secret: it reads VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN from its environment when it starts; restart npm start with them set',
+  const setup = await setUp(
+    'set-secret',
+    SET_SECRET_USAGE,
+    io,
+    async () => {
+      const { values, positionals, help, json, target } = parseCommandLine(
+        argv,
+        {
+          'auth-id': { type: 'string' },
+          'skip-check': { type: 'boolean', default: false },
+          'no-recycle': { type: 'boolean', default: false },
+        },
+        'stage-or-local',
       );
-    if (target.kind !== 'stage') throw new UsageError('give the stage: --stage <name>');
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const stdin = io.stdin;
-    const authIdFlag = (values['auth-id'] as string | undefined)?.trim();
-    let given: VobizCredentials;
-    if (stdin?.isTTY) {
-      const authId = authIdFlag ?? (await ask(io, stdin, 'Vobiz Auth ID: '))?.trim();
-      const authToken = (await ask(io, stdin, 'Vobiz Auth Token (not shown): ', { hidden: true }))?.trim();
-      const parent = (
-        await ask(io, stdin, 'Parent Auth Token, for a sub-account (not shown; Enter to skip): ', {
-          hidden: true,
-        })
-      )?.trim();
-      given = credentials(authId, authToken, parent);
-    } else {
-      if (!stdin) throw new UsageError('no terminal and no stdin to read the credentials from');
-      given = parseCredentialsInput(await readAll(stdin), authIdFlag);
-    }
-    const { env: resolved, outputs } = await targetEnv(
-      target,
-      env,
-      ['VobizSecretArn', 'WebhookUrl', 'VobizApiBaseUrl'],
-      io,
-    );
-    return {
-      json,
-      target,
-      resolved,
-      cfn: outputs,
-      given,
-      skipCheck: values['skip-check'] === true,
-      recycle: values['no-recycle'] !== true,
-    };
-  });
+      if (help) return HELP;
+      if (target.kind === 'local')
+        throw new UsageError(
+          'the local stack has no secret: it reads VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN from its environment when it starts; restart npm start with them set',
+        );
+      if (target.kind !== 'stage') throw new UsageError('give the stage: --stage <name>');
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      const stdin = io.stdin;
+      const authIdFlag = (values['auth-id'] as string | undefined)?.trim();
+      let given: VobizCredentials;
+      if (stdin?.isTTY) {
+        const authId = authIdFlag ?? (await ask(io, stdin, 'Vobiz Auth ID: '))?.trim();
+        const authToken = (await ask(io, stdin, 'Vobiz Auth Token (not shown): ', { hidden: true }))?.trim();
+        const parent = (
+          await ask(io, stdin, 'Parent Auth Token, for a sub-account (not shown; Enter to skip): ', {
+            hidden: true,
+          })
+        )?.trim();
+        given = credentials(authId, authToken, parent);
+      } else {
+        if (!stdin) throw new UsageError('no terminal and no stdin to read the credentials from');
+        given = parseCredentialsInput(await readAll(stdin), authIdFlag);
+      }
+      const { env: resolved, outputs } = await targetEnv(
+        target,
+        env,
+        ['VobizSecretArn', 'WebhookUrl', 'VobizApiBaseUrl'],
+        io,
+      );
+      return {
+        json,
+        target,
+        resolved,
+        cfn: outputs,
+        given,
+        skipCheck: values['skip-check'] === true,
+        recycle: values['no-recycle'] !== true,
+      };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { json, target, resolved, given, skipCheck, recycle } = setup.value;
   const secretArn = resolved.VOBIZ_SECRET_ARN!;
@@ -152,7 +157,7 @@ export async function runSetSecretCommand(
       }),
     );
   } catch (error) {
-    return fail('set-secret', io, error);
+    return fail('set-secret', io, error, wantsJson(argv));
   } finally {
     secrets.destroy();
   }

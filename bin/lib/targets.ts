@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
+import type { CloudFormationClient, Stack } from '@aws-sdk/client-cloudformation';
 import type { Output } from './output.js';
 
 /**
@@ -66,8 +65,13 @@ export interface OutputsFile {
   outputs: Record<string, string>;
 }
 
+/** `VOBIZ_ARCHIVE_STATE_DIR` moves the outputs files (default: `.vobiz-archive/` in the clone). */
+function stateDir(root: string): string {
+  return process.env.VOBIZ_ARCHIVE_STATE_DIR || join(root, STATE_DIR);
+}
+
 export function outputsFilePath(stage: string, root = REPO_ROOT): string {
-  return join(root, STATE_DIR, `${stage}.outputs.json`);
+  return join(stateDir(root), `${stage}.outputs.json`);
 }
 
 export function readOutputsFile(stage: string, root = REPO_ROOT): OutputsFile | undefined {
@@ -83,7 +87,7 @@ export function readOutputsFile(stage: string, root = REPO_ROOT): OutputsFile | 
 
 export function writeOutputsFile(content: OutputsFile, root = REPO_ROOT): string {
   const file = outputsFilePath(content.stage, root);
-  mkdirSync(join(root, STATE_DIR), { recursive: true });
+  mkdirSync(stateDir(root), { recursive: true });
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
   return file;
 }
@@ -113,6 +117,8 @@ export function arnParts(arn: string | undefined): { region?: string; account?: 
 
 /** DescribeStacks of one stack; a missing stack or missing credentials become a TargetError. */
 export async function describeStack(cfn: CloudFormationClient, stackName: string): Promise<Stack> {
+  // Loaded when used: every command's --help stays quick.
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   try {
     const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = Stacks[0];
@@ -263,6 +269,7 @@ export async function localEnv(
   fetchImpl: typeof fetch = fetch,
 ): Promise<{ env: Env; health: LocalHealth }> {
   const health = await localHealth(port, fetchImpl);
+  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../../local/emulators.js');
   const vobiz =
     env.VOBIZ_AUTH_ID && env.VOBIZ_AUTH_TOKEN ? undefined : await simulatorCredentials(health, fetchImpl);
   return {
@@ -322,6 +329,7 @@ export async function resolveEnv(
     ...(target.profile ? { AWS_PROFILE: target.profile } : {}),
   };
   if (target.kind === 'environment') return { env: selected };
+  const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   const outputs = new StackOutputs(
     target,
     options.cloudFormation ?? (() => new CloudFormationClient(awsConfig(selected))),
@@ -400,4 +408,3 @@ export function awsConfig(
   };
 }
 
-export { LOCAL_REGION };

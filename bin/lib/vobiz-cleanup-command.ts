@@ -11,7 +11,7 @@ import { buildLifecycle, readLifecycleSettings } from '../../functions/shared/wi
 import { resolveActor } from './actor.js';
 import type { CommandIo } from './command.js';
 import { parseVobizCleanupArgs, VOBIZ_CLEANUP_USAGE } from './cli.js';
-import { commandCredentials, HELP, setUp, storageEnv, targetEnv } from './command.js';
+import { commandCredentials, HELP, setUp, storageEnv, targetEnv, wantsJson } from './command.js';
 import { createProgress, formatRows, writeResult } from './output.js';
 import { awsConfig } from './targets.js';
 
@@ -45,17 +45,23 @@ export async function runVobizCleanupCommand(
   env: Record<string, string | undefined>,
   io: CommandIo & { pauseMs?: (attempt: number) => number },
 ): Promise<number> {
-  const setup = await setUp('vobiz-cleanup', VOBIZ_CLEANUP_USAGE, io, async () => {
-    const args = parseVobizCleanupArgs(argv);
-    if (args.help) return HELP;
-    const { env: resolved } = await targetEnv(
-      args.target,
-      storageEnv(env, args),
-      ['TableName', 'BucketName', 'VobizSecretArn', 'VobizApiBaseUrl'],
-      io,
-    );
-    return { args, env: resolved, settings: readLifecycleSettings(resolved) };
-  });
+  const setup = await setUp(
+    'vobiz-cleanup',
+    VOBIZ_CLEANUP_USAGE,
+    io,
+    async () => {
+      const args = parseVobizCleanupArgs(argv);
+      if (args.help) return HELP;
+      const { env: resolved } = await targetEnv(
+        args.target,
+        storageEnv(env, args),
+        ['TableName', 'BucketName', 'VobizSecretArn', 'VobizApiBaseUrl'],
+        io,
+      );
+      return { args, env: resolved, settings: readLifecycleSettings(resolved) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
   const { args, settings, env: resolved } = setup.value;
   const region = resolved.AWS_REGION;
