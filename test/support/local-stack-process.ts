@@ -29,7 +29,8 @@ export interface SpawnedStack {
  * cleaned of anything that would point it at real Vobiz credentials or another table.
  */
 export function spawnLocalStack(args: string[], env: Record<string, string>): SpawnedStack {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // Cleaned of the test process's own settings; the caller's `env` may set any of them on purpose.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [
     'VOBIZ_AUTH_ID',
     'VOBIZ_AUTH_TOKEN',
@@ -39,6 +40,7 @@ export function spawnLocalStack(args: string[], env: Record<string, string>): Sp
     'BUCKET_NAME',
   ])
     delete childEnv[name];
+  Object.assign(childEnv, env);
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
     cwd: ROOT,
     env: childEnv,
@@ -53,15 +55,18 @@ export function spawnLocalStack(args: string[], env: Record<string, string>): Sp
   return { child, output: () => output, exited };
 }
 
-/** `npm start -- --in-memory` as a child process on free ports, once `/health` answers 200. */
-export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
+/** `npm start -- --in-memory [args]` as a child process on free ports, once `/health` answers 200. */
+export async function startLocalStack(
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<LocalStack & { port: number }> {
   const port = await freePort();
   const gateway = `http://127.0.0.1:${port}`;
   const {
     child,
     output: stackOutput,
     exited,
-  } = spawnLocalStack(['--in-memory'], {
+  } = spawnLocalStack(['--in-memory', ...args], {
     PORT: String(port),
     VOBIZ_SIMULATOR_PORT: String(await freePort()),
     ...env,
@@ -80,7 +85,7 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
       const response = await fetch(`${gateway}/health`);
       if (response.status === 200) {
         const health = (await response.json()) as LocalStack['health'];
-        return { gateway, health, output: stackOutput, stop };
+        return { gateway, port, health, output: stackOutput, stop };
       }
     } catch {
       // not listening yet
