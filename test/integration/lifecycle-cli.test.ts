@@ -269,25 +269,29 @@ describe('npm run erase', () => {
 describe('through their real process', () => {
   const run = promisify(execFile);
   it.each([
-    ['bin/erase.ts', [], /give exactly one of --id/],
-    ['bin/erase.ts', ['--id', 'a', '--number', '+919800000000'], /give exactly one of --id/],
-    ['bin/erase.ts', ['--number', 'abc'], /--number must be a phone number/],
-    ['bin/erase.ts', ['--id', 'bad..id'], /is not a recording id/],
-    ['bin/vobiz-cleanup.ts', ['--older-than', '30 days'], /--older-than: expected a duration like 30d/],
-    ['bin/vobiz-cleanup.ts', ['--bogus'], /Unknown option/],
-  ])('%s %j is a usage error: exit 2 with the usage', async (script, argv, message) => {
-    await expect(run('node', ['--import', 'tsx', script, ...argv], { env: cliEnv() })).rejects.toMatchObject({
+    ['erase', [], /give exactly one of --id/],
+    ['erase', ['--id', 'a', '--number', '+919800000000'], /give exactly one of --id/],
+    ['erase', ['--number', 'abc'], /--number must be a phone number/],
+    ['erase', ['--id', 'bad..id'], /is not a recording id/],
+    ['vobiz-cleanup', ['--older-than', '30 days'], /--older-than: expected a duration like 30d/],
+    ['vobiz-cleanup', ['--bogus'], /Unknown option/],
+  ])('%s %j is a usage error: exit 2 with the usage', async (command, argv, message) => {
+    await expect(
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', command, ...argv], { env: cliEnv() }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(message),
     });
   });
 
   it('--help prints the usage and exits 0; a missing table is a configuration error (exit 2)', async () => {
-    const help = await run('node', ['--import', 'tsx', 'bin/vobiz-cleanup.ts', '--help'], { env: cliEnv() });
-    expect(help.stdout).toContain('Usage: npm run vobiz-cleanup');
+    const help = await run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'vobiz-cleanup', '--help'], {
+      env: cliEnv(),
+    });
+    expect(help.stdout).toContain('Usage: vobiz-archive vobiz-cleanup');
     const { TABLE_NAME: _table, ...withoutTable } = cliEnv();
     await expect(
-      run('node', ['--import', 'tsx', 'bin/erase.ts', '--id', 'x'], { env: withoutTable }),
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'erase', '--id', 'x'], { env: withoutTable }),
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('TABLE_NAME'),
@@ -299,7 +303,7 @@ describe('through their real process', () => {
     await archive(fake, env, clock, recording);
     const { stdout } = await run(
       'node',
-      ['--import', 'tsx', 'bin/erase.ts', '--id', idOf(recording), '--reason', 'DSR-9'],
+      ['--import', 'tsx', 'bin/vobiz-archive.ts', 'erase', '--id', idOf(recording), '--reason', 'DSR-9'],
       {
         env: { ...cliEnv(), POWERTOOLS_LOG_LEVEL: 'SILENT' },
       },
