@@ -143,6 +143,8 @@ export class ArchiveStack extends Stack {
     });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
+    // Where the operator commands check the Vobiz credentials (set-secret, doctor): the stage's setting.
+    new CfnOutput(this, 'VobizApiBaseUrl', { value: settings.vobizApiBaseUrl });
     new CfnOutput(this, 'VobizSecretArn', {
       value: this.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',

@@ -358,7 +358,6 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
-
 /** The console's groups (infra/console.ts): what each may do is in docs/guides/console-admins.md. */
 export const CONSOLE_GROUPS = ['reviewers', 'admins'] as const;
 export type ConsoleGroup = (typeof CONSOLE_GROUPS)[number];

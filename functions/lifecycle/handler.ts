@@ -27,11 +27,8 @@ export function createLifecycleHandler(load: () => Promise<ScheduledLifecycle>) 
     const deps = await getDependencies();
     const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
     const heartbeat = (run: { outcome: HeartbeatOutcome; detail: string }) =>
-      recordHeartbeat(
-        deps.heartbeats,
-        'lifecycle',
-        { at: new Date().toISOString(), ...run },
-        (error) => logger.warn('heartbeat not written', { error }),
+      recordHeartbeat(deps.heartbeats, 'lifecycle', { at: new Date().toISOString(), ...run }, (error) =>
+        logger.warn('heartbeat not written', { error }),
       );
     let summary: LifecycleRunSummary;
     try {
@@ -79,7 +76,10 @@ export function createLifecycleHandler(load: () => Promise<ScheduledLifecycle>) 
 }
 
 /** What the lifecycle's heartbeat says: its outcome and a secret-free line of counts or the trouble. */
-export function lifecycleHeartbeat(summary: LifecycleRunSummary): { outcome: HeartbeatOutcome; detail: string } {
+export function lifecycleHeartbeat(summary: LifecycleRunSummary): {
+  outcome: HeartbeatOutcome;
+  detail: string;
+} {
   const { vobiz, expiry, erasures } = summary;
   const counts =
     `deleted at Vobiz ${(vobiz?.deleted ?? 0) + (vobiz?.alreadyAbsent ?? 0)}, expired ${expiry?.expired ?? 0}, ` +

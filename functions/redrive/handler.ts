@@ -81,11 +81,16 @@ async function runSweep(
 }
 
 /** What the sweep's heartbeat says: its outcome and a secret-free line of counts or the error. */
-export function sweepHeartbeat(sweep: RecoveryRunSummary['sweep']): { outcome: HeartbeatOutcome; detail: string } {
+export function sweepHeartbeat(sweep: RecoveryRunSummary['sweep']): {
+  outcome: HeartbeatOutcome;
+  detail: string;
+} {
   if (!sweep) return { outcome: 'off', detail: 'BACKFILL_LOOKBACK_MINUTES is 0' };
   const counts = `${sweep.pages} pages, found ${sweep.found}, enqueued ${sweep.enqueued}`;
-  if (sweep.stoppedBy === 'error') return { outcome: 'error', detail: `${sweep.error ?? 'stopped by an error'} (${counts})` };
-  if (sweep.errors > 0) return { outcome: 'error', detail: `${sweep.errors} enqueue writes failed (${counts})` };
+  if (sweep.stoppedBy === 'error')
+    return { outcome: 'error', detail: `${sweep.error ?? 'stopped by an error'} (${counts})` };
+  if (sweep.errors > 0)
+    return { outcome: 'error', detail: `${sweep.errors} enqueue writes failed (${counts})` };
   return { outcome: 'ok', detail: `${counts}${sweep.stoppedBy ? `, stopped: ${sweep.stoppedBy}` : ''}` };
 }
 

@@ -28,7 +28,7 @@ interface Run {
 function cli(args: readonly string[], env: Record<string, string | undefined>, stdin?: string): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vobiz-archive.ts', ...args], {
     cwd: ROOT,
-    env: { ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' } as NodeJS.ProcessEnv,
+    env: { ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

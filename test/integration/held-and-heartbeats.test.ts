@@ -1,5 +1,4 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runLifecycleIndexCommand } from '../../bin/lib/lifecycle-index-command.js';
 import { createLifecycleHandler } from '../../functions/lifecycle/handler.js';
@@ -25,7 +24,7 @@ beforeEach(async () => {
 afterEach(() => fake.stop());
 
 const idOf = (recording: ReturnType<VobizFake['addRecording']>) => recording.metadata.recording_id as string;
-const context = (name: string) => localContext(name, 60_000) as Context;
+const context = (name: string) => localContext(name, 60_000);
 
 describe('the legal-hold index (what destroy reads)', () => {
   it('lists a recording while it is held, and no longer once released', async () => {

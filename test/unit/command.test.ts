@@ -96,9 +96,7 @@ describe('commandCredentials', () => {
 
   it('says why they cannot be read, prefixed with the command, and returns nothing', async () => {
     const streams = io();
-    await expect(
-      commandCredentials('erase: --also-vobiz', {}, streams),
-    ).resolves.toBeUndefined();
+    await expect(commandCredentials('erase: --also-vobiz', {}, streams)).resolves.toBeUndefined();
     expect(streams.out.stderr).toMatch(/^erase: --also-vobiz: .*VOBIZ/);
   });
 });

@@ -183,11 +183,15 @@ describe('npm run console-user as a process', () => {
   function cli(args: string[], env: Record<string, string> = {}) {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     if (!('USER_POOL_ID' in env)) delete childEnv.USER_POOL_ID;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vobiz-archive.ts', 'console-user', ...args], {
-      cwd: ROOT,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bin/vobiz-archive.ts', 'console-user', ...args],
+      {
+        cwd: ROOT,
+        env: childEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

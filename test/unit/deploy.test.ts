@@ -243,7 +243,7 @@ describe('deployChangeSet', () => {
     expect(outcome.outcome).toBe('deployed');
     const bodies = cfn
       .commandCalls(SetStackPolicyCommand)
-      .map((c) => JSON.parse(c.args[0].input.StackPolicyBody!));
+      .map((c) => JSON.parse(c.args[0].input.StackPolicyBody!) as unknown);
     expect(bodies).toEqual([statefulStackPolicy({ allow: ['RecordingsBucket'] }), statefulStackPolicy()]);
   });
 

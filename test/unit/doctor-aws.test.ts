@@ -132,8 +132,8 @@ beforeEach(() => {
 
 /** The webhook refuses an unsigned POST with 401, as it does; tests change the status. */
 const webhook = (status: number) =>
-  ((url: string | URL | Request) =>
-    String(url) === WEBHOOK ? Promise.resolve(new Response('{}', { status })) : fetch(url)) as typeof fetch;
+  ((url: string) =>
+    url === WEBHOOK ? Promise.resolve(new Response('{}', { status })) : fetch(url)) as typeof fetch;
 
 async function doctor(webhookStatus = 401): Promise<Record<string, Check>> {
   const probes = awsProbes(

@@ -65,8 +65,8 @@ describe('vobiz-archive query (in-process, the API faked)', () => {
       c1: { items: [record('r3', { from_number: '=cmd|calc' })], next_cursor: 'c2' },
       c2: { items: [record('r4')], next_cursor: null },
     };
-    const fetchImpl = ((input: string | URL | Request, init?: RequestInit) => {
-      const url = new URL(String(input));
+    const fetchImpl = ((input: string, init?: RequestInit) => {
+      const url = new URL(input);
       requests.push({ url, headers: init?.headers as Record<string, string> });
       if (url.pathname === '/recordings/missing')
         return Promise.resolve(
