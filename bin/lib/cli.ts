@@ -354,6 +354,20 @@ function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['op
   }
 }
 
+/** Breaks a long comma list into lines of at most `width` characters, continuation lines indented. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width - (lines.length === 0 ? 28 : indent.length)) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
@@ -378,7 +392,7 @@ export const QUERY_USAGE = `Usage: vobiz-archive query [GET] <path> [--all] [--c
 
 Calls the archive's HTTP API, signed with your AWS credentials (SigV4; the local stack needs no
 signature), and prints the answer for people: a table of recordings or audit entries, one recording's
-fields, or the audio link alone on stdout (so it can be piped: curl -o rec.mp3 "$(vobiz-archive query …)").
+fields, or the audio link alone on stdout (to pipe: curl -o rec.mp3 "$(vobiz-archive query …)").
 --json prints the API's JSON document as it came. --all follows next_cursor through every page
 (progress on stderr). --csv and --jsonl print the items, page by page as they arrive: CSV with the
 columns below (a cell that a spreadsheet would run as a formula is prefixed with '), JSON Lines with
@@ -386,8 +400,8 @@ every field of each item.
   e.g. vobiz-archive query --stage prod '/recordings?from_number=%2B919876543210&since=2026-01-01'
        vobiz-archive query --stage prod /recordings/<recording_id>/audio
        vobiz-archive query --stage prod '/recordings?status=failed' --all --csv > failed.csv
-CSV columns, recordings: ${RECORDING_EXPORT_COLUMNS.join(', ')}
-CSV columns, audit entries: ${AUDIT_EXPORT_COLUMNS.join(', ')}
+CSV columns, recordings: ${wrap(RECORDING_EXPORT_COLUMNS.join(', '), 100, '  ')}
+CSV columns, audit entries: ${wrap(AUDIT_EXPORT_COLUMNS.join(', '), 100, '  ')}
 Needs: the API URL (ApiUrl; --api-url or ARCHIVE_API_URL).
 ${TARGET_HELP}`;
 

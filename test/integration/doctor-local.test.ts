@@ -9,7 +9,7 @@ import { startLocalStack, type LocalStack } from '../support/local-stack-process
 /**
  * `npm run doctor -- --local --port N --json` (the same command) against the real local stack: a fresh
  * `npm start`; one whose Vobiz credentials are refused; one started without the archive worker while
- * callbacks wait. The three stacks start together (each takes a while), then each is examined.
+ * callbacks wait. The three stacks start first, one after another, then each is examined.
  */
 const run = promisify(execFile);
 
@@ -46,18 +46,17 @@ let noWorker: LocalStack & { port: number };
 
 beforeAll(async () => {
   fake = await new VobizFake().start();
-  [healthy, wrongToken, noWorker] = await Promise.all([
-    startLocalStack(),
-    // The stack talks to "Vobiz" (here the fake) with a token it refuses, as after a rotation at Vobiz.
-    startLocalStack({
-      VOBIZ_AUTH_ID: fake.authId,
-      VOBIZ_AUTH_TOKEN: 'rotated-at-vobiz',
-      VOBIZ_API_BASE_URL: fake.baseUrl,
-      ALLOWED_MEDIA_ORIGINS: fake.baseUrl,
-    }),
-    startLocalStack({}, ['--no-worker']),
-  ]);
-}, 300_000);
+  // One after another: three JVMs starting at once on a busy machine can miss DynamoDB Local's deadline.
+  healthy = await startLocalStack();
+  // The stack talks to "Vobiz" (here the fake) with a token it refuses, as after a rotation at Vobiz.
+  wrongToken = await startLocalStack({
+    VOBIZ_AUTH_ID: fake.authId,
+    VOBIZ_AUTH_TOKEN: 'rotated-at-vobiz',
+    VOBIZ_API_BASE_URL: fake.baseUrl,
+    ALLOWED_MEDIA_ORIGINS: fake.baseUrl,
+  });
+  noWorker = await startLocalStack({}, ['--no-worker']);
+}, 600_000);
 
 afterAll(async () => {
   await Promise.allSettled([healthy?.stop(), wrongToken?.stop(), noWorker?.stop()]);
