@@ -13,29 +13,24 @@ import { startLocalStack, type LocalStack } from '../support/local-stack-process
  */
 const run = promisify(execFile);
 
-async function doctor(stack: LocalStack & { port: number }) {
-  const { TABLE_NAME: _t, BUCKET_NAME: _b, ...env } = process.env;
+/** `vobiz-archive <command> --local --port N … --json` as a process, from an environment without AWS names. */
+async function local<T>(stack: LocalStack & { port: number }, command: string, args: string[] = []) {
+  const env: Record<string, string | undefined> = { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  for (const name of ['TABLE_NAME', 'BUCKET_NAME', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_S3'])
+    delete env[name];
+  const argv = ['--import', 'tsx', 'bin/vobiz-archive.ts', command, ...args];
+  argv.push('--local', '--port', String(stack.port), '--json');
   try {
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/vobiz-archive.ts',
-        'doctor',
-        '--local',
-        '--port',
-        String(stack.port),
-        '--json',
-      ],
-      { env: { ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' } },
-    );
-    return { code: 0, doc: JSON.parse(stdout) as { ok: boolean; checks: Check[] } };
+    const { stdout } = await run(process.execPath, argv, { env });
+    return { code: 0, doc: JSON.parse(stdout) as T };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
-    return { code: failed.code, doc: JSON.parse(failed.stdout) as { ok: boolean; checks: Check[] } };
+    return { code: failed.code, doc: JSON.parse(failed.stdout) as T };
   }
 }
+
+const doctor = (stack: LocalStack & { port: number }) =>
+  local<{ ok: boolean; checks: Check[] }>(stack, 'doctor');
 
 const byName = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
 
@@ -117,5 +112,17 @@ describe('vobiz-archive doctor --local', () => {
     expect(checks.pending!.detail).toBe(
       '0 recordings pending for more than 10 minutes (3 recordings pending in all)',
     );
-  }, 120_000);
+    // The other commands find the same stack with --local: its API (unsigned) and its table.
+    const listed = await local<{ items: { recording_id: string; status: string }[] }>(noWorker, 'query', [
+      '/recordings?status=pending',
+    ]);
+    expect(listed.doc.items.map((r) => r.recording_id).sort()).toEqual(
+      recordings.map((r) => r.recording_id).sort(),
+    );
+    const retried = await local<{ reset: number; results: unknown[] }>(noWorker, 'retry', [
+      '--all-failed',
+      '--dry-run',
+    ]);
+    expect([retried.code, retried.doc.reset, retried.doc.results]).toEqual([0, 0, []]);
+  }, 180_000);
 });
