@@ -141,6 +141,7 @@ export class ArchiveStack extends Stack {
       api: this.api,
       webhook: this.webhook.function,
       worker: this.worker,
+      auditCopy: this.auditCopy,
       alarms: this.alarms,
     });
 
@@ -161,6 +162,8 @@ export class ArchiveStack extends Stack {
       value: this.store.auditBucket.bucketName,
       description: 'The immutable copy of the audit trail (S3 Object Lock, compliance mode)',
     });
+    // Where the operator commands check the Vobiz credentials (set-secret, doctor): the stage's setting.
+    new CfnOutput(this, 'VobizApiBaseUrl', { value: settings.vobizApiBaseUrl });
     new CfnOutput(this, 'VobizSecretArn', {
       value: this.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',

@@ -32,6 +32,8 @@ export interface DashboardProps {
   readonly api: HttpApi;
   readonly webhook: IFunction;
   readonly worker: { readonly function: IFunction; readonly deadLetterQueue: IQueue };
+  /** The audit trail's copy to the Object Lock bucket: its dead-letter queue. */
+  readonly auditCopy: { readonly deadLetterQueue: IQueue };
   /** The alarms (their states in one widget) and the functions they watch (errors and throttles). */
   readonly alarms: Alarms;
 }
@@ -42,7 +44,7 @@ const VOBIZ_ANSWER_LIMIT_MS = 3_000;
 /**
  * One CloudWatch dashboard for the stage: callbacks in (answers, latency, accepted and refused),
  * recordings out (archived, bytes, pending, failed, dead letters), Vobiz's errors by status, the
- * lifecycle's actions, every function's errors and throttles, and the state of every alarm. Every
+ * lifecycle's actions, the audit trail's copy, every function's errors and throttles, and the state of every alarm. Every
  * metric comes from infra/metrics.ts, the alarms' own definitions, or from CDK's methods.
  */
 export class Dashboard extends Construct {
@@ -109,8 +111,9 @@ export class Dashboard extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      graph('Archive dead-letter queue (messages)', [
-        queueDepth(props.worker.deadLetterQueue).with({ label: 'batches given up (max)' }),
+      graph('Dead-letter queues (messages)', [
+        queueDepth(props.worker.deadLetterQueue).with({ label: 'archive batches given up (max)' }),
+        queueDepth(props.auditCopy.deadLetterQueue).with({ label: 'audit copy batches given up (max)' }),
       ]),
       graph('Vobiz errors by status', [
         ...VOBIZ_ERROR_STATUSES.map((status) => vobizErrors(status)),
@@ -128,15 +131,17 @@ export class Dashboard extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
+      graph('Audit trail copy', [
+        business(METRIC.auditCopied, 'Sum', { label: 'entries copied to the audit bucket' }),
+        business(METRIC.auditTampered, 'Sum', { label: 'entries changed or removed (alarmed)' }),
+      ]),
       graph(
         'Function errors',
         functions.map(([name, fn]) => functionErrors(fn, name)),
-        12,
       ),
       graph(
         'Function throttles',
         functions.map(([name, fn]) => functionThrottles(fn, name)),
-        12,
       ),
     );
     this.dashboard.addWidgets(

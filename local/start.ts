@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RecoveryRunSummary } from '../functions/redrive/handler.js';
+import { checkVobizCredentials } from '../functions/shared/adapters/vobiz-check.js';
 import type { LifecycleRunSummary } from '../functions/shared/lifecycle/lifecycle-run.js';
 import {
   ARCHIVE_TRIGGER,
@@ -53,11 +54,13 @@ const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, lifecycle: 28_000, worker
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
-const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose]
+const USAGE = `Usage: npm start [-- --in-memory] [--port N] [--verbose] [--no-worker]
 
   --in-memory   keep nothing: no data is read from or written to .data/
   --port N      gateway port (default: PORT or 3000)
   --verbose     also log the requests the Vobiz simulator answers
+  --no-worker   do not start the archive worker (as if its stream mapping were disabled): callbacks
+                are recorded and wait as pending, which vobiz-archive doctor --local reports
 
 Environment: PORT, VOBIZ_SIMULATOR_PORT (4010), VOBIZ_AUTH_ID + VOBIZ_AUTH_TOKEN (talk to the real
 Vobiz instead of the simulator), WEBHOOK_PUBLIC_URL (the URL Vobiz calls, e.g. through a tunnel),
@@ -69,6 +72,7 @@ class StartError extends Error {}
 
 interface Options {
   inMemory: boolean;
+  noWorker: boolean;
   port: number;
   simulatorPort: number;
   verbose: boolean;
@@ -88,12 +92,14 @@ function parsePort(value: string, name: string): number {
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' {
   let inMemory = false;
   let verbose = false;
+  let noWorker = false;
   let port = env.PORT ? parsePort(env.PORT, 'PORT') : 3000;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
     else if (arg === '--in-memory') inMemory = true;
     else if (arg === '--verbose') verbose = true;
+    else if (arg === '--no-worker') noWorker = true;
     else if (arg === '--port') port = parsePort(argv[++i] ?? '', '--port');
     else if (arg.startsWith('--port=')) port = parsePort(arg.slice('--port='.length), '--port');
     else throw new StartError(`Unknown option ${arg}\n\n${USAGE}`);
@@ -109,6 +115,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
     throw new StartError('ARCHIVE_CONCURRENCY must be an integer from 1 to 1000');
   return {
     inMemory,
+    noWorker,
     verbose,
     port,
     simulatorPort: env.VOBIZ_SIMULATOR_PORT
@@ -203,6 +210,8 @@ async function main(): Promise<void> {
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
   // Read now, written only once this run may accept callbacks (see local/crash-recovery.ts).
   const runMarker = options.inMemory ? undefined : new RunMarker(options.dataDir, Date.now());
+  const startedAt = new Date().toISOString();
+  let discardedBatches = 0;
 
   const health = (): GatewayResponse => {
     if (!ready || stopping)
@@ -220,6 +229,14 @@ async function main(): Promise<void> {
       s3_endpoint: s3?.endpoint,
       audit_bucket: auditBucketName,
       data_dir: options.inMemory ? null : options.dataDir,
+      // What vobiz-archive --local and doctor --local need to know about this stack.
+      table_name: process.env.TABLE_NAME,
+      bucket_name: process.env.BUCKET_NAME,
+      started_at: startedAt,
+      archive_worker: trigger ? 'running' : 'stopped',
+      discarded_batches: discardedBatches,
+      redrive_interval_seconds: options.redriveIntervalMs / 1000,
+      lifecycle_interval_seconds: options.lifecycleIntervalMs / 1000,
     };
     return {
       statusCode: 200,
@@ -228,12 +245,27 @@ async function main(): Promise<void> {
     };
   };
 
+  /** Whether Vobiz (or the simulator) accepts the credentials the functions use: one List call. */
+  const vobizHealth = async (): Promise<GatewayResponse> => {
+    const check = await checkVobizCredentials(process.env.VOBIZ_API_BASE_URL ?? 'https://api.vobiz.ai', {
+      authId: process.env.VOBIZ_AUTH_ID ?? '',
+      authToken: process.env.VOBIZ_AUTH_TOKEN ?? '',
+    });
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: Buffer.from(JSON.stringify(check)),
+    };
+  };
+
   const gateway = createGateway({
     functions: () => functions,
     local: (method, path, url) =>
       path === '/health' && (method === 'GET' || method === 'HEAD')
         ? health()
-        : consoleFiles?.handle(method, path, url),
+        : path === '/health/vobiz' && method === 'GET' && ready
+          ? vobizHealth()
+          : consoleFiles?.handle(method, path, url),
     onRequest: ({ method, path, status, ms }) => {
       if (path !== '/health') console.log(`${method} ${path} ${statusColor(status)} ${ms}ms`);
     },
@@ -418,8 +450,12 @@ async function main(): Promise<void> {
   const prepared =
     recovery &&
     (await recovery.prepareAfterUncleanStop(process.env, stream, [auditCheckpointFileOf(options)]));
-  trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
-  if (stopping) return void trigger.stop({ drain: false });
+  if (!options.noWorker) {
+    trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options, () => {
+      discardedBatches++;
+    });
+    if (stopping) return void trigger.stop({ drain: false });
+  }
   // Every audit entry is copied to the audit bucket, as in AWS (write-once; s3rver has no Object Lock).
   auditTrigger = await startAuditCopyTrigger({
     endpoint: dynamoRunning.endpoint,
@@ -529,6 +565,7 @@ function startArchiveTrigger(
   tableName: string,
   handler: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>,
   options: Options,
+  onDiscarded: () => void,
 ): Promise<StreamTrigger> {
   return startStreamTrigger({
     endpoint,
@@ -554,14 +591,16 @@ function startArchiveTrigger(
     },
     onError: (error) =>
       console.error(paint(31, 'archive-worker failed:'), error instanceof Error ? error.message : error),
-    onDiscard: (batch) =>
+    onDiscard: (batch) => {
+      onDiscarded();
       console.error(
         paint(
           31,
           `archive trigger gave up on ${batch.DDBStreamBatchInfo.batchSize} record(s) after ${batch.requestContext.approximateInvokeCount} attempts;` +
             ' the re-drive picks them up when they are due',
         ),
-      ),
+      );
+    },
   });
 }
 
@@ -661,7 +700,9 @@ function printBanner(input: {
     `  ${pad}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
     `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
     `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
-    `  ${label('Archive')}worker started by the table's stream, ${options.archiveConcurrency} at a time; re-drive every ${options.redriveIntervalMs / 1000} s`,
+    options.noWorker
+      ? `  ${label('Archive')}${paint(33, 'worker not started (--no-worker)')}: callbacks wait as pending; re-drive every ${options.redriveIntervalMs / 1000} s`
+      : `  ${label('Archive')}worker started by the table's stream, ${options.archiveConcurrency} at a time; re-drive every ${options.redriveIntervalMs / 1000} s`,
     `  ${label('Lifecycle')}every ${options.lifecycleIntervalMs / 1000} s: delete at Vobiz ${describeDays(process.env.VOBIZ_DELETE_AFTER_DAYS, 'off', (d) => (d === '0' ? 'once verified' : `${d} days after archiving`))}, retention ${describeDays(process.env.RETENTION_DAYS, 'off (audio kept)', (d) => `${d} days`)}`,
   );
   if (simulator)

@@ -18,15 +18,15 @@ export async function resolveActor(
   const local = { arn: `operator ${safe(() => userInfo().username)}@${safe(hostname)}` };
   if (env.AWS_ENDPOINT_URL_DYNAMODB || !region) return local;
   try {
-    const arn = await callerArn(region);
+    const arn = await callerArn(region, env.AWS_PROFILE);
     return arn ? { arn } : local;
   } catch {
     return local;
   }
 }
 
-async function callerArn(region: string): Promise<string | undefined> {
-  const credentials = await fromNodeProviderChain()();
+async function callerArn(region: string, profile: string | undefined): Promise<string | undefined> {
+  const credentials = await fromNodeProviderChain(profile ? { profile } : {})();
   const host = `sts.${region}.amazonaws.com`;
   const body = 'Action=GetCallerIdentity&Version=2011-06-15';
   const signed = await new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256 }).sign({

@@ -1,5 +1,6 @@
 import { loadCachedCredentials, type CredentialsSource } from '../shared/adapters/credentials.js';
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { DynamoHeartbeats } from '../shared/adapters/dynamo-heartbeats.js';
 import { DynamoRecordingRepository } from '../shared/adapters/dynamo-recordings.js';
 import { DynamoRecoveryRepository } from '../shared/adapters/dynamo-recovery.js';
 import { integer, type VobizCredentials } from '../shared/config.js';
@@ -80,6 +81,8 @@ export interface RedriveDependencies {
   redrive: ReturnType<typeof makeRedrive>;
   sweep: ReturnType<typeof makeBackfillSweep>;
   clock: Clock;
+  /** Where each run leaves its sweep's heartbeat (for `vobiz-archive doctor`). */
+  heartbeats?: Pick<DynamoHeartbeats, 'record'>;
 }
 
 export function buildRedriveDependencies(
@@ -99,6 +102,7 @@ export function buildRedriveDependencies(
       concurrency: REDRIVE_CONCURRENCY,
     }),
     sweep: buildBackfillSweep(settings, credentials, accountId, clients),
+    heartbeats: new DynamoHeartbeats(clients.documents, settings.tableName),
   };
 }
 

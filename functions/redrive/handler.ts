@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import { recordHeartbeat } from '../shared/adapters/dynamo-heartbeats.js';
+import type { HeartbeatOutcome } from '../shared/domain/heartbeat.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import { remainingTime } from '../shared/framework/remaining-time.js';
 import {
@@ -37,6 +39,12 @@ export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
     const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
 
     const sweep = deps.settings.backfillLookbackMinutes > 0 ? await runSweep(deps, remainingMs()) : undefined;
+    await recordHeartbeat(
+      deps.heartbeats,
+      'backfill-sweep',
+      { at: new Date(deps.clock.nowMs()).toISOString(), ...sweepHeartbeat(sweep) },
+      (error) => logger.warn('heartbeat not written', { error }),
+    );
     const redrive = await deps.redrive({ remainingMs, onItem: logItem });
 
     metrics.addMetric(METRIC.stored, MetricUnit.Count, redrive.stored);
@@ -76,6 +84,20 @@ async function runSweep(
     enqueued_ids: enqueuedIds.slice(0, 20),
   });
   return summary;
+}
+
+/** What the sweep's heartbeat says: its outcome and a secret-free line of counts or the error. */
+export function sweepHeartbeat(sweep: RecoveryRunSummary['sweep']): {
+  outcome: HeartbeatOutcome;
+  detail: string;
+} {
+  if (!sweep) return { outcome: 'off', detail: 'BACKFILL_LOOKBACK_MINUTES is 0' };
+  const counts = `${sweep.pages} pages, found ${sweep.found}, enqueued ${sweep.enqueued}`;
+  if (sweep.stoppedBy === 'error')
+    return { outcome: 'error', detail: `${sweep.error ?? 'stopped by an error'} (${counts})` };
+  if (sweep.errors > 0)
+    return { outcome: 'error', detail: `${sweep.errors} enqueue writes failed (${counts})` };
+  return { outcome: 'ok', detail: `${counts}${sweep.stoppedBy ? `, stopped: ${sweep.stoppedBy}` : ''}` };
 }
 
 function logItem(item: RedriveItemResult): void {

@@ -290,6 +290,7 @@ describe('HTTP API', () => {
       'TableName',
       'UserPoolClientId',
       'UserPoolId',
+      'VobizApiBaseUrl',
       'VobizSecretArn',
       'WebhookFunctionName',
       'WebhookLogGroup',

@@ -67,8 +67,12 @@ describe('audit copy over the local stream', () => {
     const recording = fake.addRecording({ sizeBytes: 20_000 });
     const record = await archive(fake, env, clock, recording);
     const life = buildTestLifecycle(fake, env, { clock });
-    await life.legalHold.place(record.recording_id, { actor: { arn: 'arn:aws:iam::123456789012:user/legal' } });
-    await life.legalHold.release(record.recording_id, { actor: { arn: 'arn:aws:iam::123456789012:user/legal' } });
+    await life.legalHold.place(record.recording_id, {
+      actor: { arn: 'arn:aws:iam::123456789012:user/legal' },
+    });
+    await life.legalHold.release(record.recording_id, {
+      actor: { arn: 'arn:aws:iam::123456789012:user/legal' },
+    });
     const entries = await auditEntries(env, record.recording_id);
     expect(entries.map((e) => e.action).sort()).toEqual(['legal_hold', 'legal_hold_release']);
 
@@ -91,7 +95,9 @@ describe('audit copy over the local stream', () => {
     const clock = new FakeClock();
     const recording = fake.addRecording({ sizeBytes: 20_000 });
     const record = await archive(fake, env, clock, recording);
-    await buildTestLifecycle(fake, env, { clock }).legalHold.place(record.recording_id, { actor: { arn: 'legal' } });
+    await buildTestLifecycle(fake, env, { clock }).legalHold.place(record.recording_id, {
+      actor: { arn: 'legal' },
+    });
     const [entry] = await auditEntries(env, record.recording_id);
     const entryKey = `entries/${String(entry!.time).slice(0, 10)}/${String(entry!.pk)}/${String(entry!.sk)}.json`;
     await until(

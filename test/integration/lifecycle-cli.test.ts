@@ -333,28 +333,32 @@ describe('npm run erase', () => {
 describe('through their real process', () => {
   const run = promisify(execFile);
   it.each([
-    ['bin/erase.ts', [], /give exactly one of --id/],
-    ['bin/erase.ts', ['--id', 'a', '--number', '+919800000000'], /give exactly one of --id/],
-    ['bin/erase.ts', ['--number', 'abc'], /--number must be a phone number/],
-    ['bin/erase.ts', ['--id', 'bad..id', '--reason', 'DSR-1'], /is not a recording id/],
-    ['bin/erase.ts', ['--id', 'a'], /--reason is required: a reference such as DSR-2026-0042/],
-    ['bin/erase.ts', ['--id', 'a', '--reason', 'Jane Doe asked'], /--reason must be a reference/],
-    ['bin/erase.ts', ['--id', 'a', '--keep-vobiz', '--also-vobiz', '--reason', 'X'], /contradict/],
-    ['bin/vobiz-cleanup.ts', ['--older-than', '30 days'], /--older-than: expected a duration like 30d/],
-    ['bin/vobiz-cleanup.ts', ['--bogus'], /Unknown option/],
-  ])('%s %j is a usage error: exit 2 with the usage', async (script, argv, message) => {
-    await expect(run('node', ['--import', 'tsx', script, ...argv], { env: cliEnv() })).rejects.toMatchObject({
+    ['erase', [], /give exactly one of --id/],
+    ['erase', ['--id', 'a', '--number', '+919800000000'], /give exactly one of --id/],
+    ['erase', ['--number', 'abc'], /--number must be a phone number/],
+    ['erase', ['--id', 'bad..id', '--reason', 'DSR-1'], /is not a recording id/],
+    ['erase', ['--id', 'a'], /--reason is required: a reference such as DSR-2026-0042/],
+    ['erase', ['--id', 'a', '--reason', 'Jane Doe asked'], /--reason must be a reference/],
+    ['erase', ['--id', 'a', '--keep-vobiz', '--also-vobiz', '--reason', 'X'], /contradict/],
+    ['vobiz-cleanup', ['--older-than', '30 days'], /--older-than: expected a duration like 30d/],
+    ['vobiz-cleanup', ['--bogus'], /Unknown option/],
+  ])('%s %j is a usage error: exit 2 with the usage', async (command, argv, message) => {
+    await expect(
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', command, ...argv], { env: cliEnv() }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(message),
     });
   });
 
   it('--help prints the usage and exits 0; a missing table is a configuration error (exit 2)', async () => {
-    const help = await run('node', ['--import', 'tsx', 'bin/vobiz-cleanup.ts', '--help'], { env: cliEnv() });
-    expect(help.stdout).toContain('Usage: npm run vobiz-cleanup');
+    const help = await run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'vobiz-cleanup', '--help'], {
+      env: cliEnv(),
+    });
+    expect(help.stdout).toContain('Usage: vobiz-archive vobiz-cleanup');
     const { TABLE_NAME: _table, ...withoutTable } = cliEnv();
     await expect(
-      run('node', ['--import', 'tsx', 'bin/erase.ts', '--id', 'x', '--reason', 'DSR-1'], {
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'erase', '--id', 'x', '--reason', 'DSR-1'], {
         env: withoutTable,
       }),
     ).rejects.toMatchObject({
@@ -368,7 +372,7 @@ describe('through their real process', () => {
     await archive(fake, env, clock, recording);
     const { stdout } = await run(
       'node',
-      ['--import', 'tsx', 'bin/erase.ts', '--id', idOf(recording), '--reason', 'DSR-9'],
+      ['--import', 'tsx', 'bin/vobiz-archive.ts', 'erase', '--id', idOf(recording), '--reason', 'DSR-9'],
       {
         env: { ...cliEnv(), POWERTOOLS_LOG_LEVEL: 'SILENT' },
       },

@@ -253,7 +253,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
 
     // Each of those entries reaches the audit bucket through the stream, with the same content.
     const s3 = new S3Client({
-      endpoint: health.s3_endpoint as string,
+      endpoint: health.s3_endpoint,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       forcePathStyle: true,

@@ -36,7 +36,8 @@ export function spawnLocalStack(
   env: Record<string, string>,
   options: { processGroup?: boolean } = {},
 ): SpawnedStack {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // Cleaned of the test process's own settings; the caller's `env` may set any of them on purpose.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [
     'VOBIZ_AUTH_ID',
     'VOBIZ_AUTH_TOKEN',
@@ -46,6 +47,7 @@ export function spawnLocalStack(
     'BUCKET_NAME',
   ])
     delete childEnv[name];
+  Object.assign(childEnv, env);
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
     cwd: ROOT,
     env: childEnv,
@@ -87,11 +89,14 @@ export async function waitForHealth(
   }
 }
 
-/** `npm start -- --in-memory` as a child process on free ports, once `/health` answers 200. */
-export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
+/** `npm start -- --in-memory [args]` as a child process on free ports, once `/health` answers 200. */
+export async function startLocalStack(
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<LocalStack & { port: number }> {
   const port = await freePort();
   const gateway = `http://127.0.0.1:${port}`;
-  const stack = spawnLocalStack(['--in-memory'], {
+  const stack = spawnLocalStack(['--in-memory', ...args], {
     PORT: String(port),
     VOBIZ_SIMULATOR_PORT: String(await freePort()),
     ...env,
@@ -106,7 +111,7 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
   };
   try {
     const health = await waitForHealth(stack, gateway);
-    return { gateway, health, output: stack.output, stop };
+    return { gateway, port, health, output: stack.output, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -18,6 +18,7 @@ import {
   erasureVobizDueKeys,
   expiryKeys,
   fromItem,
+  heldIndexKey,
   indexAttributes,
   keys,
   statusIndexKey,
@@ -40,6 +41,7 @@ const NAMES = {
   '#dueSk': INDEXES.due.sortKey,
   '#expPk': INDEXES.expiry.partitionKey,
   '#expSk': INDEXES.expiry.sortKey,
+  '#holdPk': INDEXES.held.partitionKey,
 } as const;
 
 /**
@@ -255,13 +257,14 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       Key: keys.recording(recordingId),
       UpdateExpression:
         'SET #status = :stored, #statusPk = :statusPk, legal_hold = :true, legal_hold_at = :at, legal_hold_by = :by, ' +
-        'legal_hold_reason = :why, updated_at = :at REMOVE expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk',
+        'legal_hold_reason = :why, #holdPk = :holdPk, updated_at = :at REMOVE expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk',
       ConditionExpression: '#status = :expiring',
-      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk'),
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk', '#holdPk'),
       ExpressionAttributeValues: {
         ':stored': 'stored',
         ':expiring': 'expiring',
         ':statusPk': statusIndexKey(recordingId, 'stored'),
+        ':holdPk': heldIndexKey(recordingId),
         ':true': true,
         ':at': at,
         ':by': SYSTEM_ACTOR,
@@ -278,13 +281,14 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
     return this.updateAudited(audit, {
       Key: keys.recording(recordingId),
       UpdateExpression:
-        'SET legal_hold = :true, legal_hold_at = :at, legal_hold_by = :actor, ' +
+        'SET legal_hold = :true, legal_hold_at = :at, legal_hold_by = :actor, #holdPk = :holdPk, ' +
         's3_version_id = if_not_exists(s3_version_id, :version), ' +
         `updated_at = :at${input.reason ? ', legal_hold_reason = :reason' : ''} REMOVE #duePk, #dueSk, #expPk, #expSk`,
       ConditionExpression: `#status = :stored AND ${NOT_HELD}`,
-      ExpressionAttributeNames: pick('#status', '#duePk', '#dueSk', '#expPk', '#expSk'),
+      ExpressionAttributeNames: pick('#status', '#duePk', '#dueSk', '#expPk', '#expSk', '#holdPk'),
       ExpressionAttributeValues: {
         ':true': true,
+        ':holdPk': heldIndexKey(recordingId),
         ':at': input.at,
         ':actor': input.actor,
         ':version': input.versionId,
@@ -313,9 +317,9 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       Key: keys.recording(record.recording_id),
       UpdateExpression:
         `SET updated_at = :now${sets.length > 0 ? `, ${sets.join(', ')}` : ''} ` +
-        'REMOVE legal_hold, legal_hold_at, legal_hold_by, legal_hold_reason',
+        'REMOVE legal_hold, legal_hold_at, legal_hold_by, legal_hold_reason, #holdPk',
       ConditionExpression: 'legal_hold = :true AND #status = :stored',
-      ExpressionAttributeNames: { '#status': 'status', ...names },
+      ExpressionAttributeNames: { '#status': 'status', ...pick('#holdPk'), ...names },
       ExpressionAttributeValues: { ':true': true, ':stored': 'stored', ':now': at, ...values },
     });
   }
@@ -368,12 +372,13 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       Key: keys.recording(record.recording_id),
       UpdateExpression:
         'SET #status = :previous, #statusPk = :statusPk, legal_hold = :true, legal_hold_at = :now, ' +
-        'legal_hold_by = :by, legal_hold_reason = :why, updated_at = :now REMOVE erasure_id, erasure_started_at, ' +
+        'legal_hold_by = :by, legal_hold_reason = :why, #holdPk = :holdPk, updated_at = :now REMOVE erasure_id, erasure_started_at, ' +
         'erasure_reason, erased_by, erasure_also_vobiz, erasure_previous_status, erasure_keys',
       ConditionExpression: '#status = :erasing AND erasure_id = :id',
-      ExpressionAttributeNames: pick('#status', '#statusPk'),
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#holdPk'),
       ExpressionAttributeValues: {
         ':previous': previous,
+        ':holdPk': heldIndexKey(record.recording_id),
         ':statusPk': statusIndexKey(record.recording_id, previous),
         ':true': true,
         ':now': at,

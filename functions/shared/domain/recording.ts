@@ -1,5 +1,5 @@
 import { actorOf, type Actor } from './actor.js';
-import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
+import { DUE_SHARDS, EXPIRY_SHARDS, HOLD_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
 
 /**
  * `pending` → `stored` (or `failed`) while archiving; then the lifecycle: `expiring` → `expired`
@@ -226,7 +226,13 @@ export const keys = {
   vobizDuePartition: (shard: number) => `VDEL#${shard}`,
   erasureVobizPartition: (shard: number) => `EVDEL#${shard}`,
   expiryPartition: (shard: number) => `EXP#${shard}`,
+  heldPartition: (shard: number) => `HOLD#${shard}`,
 };
+
+/** The `held` index partition of a record on legal hold (`gsi_hold_pk`; its sort key is `gsi_time_sk`). */
+export function heldIndexKey(recordingId: string): string {
+  return keys.heldPartition(shardOf(recordingId, HOLD_SHARDS));
+}
 
 /**
  * The time a record is listed under: Vobiz's `add_time` once known, else when we heard of it; a record
@@ -413,6 +419,7 @@ export function indexAttributes(record: RecordingRecord): Record<string, string>
   if ((record.status === 'stored' || record.status === 'expiring') && !record.legal_hold) {
     if (record.add_time_ms !== undefined) Object.assign(attrs, expiryKeys(id, record.add_time_ms));
   }
+  if (record.legal_hold) attrs[INDEXES.held.partitionKey] = heldIndexKey(id);
   return attrs;
 }
 
