@@ -11,6 +11,7 @@ import { DataStore } from './data-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
+import { RetryApi } from './retry-api.js';
 import type { StageSettings } from './settings.js';
 import { VobizSecret } from './vobiz-secret.js';
 import { Webhook, WEBHOOK_PATH } from './webhook.js';
@@ -61,6 +62,7 @@ export class ArchiveStack extends Stack {
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
   readonly lifecycle: Lifecycle;
+  readonly retryApi: RetryApi;
   readonly alarms: Alarms;
   readonly console?: Console;
 
@@ -115,6 +117,7 @@ export class ArchiveStack extends Stack {
       backfillLookbackMinutes: settings.backfillLookbackMinutes,
     });
     this.lifecycle = new Lifecycle(this, 'Lifecycle', { settings, store, vobizSecret, api: this.api });
+    this.retryApi = new RetryApi(this, 'RetryApi', { settings, store, api: this.api });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
@@ -126,6 +129,7 @@ export class ArchiveStack extends Stack {
         Redrive: this.redrive.function,
         Lifecycle: this.lifecycle.scheduled,
         LifecycleApi: this.lifecycle.apiFunction,
+        RetryApi: this.retryApi.function,
       },
       worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
     });
@@ -160,6 +164,7 @@ export class ArchiveStack extends Stack {
     new CfnOutput(this, 'LifecycleFunctionName', { value: this.lifecycle.scheduled.functionName });
     new CfnOutput(this, 'LifecycleLogGroup', { value: this.lifecycle.scheduled.logGroup.logGroupName });
     new CfnOutput(this, 'LifecycleApiLogGroup', { value: this.lifecycle.apiFunction.logGroup.logGroupName });
+    new CfnOutput(this, 'RetryApiLogGroup', { value: this.retryApi.function.logGroup.logGroupName });
     new CfnOutput(this, 'ArchiveDeadLetterQueueUrl', {
       value: this.worker.deadLetterQueue.queueUrl,
       description:

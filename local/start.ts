@@ -37,7 +37,7 @@ import {
 } from './gateway.js';
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
-import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import { CONSOLE_PATH, createConsoleFiles, localGroupRefusal } from './console-files.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -46,8 +46,14 @@ import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
-/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
-const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, lifecycle: 28_000, worker: 15 * 60_000 };
+/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts, …), so handlers budget their time as in AWS. */
+const TIMEOUTS_MS = {
+  webhook: 10_000,
+  lookup: 10_000,
+  lifecycle: 28_000,
+  retry: 10_000,
+  worker: 15 * 60_000,
+};
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -223,6 +229,7 @@ async function main(): Promise<void> {
 
   const gateway = createGateway({
     functions: () => functions,
+    authorize: localGroupRefusal,
     local: (method, path, url) =>
       path === '/health' && (method === 'GET' || method === 'HEAD')
         ? health()
@@ -393,9 +400,10 @@ async function main(): Promise<void> {
     import('../functions/archive-worker/handler.js'),
     import('../functions/lifecycle-api/handler.js'),
     import('../functions/lifecycle/handler.js'),
+    import('../functions/retry-api/handler.js'),
   ] as const;
   starting.push(...startups);
-  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle] =
+  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle, retryApi] =
     await Promise.all(startups);
   if (stopping) return;
   trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
@@ -416,6 +424,11 @@ async function main(): Promise<void> {
       handler: (event, context) => lifecycleApi.handler(event, context),
       functionName: 'lifecycle-api',
       timeoutMs: TIMEOUTS_MS.lifecycle,
+    },
+    retry: {
+      handler: (event, context) => retryApi.handler(event, context),
+      functionName: 'retry-api',
+      timeoutMs: TIMEOUTS_MS.retry,
     },
   };
   redriveTimer = schedule(

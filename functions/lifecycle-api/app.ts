@@ -13,6 +13,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '../shared/framework/http.js';
+import { callerOf } from '../shared/framework/caller.js';
 import { METRIC, MetricUnit } from '../shared/framework/observability.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import type { EraseRecording } from '../shared/lifecycle/erase-recording.js';
@@ -24,12 +25,6 @@ export interface LifecycleApiOptions {
   metrics: Metrics;
   /** Loaded once per container; a failed load is retried by the next request. */
   load: () => Promise<{ legalHold: LegalHold; eraseRecording: EraseRecording }>;
-}
-
-/** Who is asking: the IAM principal API Gateway authenticated (every lifecycle route requires IAM). */
-export function callerOf(event: HttpEvent): string {
-  const context = event.requestContext as { authorizer?: { iam?: { userArn?: string } } };
-  return context.authorizer?.iam?.userArn ?? 'unsigned request (local stack)';
 }
 
 const MAX_REASON = 200;
@@ -71,7 +66,8 @@ export function createLifecycleApiHandler({ logger, metrics, load }: LifecycleAp
         return jsonResponse(200, { ...holdView(result.record), already_held: result.already });
       }
       case 'release': {
-        const result = await deps.legalHold.release(route.recordingId, { actor });
+        const { reason } = parseHoldBody(event);
+        const result = await deps.legalHold.release(route.recordingId, { actor, reason });
         if (result.outcome === 'not_found') throw notFound(route.recordingId);
         if (result.outcome === 'released') metrics.addMetric(METRIC.legalHoldReleased, MetricUnit.Count, 1);
         if (result.outcome !== 'released' && result.outcome !== 'not_held' && result.outcome !== 'held')
@@ -140,7 +136,7 @@ function holdView(record: RecordingRecord): Record<string, unknown> {
   };
 }
 
-/** `PUT …/legal-hold` takes an optional JSON body `{"reason": "…"}`. */
+/** `PUT` and `DELETE …/legal-hold` take an optional JSON body `{"reason": "…"}` (for the audit trail). */
 export function parseHoldBody(event: HttpEvent): { reason?: string } {
   const body = rawBody(event);
   if (body.length === 0) return {};

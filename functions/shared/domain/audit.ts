@@ -1,20 +1,24 @@
 import { createHash } from 'node:crypto';
 import { shardOf, timeSortKey } from './recording.js';
-import { AUDIT_SHARDS, TABLE_KEYS } from './table.js';
+import { AUDIT_SHARDS, INDEXES, TABLE_KEYS } from './table.js';
 
 /**
- * The audit trail of everything that removes or protects audio: one item per hold, release, erasure,
- * expiry and delete at Vobiz. Items live in the table itself under `AUDIT#<shard>` partitions, sorted by
- * time; they are only ever put (conditionally, never overwritten) and no function role may update or
- * delete them (IAM denies it on `AUDIT#` keys, see infra/data-store.ts).
+ * The audit trail: one item per hold, release, erasure, expiry, delete at Vobiz, retry of a failed
+ * recording, and per audio link handed out (who listened). Items live in the table itself under
+ * `AUDIT#<shard>` partitions, sorted by time; they are only ever put (conditionally, never overwritten)
+ * and no function role may update or delete them (IAM denies it on `AUDIT#` keys, see
+ * infra/data-store.ts).
  */
-export type AuditAction = 'legal_hold' | 'legal_hold_release' | 'erase' | 'expire' | 'vobiz_delete';
+export type AuditAction =
+  'legal_hold' | 'legal_hold_release' | 'erase' | 'expire' | 'vobiz_delete' | 'retry' | 'audio_link';
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'legal_hold',
   'legal_hold_release',
   'erase',
   'expire',
   'vobiz_delete',
+  'retry',
+  'audio_link',
 ];
 
 /** `done`: the action took effect; `refused`: it was not allowed (a legal hold, a failed verification). */
@@ -22,6 +26,9 @@ export type AuditOutcome = 'done' | 'refused';
 
 /** Who acted: the caller's IAM ARN (API), the operator's identity (CLI), or `system` (scheduled work). */
 export const SYSTEM_ACTOR = 'system';
+
+/** How an audio link was handed out: a `302` to it, or the JSON `{url, expires_at}` (the console). */
+export type AudioLinkVariant = 'redirect' | 'json';
 
 export interface AuditEntry {
   audit_id: string;
@@ -32,12 +39,27 @@ export interface AuditEntry {
   outcome: AuditOutcome;
   /** A short, secret-free explanation (a reason given, what was verified, why it was refused). */
   detail?: string;
+  /** `audio_link` only: how the link was handed out. */
+  variant?: AudioLinkVariant;
+  /** `audio_link` only: a download link (`Content-Disposition: attachment`), else one to play inline. */
+  download?: boolean;
+  /** `audio_link` only: when the link stops working. Never the link itself. */
+  link_expires_at?: string;
 }
 
 export const AUDIT_PARTITION_PREFIX = 'AUDIT#';
 
 export function auditPartition(shard: number): string {
   return `${AUDIT_PARTITION_PREFIX}${shard}`;
+}
+
+/**
+ * Where a recording's audit entries are found together: a partition of the `by-call` index, which audit
+ * items share with recordings (`CALL#…` partitions) under their own prefix. So `GET /audit?recording_id=`
+ * and "listened by" are one Query of one partition, with no index added to the table.
+ */
+export function auditRecordingPartition(recordingId: string): string {
+  return `RECAUDIT#${recordingId}`;
 }
 
 /**
@@ -57,11 +79,29 @@ export function auditKeys(entry: Pick<AuditEntry, 'audit_id' | 'time'>): Record<
   };
 }
 
+/** The item of an entry: its keys, and the index keys that list it under its recording. */
 export function auditItem(entry: AuditEntry): Record<string, unknown> {
-  return { ...entry, ...auditKeys(entry) };
+  const keys = auditKeys(entry);
+  return {
+    ...entry,
+    ...keys,
+    [INDEXES.byCall.partitionKey]: auditRecordingPartition(entry.recording_id),
+    [INDEXES.byCall.sortKey]: keys[TABLE_KEYS.sortKey],
+  };
 }
 
-const FIELDS = ['audit_id', 'time', 'action', 'recording_id', 'actor', 'outcome', 'detail'] as const;
+const FIELDS = [
+  'audit_id',
+  'time',
+  'action',
+  'recording_id',
+  'actor',
+  'outcome',
+  'detail',
+  'variant',
+  'download',
+  'link_expires_at',
+] as const;
 
 /** The public JSON shape of an audit entry (`GET /audit`), in a stable field order. */
 export function renderAudit(item: Record<string, unknown>): Record<string, unknown> {

@@ -22,6 +22,9 @@ export interface IndexDefinition {
  * not yet deleted at Vobiz waits in `VDEL#<shard>`, sorted by when it was archived (the lifecycle's
  * verified delete at Vobiz). A record is never both. `expiry` holds the stored records that retention
  * may remove, sorted by `add_time`. Held records (legal hold) are in neither.
+ *
+ * `by-call` also lists each recording's audit entries, newest first, under `RECAUDIT#<recording_id>`
+ * partitions (domain/audit.ts), apart from the recordings' `CALL#<call_uuid>` partitions.
  */
 export const INDEXES = {
   byCall: { name: 'by-call', partitionKey: 'gsi_call_pk', sortKey: 'gsi_time_sk' },

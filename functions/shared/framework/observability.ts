@@ -62,4 +62,6 @@ export const METRIC = {
   /** A legal hold was placed or released. */
   legalHoldPlaced: 'LegalHoldPlaced',
   legalHoldReleased: 'LegalHoldReleased',
+  /** A failed recording was queued again through `POST /recordings/{id}/retry`. */
+  retried: 'RecordingRetried',
 } as const;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { auditId, type AuditEntry } from '../domain/audit.js';
 import type { Clock } from '../ingest/ports.js';
 import type { FailedRecordings, ResetResult } from './ports.js';
 
@@ -14,8 +16,21 @@ export interface RetryFailedSummary {
  */
 export function makeRetryFailed(deps: { failed: FailedRecordings; clock: Clock }) {
   return {
-    one(recordingId: string): Promise<ResetResult> {
-      return deps.failed.resetFailed(recordingId, deps.clock.nowMs());
+    /** One record; with an `actor`, the retry is recorded in the audit trail with it (the HTTP route). */
+    one(recordingId: string, options: { actor?: string } = {}): Promise<ResetResult> {
+      const nowMs = deps.clock.nowMs();
+      if (options.actor === undefined) return deps.failed.resetFailed(recordingId, nowMs);
+      const time = new Date(nowMs).toISOString();
+      const audit: AuditEntry = {
+        audit_id: auditId('retry', recordingId, time, randomUUID()),
+        time,
+        action: 'retry',
+        recording_id: recordingId,
+        actor: options.actor,
+        outcome: 'done',
+        detail: 'failed recording queued again: status pending, attempts 0, due now',
+      };
+      return deps.failed.resetFailed(recordingId, nowMs, audit);
     },
 
     async all(

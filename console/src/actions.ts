@@ -1,0 +1,432 @@
+import { ApiError, describeError, type Api, type EraseResult, type Recording } from './api.js';
+import { h, replace } from './dom.js';
+import { describeActor, formatIso } from './format.js';
+import { noticeBox } from './views.js';
+
+/**
+ * What an administrator does on a recording's page: place or release a legal hold, erase it, retry a
+ * failed one. A reviewer's page has none of it (and their role could not call the routes anyway). Every
+ * outcome, refusals included, is said in words; nothing here asks anyone to run a command.
+ */
+export type Action = 'hold' | 'release' | 'erase' | 'retry';
+
+/**
+ * A reference for the audit trail, as the lifecycle API will accept it: a ticket or request id such as
+ * `DSR-2026-0142` or `JIRA:PRIV-17` (letters, digits and `. _ : / # -`, at most 64).
+ */
+export const REFERENCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}$/;
+const REFERENCE_HELP =
+  'A ticket or request id, like DSR-2026-0142: letters, digits and . _ : / # - (up to 64).';
+
+export interface ActionsContext {
+  api: Api;
+  record: Recording;
+  /** Whether the person's group may call this route (console/src/groups.ts). */
+  can: (method: string, path: string) => boolean;
+  /** The recording changed: show it afresh, with this outcome on top. */
+  changed: (outcome: Node) => void;
+}
+
+/** The administrator actions for this record, or null when the person may do none of them. */
+export function actionsPanel(ctx: ActionsContext): HTMLElement | null {
+  const { record } = ctx;
+  const id = record.recording_id;
+  const path = `/recordings/${encodeURIComponent(id)}`;
+  const held = record.legal_hold === true;
+  const available: [Action, boolean][] = [
+    ['hold', !held && record.status === 'stored' && ctx.can('PUT', `${path}/legal-hold`)],
+    ['release', held && ctx.can('DELETE', `${path}/legal-hold`)],
+    ['retry', record.status === 'failed' && ctx.can('POST', `${path}/retry`)],
+    ['erase', record.status !== 'erased' && ctx.can('DELETE', path)],
+  ];
+  const actions = available.filter(([, ok]) => ok).map(([action]) => action);
+  if (actions.length === 0) return null;
+
+  const form = h('div', { class: 'action-form' });
+  const buttons = h('div', { class: 'actions' });
+  const open = (action: Action) => {
+    for (const button of buttons.querySelectorAll('button')) button.setAttribute('aria-expanded', 'false');
+    buttons.querySelector(`[data-action="${action}"]`)?.setAttribute('aria-expanded', 'true');
+    replace(
+      form,
+      FORMS[action](ctx, () => replace(form)),
+    );
+    form.querySelector<HTMLElement>('input, button')?.focus();
+  };
+  const LABELS: Record<Action, string> = {
+    hold: 'Place legal hold…',
+    release: 'Release legal hold…',
+    retry: 'Retry archiving…',
+    erase: 'Erase…',
+  };
+  for (const action of actions)
+    buttons.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-action': action,
+          'aria-expanded': 'false',
+          class: action === 'erase' ? 'danger' : undefined,
+          onclick: () => open(action),
+        },
+        LABELS[action],
+      ),
+    );
+  return h(
+    'section',
+    { class: 'admin-actions', 'aria-labelledby': 'admin-actions-title' },
+    h('h3', { id: 'admin-actions-title' }, 'Administrator actions'),
+    buttons,
+    form,
+  );
+}
+
+type FormBuilder = (ctx: ActionsContext, close: () => void) => HTMLElement;
+
+const FORMS: Record<Action, FormBuilder> = {
+  hold: (ctx, close) =>
+    referenceForm(ctx, close, {
+      action: 'hold',
+      intro:
+        'A legal hold keeps the audio exactly as it is: retention, erasure and the delete at Vobiz leave it alone until the hold is released.',
+      submit: 'Place legal hold',
+      run: async (reason) => {
+        const result = await ctx.api.placeHold(ctx.record.recording_id, reason);
+        return result.already_held
+          ? noticeBox(
+              'info',
+              'Already on legal hold.',
+              `It has been held since ${formatIso(result.legal_hold_at)} by ${describeActor(result.legal_hold_by).label}; nothing changed.`,
+              undefined,
+              'status',
+            )
+          : noticeBox(
+              'info',
+              'Legal hold placed.',
+              `Nothing removes this audio until the hold is released (reference ${reason}).`,
+              undefined,
+              'status',
+            );
+      },
+    }),
+  release: (ctx, close) =>
+    referenceForm(ctx, close, {
+      action: 'release',
+      intro:
+        'Releasing the hold lets retention, erasure and the delete at Vobiz apply to this recording again.',
+      submit: 'Release legal hold',
+      run: async (reason) => {
+        const result = await ctx.api.releaseHold(ctx.record.recording_id, reason);
+        return result.was_held === false
+          ? noticeBox('info', 'It was not on legal hold.', 'Nothing changed.', undefined, 'status')
+          : noticeBox(
+              'info',
+              'Legal hold released.',
+              `Retention and erasure apply again (reference ${reason}).`,
+              undefined,
+              'status',
+            );
+      },
+    }),
+  retry: (ctx, close) => {
+    const message = h('div', { class: 'action-message' });
+    const submit: HTMLButtonElement = h(
+      'button',
+      {
+        type: 'submit',
+        class: 'primary',
+      },
+      'Retry archiving',
+    );
+    return h(
+      'form',
+      {
+        class: 'action',
+        'data-form': 'retry',
+        onsubmit: (event) => {
+          event.preventDefault();
+          void perform(submit, message, 'retry', ctx, async () => {
+            await ctx.api.retry(ctx.record.recording_id);
+            return noticeBox(
+              'info',
+              'Queued again.',
+              'The archive fetches this recording from Vobiz again, with a full set of attempts, within about a minute. Its status is pending until then.',
+              undefined,
+              'status',
+            );
+          });
+        },
+      },
+      h(
+        'p',
+        null,
+        'Archiving this recording failed. Once the cause is fixed (for example Vobiz credentials, or the recording became available), queue it again.',
+      ),
+      h('div', { class: 'actions' }, submit, cancelButton(close)),
+      message,
+    );
+  },
+  erase: (ctx, close) => {
+    const id = ctx.record.recording_id;
+    const message = h('div', { class: 'action-message' });
+    const reference = referenceInput('erase-reason');
+    const alsoVobiz = h('input', { id: 'erase-vobiz', name: 'also_vobiz', type: 'checkbox', checked: true });
+    const confirm = h('input', {
+      id: 'erase-confirm',
+      name: 'confirm',
+      type: 'text',
+      autocomplete: 'off',
+      spellcheck: 'false',
+    });
+    const submit: HTMLButtonElement = h(
+      'button',
+      { type: 'submit', class: 'danger', disabled: true },
+      'Erase permanently',
+    );
+    const update = () =>
+      (submit.disabled = !(
+        REFERENCE_PATTERN.test(reference.input.value.trim()) && confirm.value.trim() === id
+      ));
+    reference.input.addEventListener('input', update);
+    confirm.addEventListener('input', update);
+    return h(
+      'form',
+      {
+        class: 'action',
+        'data-form': 'erase',
+        onsubmit: (event) => {
+          event.preventDefault();
+          if (!reference.check() || confirm.value.trim() !== id) return;
+          void perform(submit, message, 'erase', ctx, async () =>
+            erasedNotice(
+              await ctx.api.erase(id, { reason: reference.input.value.trim(), alsoVobiz: alsoVobiz.checked }),
+              alsoVobiz.checked,
+            ),
+          );
+        },
+      },
+      h(
+        'p',
+        { class: 'warning' },
+        h('strong', null, 'Erasure cannot be undone. '),
+        'Every version of the audio is deleted and the record becomes a tombstone that keeps only the id and when, by whom and why it was erased.',
+      ),
+      ctx.record.legal_hold === true
+        ? noticeBox(
+            'warn',
+            'On legal hold.',
+            'The archive refuses to erase a held recording; release the hold first if the case allows it.',
+          )
+        : null,
+      reference.element,
+      h(
+        'div',
+        { class: 'field check' },
+        h('label', { for: 'erase-vobiz' }, alsoVobiz, ' Also delete the recording at Vobiz'),
+        h(
+          'p',
+          { class: 'hint' },
+          'Vobiz keeps its own copy until it is deleted there. Leave this on for a data-protection request.',
+        ),
+      ),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: 'erase-confirm' }, 'Type the recording id to confirm: ', h('code', null, id)),
+        confirm,
+      ),
+      h('div', { class: 'actions' }, submit, cancelButton(close)),
+      message,
+    );
+  },
+};
+
+function erasedNotice(result: EraseResult, askedVobiz: boolean): HTMLElement {
+  const vobiz =
+    result.vobiz === 'deleted'
+      ? "Vobiz's copy was deleted."
+      : result.vobiz === 'absent'
+        ? 'Vobiz no longer had a copy.'
+        : result.vobiz_deleted_at
+          ? `Vobiz's copy had been deleted on ${formatIso(result.vobiz_deleted_at)}.`
+          : askedVobiz
+            ? ''
+            : "Vobiz's copy was kept, as asked.";
+  const versions = `${result.versions_deleted} audio version${result.versions_deleted === 1 ? '' : 's'} deleted.`;
+  return noticeBox(
+    'info',
+    result.already_erased ? 'It was already erased.' : 'Erased.',
+    `${result.already_erased ? '' : `${versions} `}${vobiz} The tombstone records ${formatIso(result.erased_at)}, ${describeActor(result.erased_by).label} and reference ${result.erasure_reason}.`.replace(
+      /\s+/g,
+      ' ',
+    ),
+    undefined,
+    'status',
+  );
+}
+
+function referenceInput(id: string) {
+  const input = h('input', {
+    id,
+    name: 'reason',
+    type: 'text',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    maxlength: 64,
+    required: true,
+    placeholder: 'DSR-2026-0142',
+    'aria-describedby': `${id}-help`,
+  });
+  const help = h('p', { id: `${id}-help`, class: 'hint' }, REFERENCE_HELP);
+  return {
+    input,
+    element: h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, 'Reference (ticket or request id)'),
+      input,
+      help,
+    ),
+    /** Whether the value is a reference; if not, the help says so in red. */
+    check(): boolean {
+      const ok = REFERENCE_PATTERN.test(input.value.trim());
+      help.classList.toggle('invalid', !ok);
+      input.setAttribute('aria-invalid', String(!ok));
+      if (!ok) input.focus();
+      return ok;
+    },
+  };
+}
+
+function referenceForm(
+  ctx: ActionsContext,
+  close: () => void,
+  spec: { action: Action; intro: string; submit: string; run: (reason: string) => Promise<HTMLElement> },
+): HTMLElement {
+  const message = h('div', { class: 'action-message' });
+  const reference = referenceInput(`${spec.action}-reason`);
+  const submit: HTMLButtonElement = h('button', { type: 'submit', class: 'primary' }, spec.submit);
+  return h(
+    'form',
+    {
+      class: 'action',
+      'data-form': spec.action,
+      onsubmit: (event) => {
+        event.preventDefault();
+        if (!reference.check()) return;
+        void perform(submit, message, spec.action, ctx, () => spec.run(reference.input.value.trim()));
+      },
+    },
+    h('p', null, spec.intro),
+    reference.element,
+    h('div', { class: 'actions' }, submit, cancelButton(close)),
+    message,
+  );
+}
+
+function cancelButton(close: () => void): HTMLButtonElement {
+  return h('button', { type: 'button', onclick: close }, 'Cancel');
+}
+
+/** Runs an action: busy while it runs; on success the page shows the record afresh with the outcome. */
+async function perform(
+  submit: HTMLButtonElement,
+  message: HTMLElement,
+  action: Action,
+  ctx: ActionsContext,
+  run: () => Promise<HTMLElement>,
+): Promise<void> {
+  const label = submit.textContent;
+  submit.disabled = true;
+  submit.textContent = 'Working…';
+  replace(message);
+  try {
+    ctx.changed(await run());
+    return;
+  } catch (error) {
+    const { title, detail } = describeActionError(action, error);
+    replace(message, noticeBox('error', title, detail));
+    const wait = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+    if (wait !== undefined && error instanceof ApiError && error.code === 'archiving') {
+      countdown(submit, label ?? '', wait);
+      return;
+    }
+  }
+  submit.disabled = false;
+  submit.textContent = label;
+}
+
+/** Keeps the button disabled, counting down, until the conflict has passed. */
+function countdown(submit: HTMLButtonElement, label: string, seconds: number): void {
+  let left = Math.ceil(seconds);
+  const tick = () => {
+    if (left <= 0) {
+      submit.disabled = false;
+      submit.textContent = label;
+      return;
+    }
+    submit.textContent = `Try again in ${left} s`;
+    left--;
+    setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+const VERB: Record<Action, string> = {
+  hold: 'place the legal hold',
+  release: 'release the legal hold',
+  erase: 'erase this recording',
+  retry: 'retry this recording',
+};
+
+/** An action's refusal or failure in a support lead's words. */
+export function describeActionError(action: Action, error: unknown): { title: string; detail: string } {
+  if (!(error instanceof ApiError)) return describeError(error);
+  switch (error.code) {
+    case 'legal_hold':
+      return {
+        title: 'Not erased: the recording is on legal hold.',
+        detail:
+          'Nothing was deleted, and the refused attempt is in the audit log. Release the hold first if the case allows it.',
+      };
+    case 'archiving':
+      return {
+        title: 'Not erased yet: the archive is saving this recording right now.',
+        detail: `Nothing was deleted. Try again in ${formatWait(error.retryAfterSeconds ?? 60)}, when the archiving attempt is over.`,
+      };
+    case 'not_stored':
+      return {
+        title: 'Only archived audio can be put on legal hold.',
+        detail: `${error.message}.`,
+      };
+    case 'no_audio':
+      return {
+        title: 'There is no audio file to hold.',
+        detail:
+          'The record says the audio is archived but storage has no file for it. Ask whoever runs the archive to look into it.',
+      };
+    case 'not_failed':
+      return { title: 'Nothing to retry.', detail: `${capitalize(error.message)}.` };
+    case 'not_found':
+      return { title: 'Not found.', detail: 'This recording is no longer in the archive.' };
+    case 'validation_error':
+      return { title: `The archive did not accept this (${VERB[action]}).`, detail: error.message };
+    case 'forbidden':
+      return {
+        title: 'You are not allowed to do this.',
+        detail: `Your account's group may not ${VERB[action]}. Ask an administrator.`,
+      };
+    default:
+      return describeError(error);
+  }
+}
+
+/** `45 seconds`, `about 9 minutes`. */
+export function formatWait(seconds: number): string {
+  return seconds < 90 ? `${Math.ceil(seconds)} seconds` : `about ${Math.round(seconds / 60)} minutes`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
