@@ -1,11 +1,13 @@
 import './styles.css';
 import { actionsPanel } from './actions.js';
 import { ApiError, createApi, describeError, type Api, type AudioLink, type Recording } from './api.js';
-import { auditQueryFromUrl, auditQueryToUrl, auditView, listenedBy } from './audit.js';
+import { auditQueryFromUrl, auditQueryToUrl } from './audit-query.js';
+import { auditView, listenedBy } from './audit.js';
 import { signIn, type Session } from './auth.js';
 import { configFromBlock, type ConsoleConfig } from './config.js';
 import { h, replace } from './dom.js';
-import { exportControl, RECORDING_COLUMNS } from './export.js';
+import { exportControl } from './export-control.js';
+import { RECORDING_COLUMNS } from './export.js';
 import { formatDuration } from './format.js';
 import {
   effectiveGroup,
