@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { describeActionError, formatWait, REFERENCE_PATTERN } from '../../console/src/outcomes.js';
 import { ApiError, createApi, type AuditEntry } from '../../console/src/api.js';
 import { auditApiParams, auditPages, checkAuditQuery, entryDetail } from '../../console/src/audit-query.js';
 import {
+  AUDIT_COLUMNS,
   collectExport,
   csvCell,
   encodePage,
@@ -304,5 +306,28 @@ describe('console export', () => {
     expect(exportFileName('recordings', 'jsonl', new Date(2026, 11, 5, 9, 7))).toBe(
       'recordings-20261205-0907.jsonl',
     );
+  });
+});
+
+describe('export columns in the docs', () => {
+  /** The rows of the Markdown table under `heading`: [column, description]. */
+  function documented(heading: string): [string, string][] {
+    const text = readFileSync(new URL('../../docs/pending/console.md', import.meta.url), 'utf8');
+    const section = text.slice(text.indexOf(`### ${heading}`));
+    const table = section.slice(section.indexOf('| column |')).split('\n\n')[0]!;
+    return table
+      .split('\n')
+      .slice(2)
+      .map((row) => {
+        const [, name = '', holds = ''] = row.split('|').map((cell) => cell.trim());
+        return [name.replace(/`/g, ''), holds];
+      });
+  }
+
+  it('lists exactly the CSV columns the console writes, in order, with what they hold', () => {
+    expect(documented('Recordings export columns')).toEqual(
+      RECORDING_COLUMNS.map((c) => [c.name, c.description]),
+    );
+    expect(documented('Audit export columns')).toEqual(AUDIT_COLUMNS.map((c) => [c.name, c.description]));
   });
 });
