@@ -9,7 +9,7 @@ export type ExportFormat = 'csv' | 'jsonl';
 
 export interface ExportColumn<T> {
   name: string;
-  /** What the column holds, for the docs (docs/pending/console.md lists them; a test compares). */
+  /** What the column holds, for the docs (docs/guides/console.md lists them; a test compares). */
   description: string;
   value: (row: T) => unknown;
 }

@@ -312,7 +312,7 @@ describe('console export', () => {
 describe('export columns in the docs', () => {
   /** The rows of the Markdown table under `heading`: [column, description]. */
   function documented(heading: string): [string, string][] {
-    const text = readFileSync(new URL('../../docs/pending/console.md', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../docs/guides/console.md', import.meta.url), 'utf8');
     const section = text.slice(text.indexOf(`### ${heading}`));
     const table = section.slice(section.indexOf('| column |')).split('\n\n')[0]!;
     return table
