@@ -120,47 +120,30 @@ const FORMS: Record<Action, FormBuilder> = {
             );
       },
     }),
-  retry: (ctx, close) => {
-    const message = h('div', { class: 'action-message' });
-    const submit: HTMLButtonElement = h(
-      'button',
-      {
-        type: 'submit',
-        class: 'primary',
+  retry: (ctx, close) =>
+    actionForm(ctx, close, {
+      action: 'retry',
+      submit: submitButton('Retry archiving'),
+      body: [
+        h(
+          'p',
+          null,
+          'Archiving this recording failed. Once the cause is fixed (for example Vobiz credentials, or the recording became available), queue it again.',
+        ),
+      ],
+      run: async () => {
+        await ctx.api.retry(ctx.record.recording_id);
+        return noticeBox(
+          'info',
+          'Queued again.',
+          'The archive fetches this recording from Vobiz again, with a full set of attempts, within about a minute. Its status is pending until then.',
+          undefined,
+          'status',
+        );
       },
-      'Retry archiving',
-    );
-    return h(
-      'form',
-      {
-        class: 'action',
-        'data-form': 'retry',
-        onsubmit: (event) => {
-          event.preventDefault();
-          void perform(submit, message, 'retry', ctx, async () => {
-            await ctx.api.retry(ctx.record.recording_id);
-            return noticeBox(
-              'info',
-              'Queued again.',
-              'The archive fetches this recording from Vobiz again, with a full set of attempts, within about a minute. Its status is pending until then.',
-              undefined,
-              'status',
-            );
-          });
-        },
-      },
-      h(
-        'p',
-        null,
-        'Archiving this recording failed. Once the cause is fixed (for example Vobiz credentials, or the recording became available), queue it again.',
-      ),
-      h('div', { class: 'actions' }, submit, cancelButton(close)),
-      message,
-    );
-  },
+    }),
   erase: (ctx, close) => {
     const id = ctx.record.recording_id;
-    const message = h('div', { class: 'action-message' });
     const reference = referenceInput('erase-reason');
     const alsoVobiz = h('input', { id: 'erase-vobiz', name: 'also_vobiz', type: 'checkbox', checked: true });
     const confirm = h('input', {
@@ -170,66 +153,56 @@ const FORMS: Record<Action, FormBuilder> = {
       autocomplete: 'off',
       spellcheck: 'false',
     });
-    const submit: HTMLButtonElement = h(
-      'button',
-      { type: 'submit', class: 'danger', disabled: true },
-      'Erase permanently',
-    );
+    const submit = submitButton('Erase permanently', 'danger');
+    submit.disabled = true;
     const update = () =>
       (submit.disabled = !(
         REFERENCE_PATTERN.test(reference.input.value.trim()) && confirm.value.trim() === id
       ));
     reference.input.addEventListener('input', update);
     confirm.addEventListener('input', update);
-    return h(
-      'form',
-      {
-        class: 'action',
-        'data-form': 'erase',
-        onsubmit: (event) => {
-          event.preventDefault();
-          if (!reference.check() || confirm.value.trim() !== id) return;
-          void perform(submit, message, 'erase', ctx, async () =>
-            erasedNotice(
-              await ctx.api.erase(id, { reason: reference.input.value.trim(), alsoVobiz: alsoVobiz.checked }),
-              alsoVobiz.checked,
-            ),
-          );
-        },
-      },
-      h(
-        'p',
-        { class: 'warning' },
-        h('strong', null, 'Erasure cannot be undone. '),
-        'Every version of the audio is deleted and the record becomes a tombstone that keeps only the id and when, by whom and why it was erased.',
-      ),
-      ctx.record.legal_hold === true
-        ? noticeBox(
-            'warn',
-            'On legal hold.',
-            'The archive refuses to erase a held recording; release the hold first if the case allows it.',
-          )
-        : null,
-      reference.element,
-      h(
-        'div',
-        { class: 'field check' },
-        h('label', { for: 'erase-vobiz' }, alsoVobiz, ' Also delete the recording at Vobiz'),
+    return actionForm(ctx, close, {
+      action: 'erase',
+      submit,
+      ready: () => reference.check() && confirm.value.trim() === id,
+      run: async () =>
+        erasedNotice(
+          await ctx.api.erase(id, { reason: reference.input.value.trim(), alsoVobiz: alsoVobiz.checked }),
+          alsoVobiz.checked,
+        ),
+      body: [
         h(
           'p',
-          { class: 'hint' },
-          'Vobiz keeps its own copy until it is deleted there. Leave this on for a data-protection request.',
+          { class: 'warning' },
+          h('strong', null, 'Erasure cannot be undone. '),
+          'Every version of the audio is deleted and the record becomes a tombstone that keeps only the id and when, by whom and why it was erased.',
         ),
-      ),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'erase-confirm' }, 'Type the recording id to confirm: ', h('code', null, id)),
-        confirm,
-      ),
-      h('div', { class: 'actions' }, submit, cancelButton(close)),
-      message,
-    );
+        ctx.record.legal_hold === true
+          ? noticeBox(
+              'warn',
+              'On legal hold.',
+              'The archive refuses to erase a held recording; release the hold first if the case allows it.',
+            )
+          : null,
+        reference.element,
+        h(
+          'div',
+          { class: 'field check' },
+          h('label', { for: 'erase-vobiz' }, alsoVobiz, ' Also delete the recording at Vobiz'),
+          h(
+            'p',
+            { class: 'hint' },
+            'Vobiz keeps its own copy until it is deleted there. Leave this on for a data-protection request.',
+          ),
+        ),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'erase-confirm' }, 'Type the recording id to confirm: ', h('code', null, id)),
+          confirm,
+        ),
+      ],
+    });
   },
 };
 
@@ -295,9 +268,30 @@ function referenceForm(
   close: () => void,
   spec: { action: Action; intro: string; submit: string; run: (reason: string) => Promise<HTMLElement> },
 ): HTMLElement {
-  const message = h('div', { class: 'action-message' });
   const reference = referenceInput(`${spec.action}-reason`);
-  const submit: HTMLButtonElement = h('button', { type: 'submit', class: 'primary' }, spec.submit);
+  return actionForm(ctx, close, {
+    action: spec.action,
+    submit: submitButton(spec.submit),
+    body: [h('p', null, spec.intro), reference.element],
+    ready: () => reference.check(),
+    run: () => spec.run(reference.input.value.trim()),
+  });
+}
+
+/** An action's form: its fields, the submit and Cancel buttons, and where a refusal is said. */
+function actionForm(
+  ctx: ActionsContext,
+  close: () => void,
+  spec: {
+    action: Action;
+    submit: HTMLButtonElement;
+    body: (Node | null)[];
+    /** Checks the fields (and says what is wrong) before anything is sent. */
+    ready?: () => boolean;
+    run: () => Promise<HTMLElement>;
+  },
+): HTMLElement {
+  const message = h('div', { class: 'action-message' });
   return h(
     'form',
     {
@@ -305,19 +299,18 @@ function referenceForm(
       'data-form': spec.action,
       onsubmit: (event) => {
         event.preventDefault();
-        if (!reference.check()) return;
-        void perform(submit, message, spec.action, ctx, () => spec.run(reference.input.value.trim()));
+        if (spec.ready && !spec.ready()) return;
+        void perform(spec.submit, message, spec.action, ctx, spec.run);
       },
     },
-    h('p', null, spec.intro),
-    reference.element,
-    h('div', { class: 'actions' }, submit, cancelButton(close)),
+    spec.body,
+    h('div', { class: 'actions' }, spec.submit, h('button', { type: 'button', onclick: close }, 'Cancel')),
     message,
   );
 }
 
-function cancelButton(close: () => void): HTMLButtonElement {
-  return h('button', { type: 'button', onclick: close }, 'Cancel');
+function submitButton(text: string, tone: 'primary' | 'danger' = 'primary'): HTMLButtonElement {
+  return h('button', { type: 'submit', class: tone }, text);
 }
 
 /** Runs an action: busy while it runs; on success the page shows the record afresh with the outcome. */

@@ -12,7 +12,7 @@ import { h, replace } from './dom.js';
 import { exportControl } from './export-control.js';
 import { AUDIT_COLUMNS } from './export.js';
 import { describeActor, formatIso, timeZoneLabel } from './format.js';
-import { boundField, noticeBox } from './views.js';
+import { boundField, listFooter, noticeBox } from './views.js';
 
 /*
  * The audit log in the console (`GET /audit`): filtered by action, time and recording, newest first,
@@ -177,24 +177,7 @@ export function auditView(options: {
       return;
     }
     replace(results, heading, h('div', { class: 'table-wrap' }, table), footer, exporter);
-    const count = h('span', { class: 'count' }, `${shown} shown`);
-    if (cursor === null) replace(footer, count, h('span', { class: 'end' }, ' · end of the log'));
-    else {
-      const more: HTMLButtonElement = h(
-        'button',
-        {
-          type: 'button',
-          class: 'more',
-          onclick: () => {
-            more.disabled = true;
-            more.textContent = 'Loading…';
-            void load();
-          },
-        },
-        'Load more',
-      );
-      replace(footer, count, more);
-    }
+    listFooter(footer, shown, 'end of the log', cursor === null ? undefined : load);
   };
   replace(results, heading, h('p', { class: 'loading' }, 'Loading…'));
   void load();

@@ -29,6 +29,7 @@ import {
 import { signRequest } from './sigv4.js';
 import {
   describeQuery,
+  listFooter,
   recordBadges,
   recordFacts,
   resultRow,
@@ -273,25 +274,12 @@ class ConsoleApp {
       replace(footer, h('p', { class: 'empty' }, 'No recordings match this search.'));
       return;
     }
-    const shown = h('span', { class: 'count' }, `${count} shown`);
-    if (loaded.listing.done) {
-      replace(footer, shown, h('span', { class: 'end' }, ' · end of results'));
-      return;
-    }
-    const more: HTMLButtonElement = h(
-      'button',
-      {
-        type: 'button',
-        class: 'more',
-        onclick: () => {
-          more.disabled = true;
-          more.textContent = 'Loading…';
-          void this.loadMore(footer);
-        },
-      },
-      'Load more',
+    listFooter(
+      footer,
+      count,
+      'end of results',
+      loaded.listing.done ? undefined : () => this.loadMore(footer),
     );
-    replace(footer, shown, more);
   }
 
   private async loadMore(footer: HTMLElement): Promise<void> {

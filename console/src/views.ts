@@ -253,6 +253,37 @@ export function resultRow(record: Recording, href: string, open: () => void) {
   return row;
 }
 
+/**
+ * The foot of a paged list: how many rows are shown, then "· end of …" or **Load more** (disabled and
+ * saying so while `more` runs).
+ */
+export function listFooter(
+  footer: HTMLElement,
+  shown: number,
+  end: string,
+  more: (() => Promise<void>) | undefined,
+): void {
+  const count = h('span', { class: 'count' }, `${shown} shown`);
+  if (!more) {
+    footer.replaceChildren(count, h('span', { class: 'end' }, ` · ${end}`));
+    return;
+  }
+  const button: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: 'more',
+      onclick: () => {
+        button.disabled = true;
+        button.textContent = 'Loading…';
+        void more();
+      },
+    },
+    'Load more',
+  );
+  footer.replaceChildren(count, button);
+}
+
 export function text(value: unknown): string {
   return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : '—';
 }

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { auditId, renderAudit, type AudioLinkVariant, type AuditEntry } from '../shared/domain/audit.js';
+import { renderAudit, requestAuditEntry, type AudioLinkVariant } from '../shared/domain/audit.js';
 import {
   ConflictError,
   GoneError,
@@ -96,18 +95,17 @@ export function makeLookup({
     access: AudioAccess,
     issuedAt: number,
   ): Promise<void> {
-    const time = new Date(issuedAt).toISOString();
-    const entry: AuditEntry = {
-      audit_id: auditId('audio_link', recordingId, time, randomUUID()),
-      time,
-      action: 'audio_link',
-      recording_id: recordingId,
-      actor: access.actor,
-      outcome: 'done',
-      variant: access.variant,
-      download: link.filename !== undefined,
-      link_expires_at: link.expires_at,
-    };
+    const entry = requestAuditEntry(
+      'audio_link',
+      recordingId,
+      access.actor,
+      new Date(issuedAt).toISOString(),
+      {
+        variant: access.variant,
+        download: link.filename !== undefined,
+        link_expires_at: link.expires_at,
+      },
+    );
     try {
       await auditLog.record(entry);
     } catch (error) {

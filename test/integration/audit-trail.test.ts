@@ -179,17 +179,9 @@ describe('who listened: the lookup writes an audit entry per audio link', () => 
 
     const listed = await lookup({ path: '/audit', query: { recording_id: 'listen-1' }, userArn: ADMIN });
     expect((listed.body.items as AuditEntry[]).map((e) => e.audit_id)).toEqual(items.map((i) => i.audit_id));
-    expect(listed.body.items[0]).toEqual({
-      audit_id: items[0]!.audit_id,
-      time: items[0]!.time,
-      action: 'audio_link',
-      recording_id: 'listen-1',
-      actor: ADMIN,
-      outcome: 'done',
-      variant: 'json',
-      download: true,
-      link_expires_at: json.body.expires_at,
-    });
+    // The API shows the entry without its table and index keys.
+    const { pk: _pk, sk: _sk, gsi_call_pk: _callPk, gsi_time_sk: _timeSk, ...rendered } = items[0]!;
+    expect(listed.body.items[0]).toEqual(rendered);
   });
 
   it('writes nothing for a link it does not hand out', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { shardOf, timeSortKey } from './recording.js';
 import { AUDIT_SHARDS, INDEXES, TABLE_KEYS } from './table.js';
 
@@ -70,6 +70,28 @@ export function auditRecordingPartition(recordingId: string): string {
  */
 export function auditId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
+}
+
+/**
+ * The entry of an action that happens once per request, done now by `actor`: its id has a random part,
+ * so two requests never share an entry. `more` adds the fields of its kind (a detail, an audio link's).
+ */
+export function requestAuditEntry(
+  action: AuditAction,
+  recordingId: string,
+  actor: string,
+  time: string,
+  more: Pick<AuditEntry, 'detail' | 'variant' | 'download' | 'link_expires_at'> = {},
+): AuditEntry {
+  return {
+    audit_id: auditId(action, recordingId, time, randomUUID()),
+    time,
+    action,
+    recording_id: recordingId,
+    actor,
+    outcome: 'done',
+    ...more,
+  };
 }
 
 export function auditKeys(entry: Pick<AuditEntry, 'audit_id' | 'time'>): Record<string, string> {

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { auditId, type AuditEntry } from '../domain/audit.js';
+import { requestAuditEntry } from '../domain/audit.js';
 import type { Clock } from '../ingest/ports.js';
 import type { FailedRecordings, ResetResult } from './ports.js';
 
@@ -20,16 +19,9 @@ export function makeRetryFailed(deps: { failed: FailedRecordings; clock: Clock }
     one(recordingId: string, options: { actor?: string } = {}): Promise<ResetResult> {
       const nowMs = deps.clock.nowMs();
       if (options.actor === undefined) return deps.failed.resetFailed(recordingId, nowMs);
-      const time = new Date(nowMs).toISOString();
-      const audit: AuditEntry = {
-        audit_id: auditId('retry', recordingId, time, randomUUID()),
-        time,
-        action: 'retry',
-        recording_id: recordingId,
-        actor: options.actor,
-        outcome: 'done',
+      const audit = requestAuditEntry('retry', recordingId, options.actor, new Date(nowMs).toISOString(), {
         detail: 'failed recording queued again: status pending, attempts 0, due now',
-      };
+      });
       return deps.failed.resetFailed(recordingId, nowMs, audit);
     },
 
