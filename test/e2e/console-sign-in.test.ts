@@ -212,9 +212,10 @@ beforeAll(async () => {
 }, 60_000);
 
 beforeEach(async () => {
+  // The previous test's page first: a request it still had in flight must not count for this one.
+  await page?.close();
   seen = { identity: [], api: [] };
   groups = ['reviewers'];
-  await page?.close();
   page = await chromium.browser.newPage();
   await page.setRequestInterception(true);
   page.on('request', (request) => void answer(request));
