@@ -13,6 +13,7 @@ import { DataStore } from './data-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
+import { RetryApi } from './retry-api.js';
 import type { StageSettings } from './settings.js';
 import { VobizSecret } from './vobiz-secret.js';
 import { Webhook, WEBHOOK_PATH } from './webhook.js';
@@ -64,6 +65,7 @@ export class ArchiveStack extends Stack {
   readonly redrive: Redrive;
   readonly lifecycle: Lifecycle;
   readonly auditCopy: AuditCopy;
+  readonly retryApi: RetryApi;
   readonly alarms: Alarms;
   readonly dashboard: Dashboard;
   readonly console?: Console;
@@ -120,6 +122,7 @@ export class ArchiveStack extends Stack {
     });
     this.lifecycle = new Lifecycle(this, 'Lifecycle', { settings, store, vobizSecret, api: this.api });
     this.auditCopy = new AuditCopy(this, 'AuditCopy', { settings, store });
+    this.retryApi = new RetryApi(this, 'RetryApi', { settings, store, api: this.api });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
@@ -132,6 +135,7 @@ export class ArchiveStack extends Stack {
         Lifecycle: this.lifecycle.scheduled,
         LifecycleApi: this.lifecycle.apiFunction,
         AuditCopy: this.auditCopy.function,
+        RetryApi: this.retryApi.function,
       },
       worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
       auditCopy: { deadLetterQueue: this.auditCopy.deadLetterQueue },
@@ -181,6 +185,7 @@ export class ArchiveStack extends Stack {
     new CfnOutput(this, 'LifecycleFunctionName', { value: this.lifecycle.scheduled.functionName });
     new CfnOutput(this, 'LifecycleLogGroup', { value: this.lifecycle.scheduled.logGroup.logGroupName });
     new CfnOutput(this, 'LifecycleApiLogGroup', { value: this.lifecycle.apiFunction.logGroup.logGroupName });
+    new CfnOutput(this, 'RetryApiLogGroup', { value: this.retryApi.function.logGroup.logGroupName });
     new CfnOutput(this, 'ArchiveDeadLetterQueueUrl', {
       value: this.worker.deadLetterQueue.queueUrl,
       description:

@@ -63,27 +63,10 @@ import {
   type ConsoleFile,
 } from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
+import { CONSOLE_GROUP_ROUTES } from '../console/src/groups.js';
 import type { ConsoleSettings, StageSettings } from './settings.js';
 
-/**
- * The routes each console group may call, as `[method, path]` of `execute-api:Invoke` route ARNs: the
- * lifecycle routes (legal hold, erasure, audit) only to admins. `*` in a route ARN matches any
- * characters, `/` included.
- */
-export const CONSOLE_GROUP_ROUTES = {
-  reviewers: [
-    ['GET', '/recordings'],
-    ['GET', '/recordings/*'],
-  ],
-  admins: [
-    ['GET', '/recordings'],
-    ['GET', '/recordings/*'],
-    ['PUT', '/recordings/*/legal-hold'],
-    ['DELETE', '/recordings/*/legal-hold'],
-    ['DELETE', '/recordings/*'],
-    ['GET', '/audit'],
-  ],
-} as const satisfies Record<string, readonly (readonly [string, string])[]>;
+export { CONSOLE_GROUP_ROUTES };
 
 /** Cognito groups: the lower precedence wins when a user is in both. */
 const GROUP_PRECEDENCE = { admins: 0, reviewers: 1 } as const;
@@ -97,7 +80,7 @@ const CORS = {
     'x-amz-security-token',
     'x-amz-content-sha256',
   ],
-  allowMethods: ['GET', 'PUT', 'DELETE'],
+  allowMethods: ['GET', 'PUT', 'POST', 'DELETE'],
   maxAge: 600,
 };
 
@@ -314,7 +297,7 @@ export class Console extends Construct {
         groupName: group,
         description:
           group === 'admins'
-            ? 'Read recordings; legal hold, erasure and the audit log'
+            ? 'Read recordings; legal hold, erasure, retry and the audit log'
             : 'Search, play and download recordings',
         precedence: GROUP_PRECEDENCE[group],
         role: groupRole,

@@ -96,6 +96,7 @@ export class Dashboard extends Construct {
       graph('Recordings archived', [
         business(METRIC.stored, 'Sum', { label: 'stored' }),
         business(METRIC.backfilled, 'Sum', { label: 'found by the backfill sweep' }),
+        business(METRIC.retried, 'Sum', { label: 'failed ones queued again (retry route)' }),
       ]),
       graph('Audio archived (bytes)', [business(METRIC.bytesStored, 'Sum', { label: 'bytes stored' })]),
       new GraphWidget({

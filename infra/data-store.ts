@@ -37,11 +37,13 @@ export const STATEFUL_LOGICAL_IDS = {
 /**
  * Exactly what each function may do with the data. `notify` (the webhook) only puts items: the record
  * of a notification and its nonces; `ingest` (the archive worker, the re-drive) records and stores but
- * cannot read audio back or delete anything; `lookup` reads but cannot write; `lifecycle` (the scheduled
- * run) verifies versions and deletes them (retention, unfinished erasures) but cannot place or lift a
- * legal hold; `lifecycleApi` (holds, erasure) verifies, holds and deletes versions. Only the two
- * lifecycle levels may list a key's versions (`listsVersions`). Nobody may Scan, and nobody may change or
- * delete an audit item (see `grantTable`).
+ * cannot read audio back or delete anything; `lookup` reads, and puts only audit items (who listened:
+ * one per audio link); `retry` (POST /recordings/{id}/retry) reads and updates records and puts only
+ * audit items; `lifecycle` (the scheduled run) verifies versions and deletes them (retention,
+ * unfinished erasures) but cannot place or lift a legal hold; `lifecycleApi` (holds, erasure) verifies,
+ * holds and deletes versions. Only the two lifecycle levels may list a key's versions (`listsVersions`).
+ * `auditPutOnly`: PutItem is allowed on `AUDIT#` partition keys only. Nobody may Scan, and nobody may
+ * change or delete an audit item (see `grantTable`).
  */
 export const ACCESS = {
   notify: {
@@ -49,24 +51,35 @@ export const ACCESS = {
     audio: [],
     listsVersions: false,
     writesAudit: false,
+    auditPutOnly: false,
   },
   ingest: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:PutObject', 's3:AbortMultipartUpload'],
     listsVersions: false,
     writesAudit: false,
+    auditPutOnly: false,
   },
   lookup: {
     table: ['dynamodb:GetItem', 'dynamodb:Query'],
     audio: ['s3:GetObject'],
     listsVersions: false,
-    writesAudit: false,
+    writesAudit: true,
+    auditPutOnly: true,
+  },
+  retry: {
+    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    audio: [],
+    listsVersions: false,
+    writesAudit: true,
+    auditPutOnly: true,
   },
   lifecycle: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectLegalHold', 's3:DeleteObjectVersion'],
     listsVersions: true,
     writesAudit: true,
+    auditPutOnly: false,
   },
   lifecycleApi: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -79,6 +92,7 @@ export const ACCESS = {
     ],
     listsVersions: true,
     writesAudit: true,
+    auditPutOnly: false,
   },
 } as const;
 
@@ -235,16 +249,30 @@ export class DataStore extends Construct {
   grantTable(grantee: IGrantable, level: AccessLevel): void {
     const resourceArns =
       level === 'lookup' ? [this.table.tableArn, `${this.table.tableArn}/index/*`] : [this.table.tableArn];
-    Grant.addToPrincipal({ grantee, actions: [...ACCESS[level].table], resourceArns });
-    const writes = (ACCESS[level].table as readonly string[]).some(
-      (action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query',
-    );
+    const access = ACCESS[level];
+    Grant.addToPrincipal({ grantee, actions: [...access.table], resourceArns });
+    if (access.auditPutOnly) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] },
+          },
+        }),
+      );
+    }
+    const writes =
+      access.auditPutOnly ||
+      (access.table as readonly string[]).some(
+        (action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query',
+      );
     if (writes) {
       const auditKeys = { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] };
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({
           effect: Effect.DENY,
-          actions: [...AUDIT_IMMUTABLE_ACTIONS, ...(ACCESS[level].writesAudit ? [] : AUDIT_PUT_ACTIONS)],
+          actions: [...AUDIT_IMMUTABLE_ACTIONS, ...(access.writesAudit ? [] : AUDIT_PUT_ACTIONS)],
           resources: [this.table.tableArn],
           conditions: { 'ForAnyValue:StringLike': auditKeys },
         }),
@@ -272,7 +300,7 @@ export class DataStore extends Construct {
           "Query on the table's own secondary indexes (the list routes are served by them); the wildcard covers index names only.",
       });
     }
-    this.grantKey(grantee, level);
+    this.grantKey(grantee);
   }
 
   /**
@@ -299,7 +327,7 @@ export class DataStore extends Construct {
       reason:
         'Object keys are per recording (recordings/{account}/{date}/{id}); the wildcard is limited to the audio prefix.',
     });
-    this.grantKey(grantee, level);
+    this.grantKey(grantee);
   }
 
   /**
@@ -320,11 +348,13 @@ export class DataStore extends Construct {
     if (this.key) this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
   }
 
-  /** Writers encrypt (and Decrypt: multipart uploads and DynamoDB need it); readers only decrypt. No wildcards. */
-  private grantKey(grantee: IGrantable, level: AccessLevel): void {
+  /**
+   * Every level writes the table (the lookup its who-listened entries), so each may encrypt as well as
+   * decrypt (multipart uploads and DynamoDB need Decrypt too). No wildcards.
+   */
+  private grantKey(grantee: IGrantable): void {
     if (!this.key) return;
-    if (level !== 'lookup') this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
-    else this.key.grant(grantee, 'kms:Decrypt');
+    this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
   }
 }
 

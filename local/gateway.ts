@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
  * base64-encoded, results without `statusCode` treated as a JSON body).
  */
 
-export type RouteTarget = 'webhook' | 'lookup' | 'lifecycle';
+export type RouteTarget = 'webhook' | 'lookup' | 'lifecycle' | 'retry';
 
 interface RouteDefinition {
   method: string;
@@ -24,8 +24,8 @@ interface RouteDefinition {
 }
 
 /**
- * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts, infra/lifecycle.ts); anything
- * else is a 404. `ANY` routes take the other methods to the function, which answers 405 with `Allow`
+ * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts, infra/lifecycle.ts,
+ * infra/retry-api.ts); anything else is a 404. `ANY` routes take the other methods to the function, which answers 405 with `Allow`
  * and its error body.
  */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -42,6 +42,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'DELETE', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
   { method: 'ANY', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
   { method: 'DELETE', template: '/recordings/{recording_id}', target: 'lifecycle' },
+  { method: 'POST', template: '/recordings/{recording_id}/retry', target: 'retry' },
+  { method: 'ANY', template: '/recordings/{recording_id}/retry', target: 'retry' },
 ];
 
 export interface MatchedRoute {
@@ -339,6 +341,11 @@ export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 export interface GatewayOptions {
   /** Handlers per target; a route whose target is not bound yet answers 503. */
   functions: () => Partial<Record<RouteTarget, FunctionBinding>>;
+  /**
+   * Refuses a matched request before its function sees it (as IAM would in AWS); undefined lets it through.
+   * The local stack refuses what the console's chosen group may not call (console/src/groups.ts).
+   */
+  authorize?: (request: GatewayRequest, rawPath: string) => GatewayResponse | undefined;
   /** Local-only routes (e.g. `/health`, the console), answered before route matching; `url` has the query. */
   local?: (
     method: string,
@@ -405,6 +412,11 @@ export function createGateway(options: GatewayOptions): Server {
     if (!route) {
       req.resume();
       return send(res, jsonError(404, 'not_found', `No route for ${request.method} ${rawPath}`));
+    }
+    const refusal = options.authorize?.(request, rawPath);
+    if (refusal) {
+      req.resume();
+      return send(res, refusal);
     }
     const body = await readBody(req, limit);
     if (body === 'too-large') {

@@ -39,7 +39,7 @@ import {
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
 import { startAuditCopyTrigger } from './audit-copy-trigger.js';
-import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import { CONSOLE_PATH, createConsoleFiles, localGroupRefusal } from './console-files.js';
 import { RunMarker } from './run-marker.js';
 
 /**
@@ -49,8 +49,14 @@ import { RunMarker } from './run-marker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
-/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
-const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, lifecycle: 28_000, worker: 15 * 60_000 };
+/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts, …), so handlers budget their time as in AWS. */
+const TIMEOUTS_MS = {
+  webhook: 10_000,
+  lookup: 10_000,
+  lifecycle: 28_000,
+  retry: 10_000,
+  worker: 15 * 60_000,
+};
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -260,6 +266,7 @@ async function main(): Promise<void> {
 
   const gateway = createGateway({
     functions: () => functions,
+    authorize: localGroupRefusal,
     local: (method, path, url) =>
       path === '/health' && (method === 'GET' || method === 'HEAD')
         ? health()
@@ -438,10 +445,22 @@ async function main(): Promise<void> {
     import('../functions/lifecycle-api/handler.js'),
     import('../functions/lifecycle/handler.js'),
     import('../functions/audit-copy/handler.js'),
+    import('../functions/retry-api/handler.js'),
   ] as const;
   starting.push(...startups);
-  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle, auditCopy] =
-    await Promise.all(startups);
+  const [
+    dynamoRunning,
+    s3Running,
+    ,
+    webhook,
+    lookup,
+    redrive,
+    worker,
+    lifecycleApi,
+    lifecycle,
+    auditCopy,
+    retryApi,
+  ] = await Promise.all(startups);
   if (stopping) return;
   const previous = runMarker?.previous;
   const recovery = previous?.clean === false ? await import('./crash-recovery.js') : undefined;
@@ -491,6 +510,11 @@ async function main(): Promise<void> {
       handler: (event, context) => lifecycleApi.handler(event, context),
       functionName: 'lifecycle-api',
       timeoutMs: TIMEOUTS_MS.lifecycle,
+    },
+    retry: {
+      handler: (event, context) => retryApi.handler(event, context),
+      functionName: 'retry-api',
+      timeoutMs: TIMEOUTS_MS.retry,
     },
   };
   redriveTimer = schedule(

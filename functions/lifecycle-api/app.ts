@@ -5,7 +5,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { isValidReason, REASON_RULE } from '../shared/domain/audit.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
-import { callerOf } from '../shared/framework/caller.js';
 import { isValidRecordingId, type RecordingRecord } from '../shared/domain/recording.js';
 import {
   httpErrors,
@@ -15,6 +14,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '../shared/framework/http.js';
+import { callerOf } from '../shared/framework/caller.js';
 import { METRIC, MetricUnit } from '../shared/framework/observability.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import type { EraseRecording } from '../shared/lifecycle/erase-recording.js';
@@ -65,7 +65,8 @@ export function createLifecycleApiHandler({ logger, metrics, load }: LifecycleAp
         return jsonResponse(200, { ...holdView(result.record), already_held: result.already });
       }
       case 'release': {
-        const result = await deps.legalHold.release(route.recordingId, { actor });
+        const { reason } = parseHoldBody(event);
+        const result = await deps.legalHold.release(route.recordingId, { actor, reason });
         if (result.outcome === 'not_found') throw notFound(route.recordingId);
         if (result.outcome === 'released') metrics.addMetric(METRIC.legalHoldReleased, MetricUnit.Count, 1);
         if (result.outcome !== 'released' && result.outcome !== 'not_held' && result.outcome !== 'held')
@@ -135,7 +136,7 @@ function holdView(record: RecordingRecord): Record<string, unknown> {
   };
 }
 
-/** `PUT …/legal-hold` takes an optional JSON body `{"reason": "…"}`. */
+/** `PUT` and `DELETE …/legal-hold` take an optional JSON body `{"reason": "…"}` (for the audit trail). */
 export function parseHoldBody(event: HttpEvent): { reason?: string } {
   const body = rawBody(event);
   if (body.length === 0) return {};

@@ -50,7 +50,7 @@ interface Seen {
   revoke?: URLSearchParams;
   logout?: URLSearchParams;
   identity: { target: string; body: Record<string, unknown> }[];
-  api: { url: string; authorization: string; verified: boolean }[];
+  api: { method: string; url: string; body?: string; authorization: string; verified: boolean }[];
 }
 let seen: Seen;
 let groups: string[];
@@ -87,6 +87,7 @@ async function verifySignature(request: HTTPRequest): Promise<boolean> {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: signed,
+      body: request.postData() ?? '',
     },
     {
       signingDate: new Date(
@@ -158,7 +159,13 @@ async function answer(request: HTTPRequest): Promise<void> {
   }
   if (url.origin === API) {
     const verified = await verifySignature(request);
-    seen.api.push({ url: request.url(), authorization: request.headers().authorization ?? '', verified });
+    seen.api.push({
+      method: request.method(),
+      url: request.url(),
+      body: request.postData(),
+      authorization: request.headers().authorization ?? '',
+      verified,
+    });
     if (!verified)
       return request.respond({
         status: 403,
@@ -169,12 +176,24 @@ async function answer(request: HTTPRequest): Promise<void> {
     const body =
       url.pathname === '/recordings'
         ? { items: [RECORD], next_cursor: null }
-        : url.pathname.endsWith('/audio')
-          ? {
-              url: 'https://audio.example/rec-signed-1.mp3',
-              expires_at: new Date(Date.now() + 900_000).toISOString(),
-            }
-          : RECORD;
+        : url.pathname === '/audit'
+          ? { items: [], next_cursor: null }
+          : url.pathname.endsWith('/legal-hold')
+            ? {
+                recording_id: RECORD.recording_id,
+                status: 'stored',
+                legal_hold: true,
+                legal_hold_at: new Date().toISOString(),
+                legal_hold_by: 'arn:aws:sts::1:assumed-role/admins/CognitoIdentityCredentials',
+                legal_hold_reason: 'CASE-9',
+                already_held: false,
+              }
+            : url.pathname.endsWith('/audio')
+              ? {
+                  url: 'https://audio.example/rec-signed-1.mp3',
+                  expires_at: new Date(Date.now() + 900_000).toISOString(),
+                }
+              : RECORD;
     return request.respond({
       status: 200,
       headers: cors,
@@ -203,9 +222,10 @@ beforeAll(async () => {
 }, 60_000);
 
 beforeEach(async () => {
+  // The previous test's page first: a request it still had in flight must not count for this one.
+  await page?.close();
   seen = { identity: [], api: [] };
   groups = ['reviewers'];
-  await page?.close();
   page = await chromium.browser.newPage();
   await page.setRequestInterception(true);
   page.on('request', (request) => void answer(request));
@@ -313,6 +333,41 @@ describe('the console signed in through Cognito', () => {
     expect(message).not.toContain('Call +1');
     expect(new URL(page.url()).search).toBe('');
     expect(seen.api).toEqual([]);
+  });
+
+  it('shows an administrator the actions and the audit log, and signs a hold with its JSON body', async () => {
+    groups = ['admins'];
+    await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('section.admin-actions');
+    expect(await page.$$eval('nav.views a', (a) => a.map((e) => e.textContent))).toEqual([
+      'Search',
+      'Audit log',
+    ]);
+    expect(await page.$('section.listened')).not.toBeNull();
+    await page.click('button[data-action="hold"]');
+    await page.type('#hold-reason', 'CASE-9');
+    await page.click('form[data-form="hold"] button[type="submit"]');
+    await page.waitForSelector('.outcome .notice');
+    const hold = seen.api.find((call) => call.method === 'PUT')!;
+    expect(hold).toMatchObject({
+      url: `${API}/recordings/${RECORD.recording_id}/legal-hold`,
+      body: '{"reason":"CASE-9"}',
+      verified: true,
+    });
+    expect(seen.api.every((call) => call.verified)).toBe(true);
+    expect(seen.api.map((call) => new URL(call.url).pathname)).toContain('/audit');
+  });
+
+  it('shows a reviewer no actions and no audit log, and asks for nothing an administrator would', async () => {
+    await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('dl.facts');
+    expect(await page.$('section.admin-actions')).toBeNull();
+    expect(await page.$('section.listened')).toBeNull();
+    expect(await page.$$eval('nav.views a', (a) => a.map((e) => e.textContent))).toEqual(['Search']);
+    // (The stand-in audio cannot play, so the player asks for a fresh link once: the same call again.)
+    expect(
+      [...new Set(seen.api.map((call) => `${call.method} ${new URL(call.url).pathname}`))].sort(),
+    ).toEqual([`GET /recordings/${RECORD.recording_id}`, `GET /recordings/${RECORD.recording_id}/audio`]);
   });
 
   it('tells a signed-in person without a group that an administrator must add them', async () => {

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../functions/shared/domain/table.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/framework/observability.js';
 import { buildStack } from './build.js';
-import { actionsOf, permissionsOf, resourcesFor, RESOURCE } from './iam.js';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { ROUTES as LOCAL_ROUTES } from '../../local/gateway.js';
+import { actionsOf, allows, permissionsOf, resourcesFor, RESOURCE, statementsByRole } from './iam.js';
 
 const prod = buildStack('prod');
 const dev = buildStack('dev');
@@ -98,10 +100,31 @@ describe('lookup role', () => {
     ]);
   });
 
-  it('cannot write anything, scan, or read the Vobiz credentials', () => {
+  it('may put audit items (who listened) and nothing else: PutItem only on AUDIT# partition keys', () => {
+    const statements = statementsByRole(prod.template).get(
+      prod.stack.getLogicalId(prod.stack.lookup.function.role!.node.defaultChild as CfnElement),
+    )!;
+    expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#3')).toBe(true);
+    for (const key of ['REC#r1', 'NONCE#n1', 'CALL#c1', 'AUDITX'])
+      expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, key), key).toBe(false);
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])
+      expect(allows(statements, action, RESOURCE.table, 'AUDIT#3'), action).toBe(false);
+    const put = statements.filter(
+      (s) => [s.Action].flat().includes('dynamodb:PutItem') && s.Effect === 'Allow',
+    );
+    expect(put).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: JSON.parse(RESOURCE.table) as unknown,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+      },
+    ]);
+  });
+
+  it('cannot change anything, scan, or read the Vobiz credentials', () => {
     const actions = actionsOf(lookupPermissions);
     for (const forbidden of [
-      'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
@@ -146,12 +169,10 @@ describe('KMS mode', () => {
     ).toBe(true);
   });
 
-  it('lets the webhook encrypt and the lookup only decrypt, without wildcards', () => {
-    expect(resourcesFor(webhook, 'kms:GenerateDataKey')).toContain(key);
-    expect(resourcesFor(webhook, 'kms:Decrypt')).toContain(key);
-    expect(resourcesFor(lookup, 'kms:Decrypt')).toContain(key);
-    expect(actionsOf(lookup).has('kms:Encrypt')).toBe(false);
-    expect(actionsOf(lookup).has('kms:GenerateDataKey')).toBe(false);
+  it('lets the webhook and the lookup (its who-listened entries) encrypt and decrypt, without wildcards', () => {
+    for (const permissions of [webhook, lookup])
+      for (const action of ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'])
+        expect(resourcesFor(permissions, action), action).toContain(key);
     expect([...actionsOf(webhook), ...actionsOf(lookup)].filter((a) => a.includes('*'))).toEqual([]);
   });
 });
@@ -190,13 +211,14 @@ describe('HTTP API', () => {
   const authorizationOf = (routeKey: string) =>
     routes.find((r) => r.RouteKey === routeKey)?.AuthorizationType as unknown;
 
-  it('serves the webhook, the lookup routes and the lifecycle routes, other methods included (the functions answer 405)', () => {
+  it('serves the webhook, the lookup routes, the lifecycle routes and the retry, other methods included (the functions answer 405)', () => {
     expect(routes.map((r) => r.RouteKey as string).sort()).toEqual([
       'ANY /audit',
       'ANY /recordings',
       'ANY /recordings/{recording_id}',
       'ANY /recordings/{recording_id}/audio',
       'ANY /recordings/{recording_id}/legal-hold',
+      'ANY /recordings/{recording_id}/retry',
       'ANY /webhooks/vobiz/recording',
       'DELETE /recordings/{recording_id}',
       'DELETE /recordings/{recording_id}/legal-hold',
@@ -204,8 +226,28 @@ describe('HTTP API', () => {
       'GET /recordings',
       'GET /recordings/{recording_id}',
       'GET /recordings/{recording_id}/audio',
+      'POST /recordings/{recording_id}/retry',
       'PUT /recordings/{recording_id}/legal-hold',
     ]);
+  });
+
+  it('is the same set of routes the local stack serves (local/gateway.ts), each to the same function', () => {
+    const integrations = prod.template.findResources('AWS::ApiGatewayV2::Integration');
+    const functionOf = (route: Props) => {
+      const integrationId = /"Ref":"([^"]+)"/.exec(JSON.stringify(route.Target))![1]!;
+      const uri = JSON.stringify(integrations[integrationId]!.Properties.IntegrationUri);
+      const targets: [string, IFunction][] = [
+        ['webhook', prod.stack.webhook.function],
+        ['lookup', prod.stack.lookup.function],
+        ['lifecycle', prod.stack.lifecycle.apiFunction],
+        ['retry', prod.stack.retryApi.function],
+      ];
+      return targets.find(([, fn]) =>
+        uri.includes(prod.stack.getLogicalId(fn.node.defaultChild as CfnElement)),
+      )?.[0];
+    };
+    const deployed = routes.map((r) => `${r.RouteKey as string} → ${functionOf(r)}`).sort();
+    expect(deployed).toEqual(LOCAL_ROUTES.map((r) => `${r.method} ${r.template} → ${r.target}`).sort());
   });
 
   it('requires IAM on /audit too', () => {
@@ -287,6 +329,7 @@ describe('HTTP API', () => {
       'LookupLogGroup',
       'RedriveFunctionName',
       'RedriveLogGroup',
+      'RetryApiLogGroup',
       'TableName',
       'UserPoolClientId',
       'UserPoolId',
@@ -324,8 +367,9 @@ describe('functions', () => {
       // Tracing is the Lambda setting above; no code reads a Powertools tracer switch.
       expect(props.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBeUndefined();
     }
-    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 8);
-    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 8);
+    // A log group per function (eight) and the API's access log.
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 9);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 9);
   });
 
   it('wire the webhook to the table and the Vobiz secret only, never to plain credentials, S3 or the Vobiz API', () => {
@@ -539,7 +583,7 @@ describe('alarms', () => {
     const lambdaAlarms = alarms
       .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName !== 'IteratorAge')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual([...Array(7).fill('Errors'), ...Array(7).fill('Throttles')]);
+    expect(lambdaAlarms.sort()).toEqual([...Array(8).fill('Errors'), ...Array(8).fill('Throttles')]);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 

@@ -150,7 +150,7 @@ describe('lifecycle API function and routes', () => {
     expect(functionProps(prod, prod.stack.lifecycle.apiFunction).Timeout).toBeLessThan(30);
   });
 
-  it('leaves the lookup read-only and the ingest roles unable to delete versions or touch holds', () => {
+  it('leaves the lookup able to write only audit items, and the ingest roles unable to delete versions or touch holds', () => {
     const lookup = permissionsOf(prod.template, prod.stack, prod.stack.lookup.function);
     for (const fn of [
       prod.stack.lookup.function,
@@ -169,7 +169,7 @@ describe('lifecycle API function and routes', () => {
     }
     expect(
       [...actionsOf(lookup)].filter((a) => /^(dynamodb|s3):.*(Put|Update|Delete|Write)/.test(a)),
-    ).toEqual([]);
+    ).toEqual(['dynamodb:PutItem']);
   });
 });
 
@@ -178,11 +178,16 @@ describe.each(STAGE_VARIANTS)(
   ({ stage, raw }) => {
     const built = buildStack(stage, raw);
     const byRole = statementsByRole(built.template);
+    const roleOf = (fn: IFunction) => built.stack.getLogicalId(fn.role!.node.defaultChild as CfnElement);
     const lifecycleRoles = new Set(
-      [built.stack.lifecycle.scheduled, built.stack.lifecycle.apiFunction].map((fn) =>
-        built.stack.getLogicalId(fn.role!.node.defaultChild as CfnElement),
-      ),
+      [built.stack.lifecycle.scheduled, built.stack.lifecycle.apiFunction].map(roleOf),
     );
+    // Who listened (the lookup) and who retried (the retry API) are audited by the function that acts.
+    const auditWriters = new Set([
+      ...lifecycleRoles,
+      roleOf(built.stack.lookup.function),
+      roleOf(built.stack.retryApi.function),
+    ]);
 
     it('no role may UpdateItem, DeleteItem, BatchWriteItem or PartiQL-change an AUDIT# item; writers still may change REC# items', () => {
       expect(byRole.size).toBeGreaterThanOrEqual(6);
@@ -198,15 +203,33 @@ describe.each(STAGE_VARIANTS)(
           expect(allows(statements, action, RESOURCE.table, 'AUDIT#2'), `${role} ${action}`).toBe(false);
         if (allows(statements, 'dynamodb:UpdateItem', RESOURCE.table, 'REC#r1')) writers++;
       }
-      // The denial is targeted: the worker, the re-drive and both lifecycle functions still update records.
-      expect(writers).toBe(4);
+      // The denial is targeted: the worker, the re-drive, both lifecycle functions and the retry API
+      // still update records.
+      expect(writers).toBe(5);
     });
 
-    it('only the lifecycle roles may put an AUDIT# item (and their code puts it only if it does not exist)', () => {
+    it('only the lifecycle, lookup and retry roles may put an AUDIT# item (their code puts it only if it does not exist)', () => {
       for (const [role, statements] of byRole) {
         expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#0'), role).toBe(
-          lifecycleRoles.has(role),
+          auditWriters.has(role),
         );
+      }
+    });
+
+    it('the lookup and retry roles may put nothing but AUDIT# items, and none carrying the TTL attribute', () => {
+      for (const fn of [built.stack.lookup.function, built.stack.retryApi.function]) {
+        const statements = byRole.get(roleOf(fn))!;
+        expect(
+          allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#1', ['pk', 'sk', 'action']),
+        ).toBe(true);
+        expect(
+          allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#1', ['pk', 'sk', TTL_ATTRIBUTE]),
+          fn.node.path,
+        ).toBe(false);
+        for (const key of ['REC#r1', 'NONCE#n', 'TIME#0'])
+          expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, key), `${fn.node.path} ${key}`).toBe(
+            false,
+          );
       }
     });
   },
@@ -373,5 +396,41 @@ describe.each(STAGE_VARIANTS)('the immutable audit trail ($name)', ({ stage, raw
       EvaluationPeriods: 1,
     });
     expect(built.template.toJSON().Outputs.AuditBucketName.Value).toEqual({ Ref: 'AuditBucket' });
+  });
+});
+
+describe('retry API function and route', () => {
+  const retry = permissionsOf(prod.template, prod.stack, prod.stack.retryApi.function);
+  const routes = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Route')).map(
+    (r) => r.Properties as Props,
+  );
+
+  it('serves POST /recordings/{id}/retry (its own IAM route key) and ANY for the 405, with its own function', () => {
+    const integrations = prod.template.findResources('AWS::ApiGatewayV2::Integration');
+    for (const key of ['POST /recordings/{recording_id}/retry', 'ANY /recordings/{recording_id}/retry']) {
+      const route = routes.find((r) => r.RouteKey === key);
+      expect(route?.AuthorizationType, key).toBe('AWS_IAM');
+      const integrationId = /"Ref":"([^"]+)"/.exec(JSON.stringify(route!.Target))?.[1];
+      expect(JSON.stringify(integrations[integrationId!]!.Properties.IntegrationUri), key).toContain(
+        logicalId(prod, prod.stack.retryApi.function),
+      );
+    }
+    expect(functionProps(prod, prod.stack.retryApi.function)).toMatchObject({
+      Timeout: 10,
+      Environment: { Variables: expect.objectContaining({ TABLE_NAME: { Ref: 'RecordingsTable' } }) },
+    });
+  });
+
+  it('may get and update records and put audit items; no Query, no audio, no Vobiz secret', () => {
+    expect(resourcesFor(retry, 'dynamodb:GetItem')).toEqual([RESOURCE.table]);
+    expect(resourcesFor(retry, 'dynamodb:UpdateItem')).toEqual([RESOURCE.table]);
+    expect([...actionsOf(retry)].filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(
+      [...actionsOf(retry)].filter((a) => a.startsWith('s3:') || a.startsWith('secretsmanager:')),
+    ).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import {
   type LambdaHttpHandler,
 } from '../../local/gateway.js';
 import { callerOf } from '../../functions/shared/framework/caller.js';
+import { localGroupRefusal } from '../../local/console-files.js';
 
 function gatewayRequest(input: Partial<GatewayRequest> & { headers?: [string, string][] }): GatewayRequest {
   return {
@@ -65,6 +66,18 @@ describe('route matching', () => {
         target: 'lifecycle',
       });
     expect(matchRoute('GET', '/audit')).toEqual({ routeKey: 'GET /audit', target: 'lookup' });
+  });
+
+  it('sends POST …/retry to the retry function, and other methods there too (for the 405)', () => {
+    expect(matchRoute('POST', '/recordings/r-1/retry')).toEqual({
+      routeKey: 'POST /recordings/{recording_id}/retry',
+      target: 'retry',
+      pathParameters: { recording_id: 'r-1' },
+    });
+    expect(matchRoute('GET', '/recordings/r-1/retry')).toMatchObject({
+      routeKey: 'ANY /recordings/{recording_id}/retry',
+      target: 'retry',
+    });
   });
 
   it('matches nothing for other paths, empty parameters and trailing segments', () => {
@@ -333,6 +346,7 @@ describe('the gateway over real HTTP', () => {
               body: Buffer.from('{"status":"ok"}'),
             }
           : undefined,
+      authorize: localGroupRefusal,
       onRequest: (line) => logged.push(line),
       maxRequestBytes: 1024 * 1024,
     });
@@ -412,6 +426,25 @@ describe('the gateway over real HTTP', () => {
     const response = await send('GET', '/recordings');
     expect(response.status).toBe(204);
     expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2; Secure']);
+  });
+
+  it('refuses what the local console’s group could not call in AWS, with API Gateway’s 403; no header, no limit', async () => {
+    const group = (name: string) => ({ headers: { 'x-vra-local-group': name } });
+    for (const [method, path] of [
+      ['PUT', '/recordings/r1/legal-hold'],
+      ['DELETE', '/recordings/r1'],
+      ['POST', '/recordings/r1/retry'],
+      ['GET', '/audit'],
+    ] as const) {
+      const refused = await send(method, path, group('reviewers'));
+      expect(refused.status, `${method} ${path}`).toBe(403);
+      expect(JSON.parse(refused.body.toString())).toEqual({ message: 'Forbidden' });
+      expect((await send(method, path, group('admins'))).status, `${method} ${path}`).not.toBe(403);
+    }
+    expect(seen.filter((e) => e.rawPath !== '/audit')).toHaveLength(0);
+    expect((await send('GET', '/recordings/r1/audio', group('reviewers'))).status).toBe(200);
+    expect((await send('GET', '/audit', group('root'))).status).toBe(403);
+    expect((await send('GET', '/audit')).status).toBe(200);
   });
 
   it('answers 404 in the API error shape for unknown routes, without calling a handler', async () => {

@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  GetCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { auditItem, type AuditEntry } from '../domain/audit.js';
 import { dueIndexKeys, keys, shardOf, timeSortKey, type RecordingStatus } from '../domain/recording.js';
-import { DUE_SHARDS, INDEXES, TIME_SHARDS } from '../domain/table.js';
+import { DUE_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from '../domain/table.js';
 import type {
   AbandonedLeases,
   DueRecording,
@@ -98,38 +102,62 @@ export class DynamoRecoveryRepository
     return found;
   }
 
-  async resetFailed(recordingId: string, nowMs: number): Promise<ResetResult> {
+  /** With `audit`, the reset and its audit entry are one transaction: both or neither. */
+  async resetFailed(recordingId: string, nowMs: number, audit?: AuditEntry): Promise<ResetResult> {
     const now = new Date(nowMs).toISOString();
+    const reset: UpdateCommandInput = {
+      TableName: this.tableName,
+      Key: keys.recording(recordingId),
+      UpdateExpression:
+        'SET #status = :pending, attempts = :zero, next_attempt_at = :now, updated_at = :now, ' +
+        '#statusPk = :statusPk, #duePk = :duePk, #dueSk = :dueSk REMOVE lease_owner, lease_until_ms',
+      ConditionExpression: '#status = :failed',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#statusPk': INDEXES.byStatus.partitionKey,
+        '#duePk': INDEXES.due.partitionKey,
+        '#dueSk': INDEXES.due.sortKey,
+      },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':failed': 'failed',
+        ':zero': 0,
+        ':now': now,
+        ':statusPk': keys.statusPartition('pending', shardOf(recordingId, TIME_SHARDS)),
+        ':duePk': keys.duePartition(shardOf(recordingId, DUE_SHARDS)),
+        ':dueSk': timeSortKey(nowMs, recordingId),
+      },
+    };
     try {
+      if (!audit) {
+        await this.documents.send(
+          new UpdateCommand({ ...reset, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        );
+        return 'reset';
+      }
       await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.recording(recordingId),
-          UpdateExpression:
-            'SET #status = :pending, attempts = :zero, next_attempt_at = :now, updated_at = :now, ' +
-            '#statusPk = :statusPk, #duePk = :duePk, #dueSk = :dueSk REMOVE lease_owner, lease_until_ms',
-          ConditionExpression: '#status = :failed',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#statusPk': INDEXES.byStatus.partitionKey,
-            '#duePk': INDEXES.due.partitionKey,
-            '#dueSk': INDEXES.due.sortKey,
-          },
-          ExpressionAttributeValues: {
-            ':pending': 'pending',
-            ':failed': 'failed',
-            ':zero': 0,
-            ':now': now,
-            ':statusPk': keys.statusPartition('pending', shardOf(recordingId, TIME_SHARDS)),
-            ':duePk': keys.duePartition(shardOf(recordingId, DUE_SHARDS)),
-            ':dueSk': timeSortKey(nowMs, recordingId),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: reset as never },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: auditItem(audit),
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+              },
+            },
+          ],
         }),
       );
       return 'reset';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return error.Item ? 'not_failed' : 'missing';
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      )
+        return (await this.exists(recordingId)) ? 'not_failed' : 'missing';
       throw error;
     }
   }
@@ -167,6 +195,18 @@ export class DynamoRecoveryRepository
       }
     }
     return released;
+  }
+
+  private async exists(recordingId: string): Promise<boolean> {
+    const result = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.recording(recordingId),
+        ProjectionExpression: 'recording_id',
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item !== undefined;
   }
 
   async *listFailed(): AsyncIterable<string[]> {

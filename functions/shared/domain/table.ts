@@ -24,6 +24,9 @@ export interface IndexDefinition {
  * may remove, sorted by `add_time`. Held records (legal hold) are in neither: they are in `held`, a
  * sparse index of the records on legal hold only, so that "is anything held?" (destroy refuses then) is
  * a read of a few keys, never a pass over every stored record.
+ *
+ * `by-call` also lists each recording's audit entries, newest first, under `RECAUDIT#<recording_id>`
+ * partitions (domain/audit.ts), apart from the recordings' `CALL#<call_uuid>` partitions.
  */
 export const INDEXES = {
   byCall: { name: 'by-call', partitionKey: 'gsi_call_pk', sortKey: 'gsi_time_sk' },

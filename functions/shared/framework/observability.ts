@@ -70,6 +70,8 @@ export const METRIC = {
   auditCopied: 'AuditEntryCopied',
   /** An audit entry was changed or removed after its insert: evidence written to the audit bucket (alarmed). */
   auditTampered: 'AuditEntryTampered',
+  /** A failed recording was queued again through `POST /recordings/{id}/retry`. */
+  retried: 'RecordingRetried',
 } as const;
 
 /**

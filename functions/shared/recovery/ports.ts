@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../domain/audit.js';
 import type { RecordingStatus } from '../domain/recording.js';
 import type { RecordingListPage } from '../domain/vobiz-list.js';
 
@@ -26,8 +27,11 @@ export type ResetResult = 'reset' | 'not_failed' | 'missing';
 
 /** Retrying `failed` records on purpose. */
 export interface FailedRecordings {
-  /** `failed` → `pending`, attempts 0, due now; only if the record is still `failed`. */
-  resetFailed(recordingId: string, nowMs: number): Promise<ResetResult>;
+  /**
+   * `failed` → `pending`, attempts 0, due now; only if the record is still `failed`. With `audit`, the
+   * entry is written in the same transaction (nothing is written when the record is not failed).
+   */
+  resetFailed(recordingId: string, nowMs: number, audit?: AuditEntry): Promise<ResetResult>;
   /** Ids of every `failed` record (by the status index), page by page. */
   listFailed(): AsyncIterable<string[]>;
 }
