@@ -51,13 +51,18 @@ function readableSource(source: string): string {
   return source.replace(/^(\.\.\/)+/, '').replace(/^file:\/\//, '');
 }
 
+/** The frame as V8 writes it by itself (call sites have their own `toString`, which the typings omit). */
+function plain(site: NodeJS.CallSite | undefined): string {
+  return `    at ${(site as unknown as { toString(): string }).toString()}`;
+}
+
 /** One frame as V8 writes it, with the original file, line, column and (when the map knows it) name. */
 function formatFrame(trace: readonly NodeJS.CallSite[], index: number): string {
   const site = trace[index]!;
   const path = pathOf(site.getFileName());
   const map = path === undefined ? null : mapOf(path);
   const entry = map ? entryAt(map, site.getLineNumber(), site.getColumnNumber()) : undefined;
-  if (!map || !entry) return `    at ${String(site)}`;
+  if (!map || !entry) return plain(site);
   // As Node does: the name of the enclosing function, else the name the caller's frame called it by.
   const caller = trace[index + 1];
   const name =
@@ -85,7 +90,7 @@ export function sourceMappedStack(error: unknown, trace: readonly NodeJS.CallSit
     try {
       lines.push(formatFrame(trace, i));
     } catch {
-      lines.push(`    at ${String(trace[i])}`);
+      lines.push(plain(trace[i]));
     }
   }
   return lines.join('\n');
