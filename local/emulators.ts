@@ -115,7 +115,8 @@ export async function startDynamoDbLocal(
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  // The JVM has taken more than 30 s to start on a busy 2-core machine; slow is not broken.
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {

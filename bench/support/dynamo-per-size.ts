@@ -25,7 +25,7 @@ export const DYNAMODB_HEAP_MB = Number(process.env.BENCH_DYNAMODB_HEAP_MB ?? 204
  */
 export async function startDynamoPerSize(count: number): Promise<RunningDynamo[]> {
   const starting = await Promise.allSettled(
-    // Two JVMs starting at once on a busy machine can take longer than the tests' 30 s.
+    // Two JVMs starting at once on a busy machine take longer than one.
     Array.from({ length: count }, () =>
       startDynamoDbLocal({ heapMb: DYNAMODB_HEAP_MB, readyTimeoutMs: 180_000 }),
     ),

@@ -20,8 +20,7 @@ let s3: RunningS3 | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // The machine runs Node 20 (Lambda runs 22); the SDK's reminder about that is known and noisy.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  // A JVM starting on a busy 2-core machine has taken more than the default 30 s: a slow start is no failure.
-  [dynamo, s3] = await Promise.all([startDynamoDbLocal({ readyTimeoutMs: 180_000 }), startS3Server()]);
+  [dynamo, s3] = await Promise.all([startDynamoDbLocal(), startS3Server()]);
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('s3Endpoint', s3.endpoint);
 }
