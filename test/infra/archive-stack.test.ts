@@ -359,11 +359,13 @@ describe('functions', () => {
       );
       expect(props.Timeout).toBeLessThanOrEqual(which === 'webhook' ? 10 : 29);
       expect(props.Environment.Variables).toMatchObject({
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
+      // Source maps are read when a stack trace is formatted, not by Node at every cold start.
+      expect(props.Environment.Variables.NODE_OPTIONS).toBeUndefined();
+      expect(props.Handler).toBe('index.handler');
       // Tracing is the Lambda setting above; no code reads a Powertools tracer switch.
       expect(props.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBeUndefined();
     }

@@ -1,11 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { installSourceMappedStacks } from './stack-traces.js';
 
 export const SERVICE_NAME = 'vobiz-recording-archive';
 export const METRICS_NAMESPACE = 'VobizRecordingArchive';
 
-/** One logger and one metrics instance per function container, created at cold start. */
+/**
+ * One logger and one metrics instance per function container, created at cold start; in a deployed
+ * bundle, stack traces are mapped to the sources when one is formatted (stack-traces.ts).
+ */
 export function createObservability(functionName: string): { logger: Logger; metrics: Metrics } {
+  installSourceMappedStacks();
   const logger = new Logger({ serviceName: SERVICE_NAME, persistentKeys: { function: functionName } });
   // Powertools warns on every invocation that adds no metric (e.g. a rejected request): that is normal here.
   const metricsLogger = {
