@@ -1,9 +1,7 @@
 /**
  * Lifecycle benchmark: the scheduled verified delete at Vobiz over a table of 10,000 and then 100,000
- * stored records, 20 % of them due. Each size gets its own DynamoDB Local process: one process keeps all
- * tables' stream records in one SQLite table (`us`) and, on every write, looks for the oldest record of
- * the written table's stream with a query that walks the other tables' records first, so a second table
- * in the same process pays for the first one's writes (see the README). S3 (s3rver with the local
+ * stored records, 20 % of them due. Each size gets its own DynamoDB Local process (why: see
+ * support/dynamo-per-size.ts and the README). S3 (s3rver with the local
  * versioning/checksum layer) and the Vobiz fake (API latency 50 ms) run in a child process so that their
  * CPU is not counted here. The real lifecycle run (buildLifecycle().run: due index query, consistent
  * read, S3 HeadObject with checksum, DELETE at Vobiz, transaction with the audit entry) is called in
@@ -26,7 +24,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/shared/adapters/aws-clients.js';
@@ -47,7 +44,6 @@ import {
   emulatorEnvironment,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
-  startDynamoDbLocal,
   type RunningDynamo,
 } from '../local/emulators.js';
 import {
@@ -57,12 +53,12 @@ import {
   seedRecordings,
   storedRecording,
 } from '../test/support/recording-dataset.js';
+import { benchDynamoClient, startDynamoPerSize } from './support/dynamo-per-size.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 /** Deletions measured per table size, split evenly over the concurrency levels. */
 const DELETIONS = Number(process.env.BENCH_DELETIONS ?? 2000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
-const DYNAMODB_HEAP_MB = Number(process.env.BENCH_DYNAMODB_HEAP_MB ?? 2048);
 const DUE_SHARE = 0.2;
 const BATCH = 500;
 /** The production default (8) and a level at which DynamoDB Local is not saturated (see the README). */
@@ -124,17 +120,12 @@ async function main(): Promise<void> {
   const replies = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => JSON.parse(String((await replies.next()).value)) as Record<string, unknown>;
   const servers = (await next()) as unknown as Servers;
-  // One DynamoDB Local per size (see the header), with a larger heap than the tests': with 256 MB,
-  // garbage collection slows it down as the table grows, which would be measured as the lifecycle's cost.
-  const starting = await Promise.allSettled(
-    SIZES.map(() => startDynamoDbLocal({ heapMb: DYNAMODB_HEAP_MB })),
-  );
-  const dynamos = starting.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  const failed = starting.find((result) => result.status === 'rejected');
-  if (failed) {
-    await Promise.all(dynamos.map((dynamo) => dynamo.stop()));
+  let dynamos: RunningDynamo[];
+  try {
+    dynamos = await startDynamoPerSize(SIZES.length);
+  } catch (error) {
     child.stdin.end();
-    throw failed.reason;
+    throw error;
   }
   // The lifecycle is given its DynamoDB client; the environment only serves the S3 side and the SDK.
   Object.assign(process.env, emulatorEnvironment({ dynamo: dynamos[0]!.endpoint, s3: servers.s3 }));
@@ -293,12 +284,7 @@ async function prepare(
   addAtVobiz: (ids: string[]) => Promise<void>,
 ): Promise<Table> {
   const tableName = `bench-lifecycle-${size}`;
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 10,
-  });
+  const client = benchDynamoClient(dynamo.endpoint);
   await createTable(client, tableName);
   const documents = createDocumentClient(client);
   const table: Table = {

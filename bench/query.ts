@@ -1,32 +1,31 @@
 /**
- * Query benchmark: loads 10,000 and then 100,000 records into DynamoDB Local (one table each) and
- * times each lookup query type through the real handler (middy, validation, cursor codec, DynamoDB
- * adapter). It prints p50/p99 latency and the items DynamoDB read per request at both sizes, and the
- * 100k/10k ratios.
- * The last line is one JSON object: {"bench":"query","p99_ratio_max":…,…}.
+ * Query benchmark: 10,000 and 100,000 records, each size in its own DynamoDB Local process (tables as
+ * the stack creates them, stream included; why one process per size: support/dynamo-per-size.ts),
+ * loaded in parallel. Each lookup query type is timed through the real handler (middy, validation,
+ * cursor codec, DynamoDB adapter), alternating the sizes request by request. Right after each request,
+ * the emulator floor replays the DynamoDB commands that request sent (the same GetItem/Query inputs, in
+ * the same waves: what ran in parallel runs in parallel), bare, on a plain DynamoDB client: what DynamoDB
+ * Local itself costs for that query's shape. It prints p50/p99 latency of both and the items DynamoDB read
+ * per request at both sizes, with the 100k/10k ratios of the product next to the floor's.
+ * The last line is one JSON object: {"bench":"query","p99_ratio_max":…,"floor_p99_ratio_max":…,…}.
  *
- *   npm run bench:query            (BENCH_SAMPLES=1000 by default)
+ *   npm run bench:query            (BENCH_SAMPLES=1000, BENCH_SIZES=10000,100000, BENCH_DYNAMODB_HEAP_MB=2048)
  */
 import { performance } from 'node:perf_hooks';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../functions/shared/adapters/aws-clients.js';
 import type { RecordingRecord } from '../functions/shared/domain/recording.js';
-import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../local/emulators.js';
+import { createTable, LOCAL_REGION, type RunningDynamo } from '../local/emulators.js';
 import { httpEvent, lambdaContext } from '../test/support/http-events.js';
+import { benchDynamoClient, loadRecords, startDynamoPerSize } from './support/dynamo-per-size.js';
 import { benchLookupHandler } from './support/lookup-handler.js';
-import {
-  callUuid,
-  makeDataset,
-  phoneNumber,
-  random,
-  seedRecordings,
-} from '../test/support/recording-dataset.js';
+import { percentile } from './support/stats.js';
+import { callUuid, makeDataset, phoneNumber, random } from '../test/support/recording-dataset.js';
 
 /** Override for a quick smoke run, e.g. BENCH_SIZES=1000,10000. */
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number) as [number, number];
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1000);
 const WARMUP = 60;
-const CONCURRENCY = 12;
 /**
  * Numbers and days are fixed pools, so their partitions (and every time shard) grow tenfold with the
  * table: a busy month on the same lines. Calls keep ~2 recordings each, as real calls do.
@@ -45,24 +44,43 @@ interface QueryType {
 interface Stats {
   p50: number;
   p99: number;
-  reads: number;
-  items: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+/** One DynamoDB command the handler sent, as sent (marshalled input), with when it ran. */
+interface Sent {
+  command: 'GetItemCommand' | 'QueryCommand';
+  input: Record<string, unknown>;
+  start: number;
+  end: number;
+}
+
+interface Target {
+  size: number;
+  loadSeconds: number;
+  /** Items DynamoDB examined while `reads.counting`: the machine-independent cost. */
+  reads: { examined: number; counting: boolean };
+  /** Where the commands of the request under way are recorded (only while set). */
+  capture: { into?: Sent[] };
+  client: DynamoDBClient;
+  call(
+    path: string,
+    query?: Record<string, string>,
+  ): Promise<{ items?: unknown[]; next_cursor?: string | null }>;
+  types: QueryType[];
 }
 
 async function main(): Promise<void> {
   process.env.AWS_REGION ??= LOCAL_REGION;
+  // The machine runs Node 20 (Lambda runs 22); the SDK's reminder about that is known and noisy.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const started = performance.now();
-  const dynamo = await startDynamoDbLocal();
-  console.log(`DynamoDB Local ready in ${seconds(started)} s at ${dynamo.endpoint}`);
-  const clients: DynamoDBClient[] = [];
+  const dynamos = await startDynamoPerSize(SIZES.length);
+  console.log(`${dynamos.length} DynamoDB Local processes ready in ${seconds(started)} s`);
+  const targets: Target[] = [];
   try {
-    const targets: Target[] = [];
+    // The larger table holds the smaller one's records and more (the same dataset as before the split).
     const all: RecordingRecord[] = [];
-    for (const size of SIZES) {
+    const datasets = SIZES.map((size) => {
       const count = size - all.length;
       all.push(
         ...makeDataset({
@@ -75,67 +93,53 @@ async function main(): Promise<void> {
           ...POOLS,
         }),
       );
-      const client = new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region: LOCAL_REGION,
-        credentials: LOCAL_CREDENTIALS,
-        maxAttempts: 10,
-      });
-      clients.push(client);
-      targets.push(await prepare(client, size, all));
-    }
+      return [...all];
+    });
+    const load = performance.now();
+    targets.push(...(await Promise.all(SIZES.map((size, i) => prepare(size, dynamos[i]!, datasets[i]!)))));
+    console.log(`both tables loaded in ${seconds(load)} s`);
     await measure(targets);
   } finally {
-    for (const client of clients) client.destroy();
-    await dynamo.stop();
+    for (const target of targets) target.client.destroy();
+    await Promise.all(dynamos.map((dynamo: RunningDynamo) => dynamo.stop()));
   }
 }
 
-interface Target {
-  size: number;
-  loadSeconds: number;
-  /** Items DynamoDB examined since the last reset: the machine-independent cost. */
-  reads: { examined: number };
-  call(
-    path: string,
-    query?: Record<string, string>,
-  ): Promise<{ items?: unknown[]; next_cursor?: string | null }>;
-  types: QueryType[];
-}
-
-/** Loads `records` into a table of their own and describes the query types over them. */
+/** Loads `records` into a table of their own process and describes the query types over them. */
 async function prepare(
-  client: DynamoDBClient,
   size: number,
+  dynamo: RunningDynamo,
   records: readonly RecordingRecord[],
 ): Promise<Target> {
   const tableName = `bench-${size}`;
+  const client = benchDynamoClient(dynamo.endpoint);
   await createTable(client, tableName);
   const documents = createDocumentClient(client);
-  const reads = { examined: 0 };
-  documents.middlewareStack.add(
-    (next) => async (args) => {
+  const reads = { examined: 0, counting: false };
+  const capture: Target['capture'] = {};
+  // The document client shares the client's middleware stack; at the build step the input is marshalled.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const into = capture.into;
+      const start = performance.now();
       const result = await next(args);
-      const output = result.output as { ScannedCount?: number; Item?: unknown } | undefined;
-      reads.examined += output?.ScannedCount ?? (output?.Item ? 1 : 0);
+      if (into) {
+        const command = context.commandName;
+        if (command !== 'GetItemCommand' && command !== 'QueryCommand')
+          throw new Error(`the lookup sent ${command}; the floor replays GetItem and Query only`);
+        into.push({ command, input: args.input as Record<string, unknown>, start, end: performance.now() });
+      }
+      if (reads.counting) {
+        const output = result.output as { ScannedCount?: number; Item?: unknown } | undefined;
+        reads.examined += output?.ScannedCount ?? (output?.Item ? 1 : 0);
+      }
       return result;
     },
-    { step: 'initialize', name: 'countReads' },
+    { step: 'build', name: 'benchCapture' },
   );
 
-  console.log(`loading ${records.length} records into ${tableName}`);
-  const loadStart = performance.now();
-  let lastReport = 0;
-  await seedRecordings(documents, tableName, records, {
-    concurrency: CONCURRENCY,
-    onProgress: (written) => {
-      if (written - lastReport >= 10_000 || written === records.length) {
-        lastReport = written;
-        console.log(`  ${written} (${Math.round(written / ((performance.now() - loadStart) / 1000))}/s)`);
-      }
-    },
-  });
-  const loadSeconds = (performance.now() - loadStart) / 1000;
+  console.log(`loading ${records.length} records into ${tableName} (${dynamo.endpoint})`);
+  const loadSeconds = await loadRecords(documents, tableName, records, 10_000);
 
   const handler = benchLookupHandler(documents, tableName);
   const call = async (path: string, query?: Record<string, string>) => {
@@ -214,93 +218,151 @@ async function prepare(
       }),
     },
   ];
-  return { size, loadSeconds, reads, call, types };
+  return { size, loadSeconds, reads, capture, client, call, types };
+}
+
+/**
+ * The commands of one request in waves: a command that started before every earlier command of its wave
+ * had finished ran alongside them; the floor replays each wave in parallel and the waves one after another.
+ */
+function waves(sent: readonly Sent[]): Sent[][] {
+  const result: Sent[][] = [];
+  let firstEnd = Number.NEGATIVE_INFINITY;
+  for (const command of [...sent].sort((a, b) => a.start - b.start)) {
+    const wave = result.at(-1);
+    if (wave && command.start < firstEnd) {
+      wave.push(command);
+      firstEnd = Math.min(firstEnd, command.end);
+    } else {
+      result.push([command]);
+      firstEnd = command.end;
+    }
+  }
+  return result;
+}
+
+/** The emulator floor of one request: its DynamoDB commands again, bare, wave after wave. */
+async function replay(client: DynamoDBClient, plan: Sent[][]): Promise<number> {
+  const sends = plan.map((wave) =>
+    wave.map((sent) => {
+      const input = structuredClone(sent.input) as never;
+      return sent.command === 'GetItemCommand'
+        ? () => client.send(new GetItemCommand(input))
+        : () => client.send(new QueryCommand(input));
+    }),
+  );
+  const t0 = performance.now();
+  for (const wave of sends) await Promise.all(wave.map((send) => send()));
+  return performance.now() - t0;
 }
 
 /**
  * Times every query type against both tables, alternating request by request (and which table goes
- * first), so that JIT warm-up, garbage collection and other load on the machine hit both sizes alike.
+ * first), so that JIT warm-up, garbage collection and other load on the machine hit both sizes alike;
+ * each request's floor runs right after it, on the same table.
  */
 async function measure(targets: Target[]): Promise<void> {
   const [small, large] = targets as [Target, Target];
   console.log(
-    `\nmeasuring ${small.types.length} query types × ${SAMPLES} requests per size, alternating sizes (limit 25, one request at a time)`,
+    `\nmeasuring ${small.types.length} query types × ${SAMPLES} requests per size, alternating sizes (limit 25, one request at a time), each followed by its emulator floor`,
   );
-  const rows: { name: string; a: Stats; b: Stats; p50Ratio: number; p99Ratio: number; readRatio: number }[] =
-    [];
+  const rows: {
+    name: string;
+    product: [Stats, Stats];
+    floor: [Stats, Stats];
+    reads: [number, number];
+    items: [number, number];
+    commands: number;
+  }[] = [];
   for (let t = 0; t < small.types.length; t++) {
     const times: [number[], number[]] = [[], []];
+    const floorTimes: [number[], number[]] = [[], []];
     const items = [0, 0];
+    let commands = 0;
     for (const target of targets) target.reads.examined = 0;
     for (let i = -WARMUP; i < SAMPLES; i++) {
-      if (i === 0) for (const target of targets) target.reads.examined = 0;
-      for (const which of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const order = i % 2 === 0 ? [0, 1] : [1, 0];
+      const plans: Sent[][][] = [];
+      for (const which of order) {
         const target = targets[which]!;
         const { path, query } = target.types[t]!.request(Math.abs(i));
+        const sent: Sent[] = [];
+        target.capture.into = sent;
+        target.reads.counting = i >= 0;
         const t0 = performance.now();
         const body = await target.call(path, query);
         const elapsed = performance.now() - t0;
+        target.capture.into = undefined;
+        target.reads.counting = false;
+        plans[which] = waves(sent);
         if (i >= 0) {
           times[which]!.push(elapsed);
           items[which]! += body.items?.length ?? 1;
+          if (which === 0) commands += sent.length;
         }
       }
+      for (const which of order) {
+        const elapsed = await replay(targets[which]!.client, plans[which]!);
+        if (i >= 0) floorTimes[which]!.push(elapsed);
+      }
     }
-    const stats = targets.map((target, which): Stats => {
-      const sorted = times[which]!.sort((x, y) => x - y);
-      return {
-        p50: percentile(sorted, 50),
-        p99: percentile(sorted, 99),
-        reads: target.reads.examined / SAMPLES,
-        items: items[which]! / SAMPLES,
-      };
-    }) as [Stats, Stats];
-    const [a, b] = stats;
+    const stats = (values: number[]): Stats => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
     rows.push({
       name: small.types[t]!.name,
-      a,
-      b,
-      p50Ratio: b.p50 / a.p50,
-      p99Ratio: b.p99 / a.p99,
-      readRatio: a.reads === 0 ? 1 : b.reads / a.reads,
+      product: [stats(times[0]), stats(times[1])],
+      floor: [stats(floorTimes[0]), stats(floorTimes[1])],
+      reads: [small.reads.examined / SAMPLES, large.reads.examined / SAMPLES],
+      items: [items[0]! / SAMPLES, items[1]! / SAMPLES],
+      commands: commands / SAMPLES,
     });
     console.log(`  ${small.types[t]!.name}: done`);
   }
 
+  const ratio = (pair: [Stats, Stats], key: keyof Stats) => pair[1][key] / pair[0][key];
+  const readRatio = (row: (typeof rows)[number]) => (row.reads[0] === 0 ? 1 : row.reads[1] / row.reads[0]);
   const ms = (value: number) => value.toFixed(1).padStart(7);
   const x = (value: number) => `${value.toFixed(2)}×`.padStart(7);
   console.log(
-    `\nload: ${small.size} records in ${small.loadSeconds.toFixed(1)} s, ${large.size} records in ${large.loadSeconds.toFixed(1)} s`,
+    `\nload (in parallel, one process each): ${small.size} records in ${small.loadSeconds.toFixed(1)} s, ${large.size} records in ${large.loadSeconds.toFixed(1)} s`,
   );
   console.log(
-    `\n${'query'.padEnd(22)}|${'p50 A'.padStart(8)}${'p99 A'.padStart(8)}${'p50 B'.padStart(9)}${'p99 B'.padStart(9)} |${'p50 ×'.padStart(7)}${'p99 ×'.padStart(7)} | read/req A → B       items/page A → B`,
+    `\n${'query'.padEnd(22)}|${'p50 A'.padStart(8)}${'p99 A'.padStart(8)}${'p50 B'.padStart(8)}${'p99 B'.padStart(8)} |${'p50 ×'.padStart(7)}${'p99 ×'.padStart(7)} | floor${'p50 A'.padStart(7)}${'p50 B'.padStart(8)} |${'p50 ×'.padStart(7)}${'p99 ×'.padStart(7)} | read/req A → B   items A → B`,
   );
-  console.log('-'.repeat(118));
+  console.log('-'.repeat(140));
   for (const row of rows) {
     console.log(
-      `${row.name.padEnd(22)}|${ms(row.a.p50)} ${ms(row.a.p99)} ${ms(row.b.p50)}  ${ms(row.b.p99)} |${x(row.p50Ratio)}${x(row.p99Ratio)} | ${row.a.reads.toFixed(0).padStart(6)} → ${row.b.reads.toFixed(0).padEnd(8)} ${row.a.items.toFixed(1).padStart(6)} → ${row.b.items.toFixed(1)}`,
+      `${row.name.padEnd(22)}|${ms(row.product[0].p50)} ${ms(row.product[0].p99)} ${ms(row.product[1].p50)} ${ms(row.product[1].p99)} |${x(ratio(row.product, 'p50'))}${x(ratio(row.product, 'p99'))} |  ${ms(row.floor[0].p50)} ${ms(row.floor[1].p50)} |${x(ratio(row.floor, 'p50'))}${x(ratio(row.floor, 'p99'))} | ${row.reads[0].toFixed(0).padStart(5)} → ${row.reads[1].toFixed(0).padEnd(6)} ${row.items[0].toFixed(1).padStart(5)} → ${row.items[1].toFixed(1)}`,
     );
   }
   console.log(
-    `(A = ${small.size} records, B = ${large.size}; times in ms; × = B/A; read/req = items DynamoDB examined per request)`,
+    `(A = ${small.size} records, B = ${large.size}, each in its own DynamoDB Local; times in ms; × = B/A; floor = the same request's GetItem/Query commands replayed bare; read/req = items DynamoDB examined per request)`,
   );
+  const max = (values: number[]) => round(Math.max(...values));
   const summary = {
     bench: 'query',
     sizes: [small.size, large.size],
     samples: SAMPLES,
     load_seconds: [round(small.loadSeconds), round(large.loadSeconds)],
-    p99_ratio_max: round(Math.max(...rows.map((r) => r.p99Ratio))),
-    p50_ratio_max: round(Math.max(...rows.map((r) => r.p50Ratio))),
-    read_ratio_max: round(Math.max(...rows.map((r) => r.readRatio))),
+    p99_ratio_max: max(rows.map((r) => ratio(r.product, 'p99'))),
+    p50_ratio_max: max(rows.map((r) => ratio(r.product, 'p50'))),
+    read_ratio_max: max(rows.map(readRatio)),
+    floor_p99_ratio_max: max(rows.map((r) => ratio(r.floor, 'p99'))),
+    floor_p50_ratio_max: max(rows.map((r) => ratio(r.floor, 'p50'))),
+    targets: { p99_ratio_max: 1.5, read_ratio_max: 1.1 },
     queries: Object.fromEntries(
       rows.map((r) => [
         r.name,
         {
-          p50_ms: [round(r.a.p50), round(r.b.p50)],
-          p99_ms: [round(r.a.p99), round(r.b.p99)],
-          p50_ratio: round(r.p50Ratio),
-          p99_ratio: round(r.p99Ratio),
-          reads_per_request: [round(r.a.reads), round(r.b.reads)],
+          p50_ms: [round(r.product[0].p50), round(r.product[1].p50)],
+          p99_ms: [round(r.product[0].p99), round(r.product[1].p99)],
+          p50_ratio: round(ratio(r.product, 'p50')),
+          p99_ratio: round(ratio(r.product, 'p99')),
+          floor_p50_ms: [round(r.floor[0].p50), round(r.floor[1].p50)],
+          floor_p99_ms: [round(r.floor[0].p99), round(r.floor[1].p99)],
+          floor_p50_ratio: round(ratio(r.floor, 'p50')),
+          floor_p99_ratio: round(ratio(r.floor, 'p99')),
+          commands_per_request: round(r.commands),
+          reads_per_request: [round(r.reads[0]), round(r.reads[1])],
         },
       ]),
     ),

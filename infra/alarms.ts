@@ -1,10 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   ComparisonOperator,
   MathExpression,
-  Metric,
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,7 +12,18 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/framework/observability.js';
+import { ARCHIVE_TRIGGER } from '../functions/shared/domain/archive-trigger.js';
+import { AUDIT_COPY_PREFIXES, AUDIT_COPY_TRIGGER } from '../functions/shared/domain/audit-copy.js';
+import { METRIC } from '../functions/shared/framework/observability.js';
+import {
+  business,
+  functionErrors,
+  functionThrottles,
+  iteratorAge,
+  PERIOD,
+  queueDepth,
+  type BusinessMetricName,
+} from './metrics.js';
 import type { StageSettings } from './settings.js';
 
 /** The functions whose errors and throttles are alarmed: every function of the stack. */
@@ -25,6 +34,8 @@ export const ALARMED_FUNCTIONS = [
   'Redrive',
   'Lifecycle',
   'LifecycleApi',
+  'AuditCopy',
+  'RetryApi',
 ] as const;
 export type AlarmedFunction = (typeof ALARMED_FUNCTIONS)[number];
 
@@ -34,6 +45,8 @@ export interface AlarmsProps {
   readonly api: HttpApi;
   /** The stream-triggered archive worker and the queue its trigger gives batches up to. */
   readonly worker: { readonly function: IFunction; readonly deadLetterQueue: IQueue };
+  /** The audit copy's trigger gives batches up to this queue. */
+  readonly auditCopy: { readonly deadLetterQueue: IQueue };
 }
 
 /** The age of the oldest stream record the worker has not taken yet: past this, it is falling behind. */
@@ -47,8 +60,7 @@ export const ITERATOR_AGE_ALARM_MS = 10 * 60_000;
 export const SIGNATURES_ONLY_REJECTED_PERIODS = 3;
 
 /** Every alarm looks at periods of this length. */
-export const ALARM_PERIOD_MINUTES = 5;
-const PERIOD = Duration.minutes(ALARM_PERIOD_MINUTES);
+export const ALARM_PERIOD_MINUTES = PERIOD.toMinutes();
 
 /** Lifecycle failures are retried with backoff: only failures in every run for this long wake anyone. */
 export const LIFECYCLE_FAILURE_PERIODS = 6;
@@ -132,6 +144,15 @@ const FUNCTION_ALARM_GUIDES: Record<
   Redrive: {},
   Lifecycle: {},
   LifecycleApi: {},
+  AuditCopy: {
+    Errors: {
+      meaning:
+        'an audit copy invocation failed (the audit bucket refused a write, a crash, a timeout); the stream mapping retries the batch',
+      action:
+        'query 1 on its log group (`/aws/lambda/…AuditCopy…`); the mapping bisects and retries the batch, then puts it in its dead-letter queue (`AuditCopyDeadLetters`)',
+    },
+  },
+  RetryApi: {},
 };
 
 /** The guide of one function's errors or throttles alarm. */
@@ -141,8 +162,8 @@ export function functionAlarmGuide(fn: AlarmedFunction, kind: FunctionAlarmKind)
 
 export const FUNCTION_ALARM_STATISTIC = 'Sum';
 
-function business(
-  metricName: string,
+function businessAlarm(
+  metricName: BusinessMetricName,
   statistic: 'Sum' | 'Maximum',
   definition: Omit<AlarmDefinition, 'watches' | 'statistic' | 'businessMetrics' | 'metric'>,
 ): AlarmDefinition {
@@ -151,7 +172,7 @@ function business(
     watches: `\`${metricName}\``,
     statistic,
     businessMetrics: [metricName],
-    metric: () => businessMetric(metricName, statistic),
+    metric: () => business(metricName, statistic),
   };
 }
 
@@ -167,15 +188,16 @@ export const ALARMS: Record<string, AlarmDefinition> = {
     meaning:
       "the HTTP API answered 5xx: a function error (logged as `request failed`), a timeout or an integration failure; the webhook's callers (Vobiz) retry, lookup callers saw errors",
     action:
-      'query 5 on `ApiAccessLogGroup` shows the route, query 1 the cause; a placeholder or malformed Vobiz secret shows up here',
+      'query 5 on `ApiAccessLogGroup` shows the route, query 1 the cause. A placeholder or malformed Vobiz secret shows up here; so do `503 audit_unavailable` answers on `/audio` (the lookup could not write who listened, so it handed out no link: DynamoDB throttling or an outage)',
     runbook: 'api5xx',
   },
-  RecordingsFailed: business(METRIC.failed, 'Sum', {
+  RecordingsFailed: businessAlarm(METRIC.failed, 'Sum', {
     meaning: 'a recording ran out of attempts and is now `failed`',
-    action: 'look at its `last_error`, fix the cause, then `npm run retry`',
+    action:
+      'look at its `last_error`, fix the cause, then `vobiz-archive retry --stage <stage> <recording_id>` (or `--all-failed`)',
     runbook: 'a-recording-failed',
   }),
-  VobizAuthFailed: business(METRIC.vobizAuthFailed, 'Sum', {
+  VobizAuthFailed: businessAlarm(METRIC.vobizAuthFailed, 'Sum', {
     meaning:
       "Vobiz answered 401/403 to our credentials, in any call (Retrieve Recording, the audio download, the sweep's List All Recordings, a delete)",
     action: 'the auth token was rotated or is wrong: put the right one in the Vobiz secret',
@@ -189,8 +211,8 @@ export const ALARMS: Record<string, AlarmDefinition> = {
       new MathExpression({
         expression: 'IF(FILL(rejected, 0) > 0 AND FILL(accepted, 0) == 0, 1, 0)',
         usingMetrics: {
-          rejected: businessMetric(METRIC.signatureRejected, 'Sum'),
-          accepted: businessMetric(METRIC.callbackAccepted, 'Sum'),
+          rejected: business(METRIC.signatureRejected, 'Sum'),
+          accepted: business(METRIC.callbackAccepted, 'Sum'),
         },
         period: PERIOD,
         label: 'callbacks refused while none is accepted',
@@ -200,7 +222,7 @@ export const ALARMS: Record<string, AlarmDefinition> = {
       'the token Vobiz signs with is not the one in the secret (rotated at Vobiz): update the secret. Probes alone do not trigger it while real callbacks are accepted; Vobiz retries refused callbacks, and the backfill sweep finds what its retries missed',
     runbook: 'the-vobiz-token-changed',
   },
-  OverduePending: business(METRIC.overduePending, 'Maximum', {
+  OverduePending: businessAlarm(METRIC.overduePending, 'Maximum', {
     periods: OVERDUE_PENDING_PERIODS,
     meaning: '`pending` records are overdue for their next attempt',
     action:
@@ -212,7 +234,7 @@ export const ALARMS: Record<string, AlarmDefinition> = {
     statistic: 'Maximum',
     threshold: ITERATOR_AGE_ALARM_MS,
     thresholdText: `${ITERATOR_AGE_ALARM_MS / 60_000} minutes`,
-    metric: (props) => props.worker.function.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' }),
+    metric: (props) => iteratorAge(props.worker.function),
     meaning: `the oldest stream record the worker has not taken is more than ${ITERATOR_AGE_ALARM_MS / 60_000} minutes old`,
     action:
       'the worker is falling behind a burst, failing, or throttled: check its errors and throttles, raise `archiveConcurrency`; the re-drive joins in for records 10 minutes old',
@@ -221,31 +243,40 @@ export const ALARMS: Record<string, AlarmDefinition> = {
   ArchiveDeadLetters: {
     watches: "the dead-letter queue's visible messages",
     statistic: 'Maximum',
-    metric: (props) =>
-      props.worker.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: PERIOD,
-        statistic: 'Maximum',
-      }),
-    meaning:
-      'the archive trigger gave up on a batch (5 retries) and sent its description to the dead-letter queue (`ArchiveDeadLetterQueueUrl`)',
+    metric: (props) => queueDepth(props.worker.deadLetterQueue),
+    meaning: `the archive trigger gave up on a batch (${ARCHIVE_TRIGGER.maxRetryAttempts} retries) and sent its description to the dead-letter queue (\`ArchiveDeadLetterQueueUrl\`)`,
     action:
       "read the worker log around the message's time; the batch's records are still `pending` and due, so the re-drive archives them. Purge the queue once understood",
     runbook: 'archivedeadletters',
   },
-  VobizDeleteRefused: business(METRIC.vobizDeleteRefused, 'Sum', {
+  VobizDeleteRefused: businessAlarm(METRIC.vobizDeleteRefused, 'Sum', {
     meaning:
       'a recording was kept at Vobiz because its archived copy did not verify (version, size or SHA-256)',
     action:
       "`npm run query -- '/audit?action=vobiz_delete'` (outcome `refused`, `detail` says why); the record has `vobiz_delete_blocked`. After fixing the cause, `npm run vobiz-cleanup -- --retry-blocked`",
     runbook: 'vobizdeleterefused',
   }),
-  LifecycleFailures: business(METRIC.lifecycleFailed, 'Sum', {
+  LifecycleFailures: businessAlarm(METRIC.lifecycleFailed, 'Sum', {
     periods: LIFECYCLE_FAILURE_PERIODS,
     meaning:
       'every lifecycle run had deletes at Vobiz or expiries that failed (they are retried with backoff)',
     action:
       'query 1 on `LifecycleLogGroup`: Vobiz 429/5xx, S3 or DynamoDB errors; `vobiz_delete_error`/`expiry_error` on the records',
     runbook: 'lifecyclefailures',
+  }),
+  AuditCopyDeadLetters: {
+    watches: "the audit copy's dead-letter queue's visible messages",
+    statistic: 'Maximum',
+    metric: (props) => queueDepth(props.auditCopy.deadLetterQueue),
+    meaning: `audit entries could not be copied to the audit bucket after ${AUDIT_COPY_TRIGGER.maxRetryAttempts} retries (the batch's description is in \`AuditCopyDeadLetterQueueUrl\`)`,
+    action:
+      'read the AuditCopy log around its time (S3 errors, KMS, a bucket policy change); the entries are still in the table but not yet in the immutable bucket. Purge the queue once understood',
+    runbook: 'auditcopydeadletters',
+  },
+  AuditEntryTampered: businessAlarm(METRIC.auditTampered, 'Sum', {
+    meaning: 'an audit entry was changed or removed after it was written',
+    action: `something outside the archive's functions changed the table: the evidence is under \`${AUDIT_COPY_PREFIXES.tampering}\` in the audit bucket (\`AuditBucketName\`); find who in CloudTrail and treat it as a security incident`,
+    runbook: 'auditentrytampered',
   }),
 };
 
@@ -262,21 +293,18 @@ export function alarmDescription(guide: AlarmGuide): string {
 export class Alarms extends Construct {
   readonly alarms: Alarm[] = [];
   readonly topic?: ITopic;
+  /** The functions watched, by name (the dashboard graphs the same ones). */
+  readonly functions: Record<AlarmedFunction, IFunction>;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const { settings } = props;
+    this.functions = props.functions;
 
     for (const name of ALARMED_FUNCTIONS) {
       const fn = props.functions[name];
-      this.add(`${name}Errors`, fn.metricErrors({ period: PERIOD, statistic: FUNCTION_ALARM_STATISTIC }), {
-        guide: functionAlarmGuide(name, 'Errors'),
-      });
-      this.add(
-        `${name}Throttles`,
-        fn.metricThrottles({ period: PERIOD, statistic: FUNCTION_ALARM_STATISTIC }),
-        { guide: functionAlarmGuide(name, 'Throttles') },
-      );
+      this.add(`${name}Errors`, functionErrors(fn), { guide: functionAlarmGuide(name, 'Errors') });
+      this.add(`${name}Throttles`, functionThrottles(fn), { guide: functionAlarmGuide(name, 'Throttles') });
     }
     for (const [alarmId, definition] of Object.entries(ALARMS)) {
       this.add(alarmId, definition.metric(props), {
@@ -322,14 +350,4 @@ export class Alarms extends Construct {
       }),
     );
   }
-}
-
-function businessMetric(metricName: string, statistic: 'Sum' | 'Maximum'): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: SERVICE_NAME },
-    statistic,
-    period: PERIOD,
-  });
 }

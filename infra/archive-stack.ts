@@ -6,11 +6,14 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
 import { ArchiveWorker } from './archive-worker.js';
+import { AuditCopy } from './audit-copy.js';
 import { Console } from './console.js';
+import { Dashboard } from './dashboard.js';
 import { DataStore } from './data-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { LookupApi } from './lookup-api.js';
 import { Redrive } from './redrive.js';
+import { RetryApi } from './retry-api.js';
 import type { StageSettings } from './settings.js';
 import { VobizSecret } from './vobiz-secret.js';
 import { Webhook, WEBHOOK_PATH } from './webhook.js';
@@ -61,7 +64,10 @@ export class ArchiveStack extends Stack {
   readonly lookup: LookupApi;
   readonly redrive: Redrive;
   readonly lifecycle: Lifecycle;
+  readonly auditCopy: AuditCopy;
+  readonly retryApi: RetryApi;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
   readonly console?: Console;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
@@ -115,6 +121,8 @@ export class ArchiveStack extends Stack {
       backfillLookbackMinutes: settings.backfillLookbackMinutes,
     });
     this.lifecycle = new Lifecycle(this, 'Lifecycle', { settings, store, vobizSecret, api: this.api });
+    this.auditCopy = new AuditCopy(this, 'AuditCopy', { settings, store });
+    this.retryApi = new RetryApi(this, 'RetryApi', { settings, store, api: this.api });
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
@@ -126,8 +134,19 @@ export class ArchiveStack extends Stack {
         Redrive: this.redrive.function,
         Lifecycle: this.lifecycle.scheduled,
         LifecycleApi: this.lifecycle.apiFunction,
+        AuditCopy: this.auditCopy.function,
+        RetryApi: this.retryApi.function,
       },
       worker: { function: this.worker.function, deadLetterQueue: this.worker.deadLetterQueue },
+      auditCopy: { deadLetterQueue: this.auditCopy.deadLetterQueue },
+    });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      settings,
+      api: this.api,
+      webhook: this.webhook.function,
+      worker: this.worker,
+      auditCopy: this.auditCopy,
+      alarms: this.alarms,
     });
 
     // The `$default` stage is served at the API's root, so the endpoint is the base URL.
@@ -143,6 +162,12 @@ export class ArchiveStack extends Stack {
     });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
+    new CfnOutput(this, 'AuditBucketName', {
+      value: this.store.auditBucket.bucketName,
+      description: 'The immutable copy of the audit trail (S3 Object Lock, compliance mode)',
+    });
+    // Where the operator commands check the Vobiz credentials (set-secret, doctor): the stage's setting.
+    new CfnOutput(this, 'VobizApiBaseUrl', { value: settings.vobizApiBaseUrl });
     new CfnOutput(this, 'VobizSecretArn', {
       value: this.vobizSecret.secretArn,
       description: 'Put {"auth_id","auth_token"} here',
@@ -160,12 +185,22 @@ export class ArchiveStack extends Stack {
     new CfnOutput(this, 'LifecycleFunctionName', { value: this.lifecycle.scheduled.functionName });
     new CfnOutput(this, 'LifecycleLogGroup', { value: this.lifecycle.scheduled.logGroup.logGroupName });
     new CfnOutput(this, 'LifecycleApiLogGroup', { value: this.lifecycle.apiFunction.logGroup.logGroupName });
+    new CfnOutput(this, 'RetryApiLogGroup', { value: this.retryApi.function.logGroup.logGroupName });
     new CfnOutput(this, 'ArchiveDeadLetterQueueUrl', {
       value: this.worker.deadLetterQueue.queueUrl,
       description:
         "Batches the archive worker's trigger gave up on (their records stay due for the re-drive)",
     });
+    new CfnOutput(this, 'AuditCopyDeadLetterQueueUrl', {
+      value: this.auditCopy.deadLetterQueue.queueUrl,
+      description:
+        'Batches of audit entries the copy gave up on (shard and sequence numbers; the entries stay in the table)',
+    });
     new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
     if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboard.url,
+      description: 'The CloudWatch dashboard: callbacks, archiving, Vobiz errors, lifecycle, alarms',
+    });
   }
 }

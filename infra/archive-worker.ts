@@ -63,38 +63,67 @@ export class ArchiveWorker extends Construct {
       .bind('ALLOWED_MEDIA_ORIGINS', settings.allowedMediaOrigins);
     if (settings.maxAttempts !== undefined) this.function.bind('MAX_ATTEMPTS', String(settings.maxAttempts));
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // SQS-managed keys even with `encryption: kms`: the messages hold shard and sequence numbers only
-      // (no recording data), and a KMS-encrypted queue would give the worker kms:*Encrypt* wildcards.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    this.deadLetterQueue = addStreamTrigger(this, {
+      fn: this.function,
+      store,
+      settings,
+      filter: ARCHIVE_TRIGGER_FILTER,
+      trigger: ARCHIVE_TRIGGER,
+      parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, settings.archiveConcurrency),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the stream mapping's on-failure destination (a dead-letter queue itself); its depth is alarmed.",
-    });
-
-    // Reading the stream: dynamodb:ListStreams has no resource-level permissions (the mapping's grant).
-    Validations.of(this.function.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'dynamodb:ListStreams (granted for the stream event source) and, with tracing, the X-Ray writes support no resource-level permissions; every other action is scoped.',
-    });
-    this.function.addEventSource(
-      new DynamoEventSource(store.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        filters: [FilterCriteria.filter(ARCHIVE_TRIGGER_FILTER)],
-        batchSize: ARCHIVE_TRIGGER.batchSize,
-        maxBatchingWindow: Duration.seconds(0),
-        parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, settings.archiveConcurrency),
-        reportBatchItemFailures: true,
-        bisectBatchOnError: ARCHIVE_TRIGGER.bisectOnError,
-        retryAttempts: ARCHIVE_TRIGGER.maxRetryAttempts,
-        onFailure: new SqsDlq(this.deadLetterQueue),
-      }),
-    );
   }
+}
+
+export interface StreamTriggerProps {
+  readonly fn: ArchiveFunction;
+  readonly store: DataStore;
+  readonly settings: StageSettings;
+  readonly filter: Record<string, unknown>;
+  readonly trigger: {
+    readonly batchSize: number;
+    readonly maxRetryAttempts: number;
+    readonly bisectOnError: boolean;
+  };
+  readonly parallelizationFactor?: number;
+}
+
+/**
+ * A function started by the table's stream: a filtered mapping from the oldest record, partial batch
+ * failures, bisect, bounded retries, and a dead-letter queue (returned) for the batches it gives up on.
+ */
+export function addStreamTrigger(scope: Construct, props: StreamTriggerProps): Queue {
+  const { fn, store, settings, trigger } = props;
+  const deadLetterQueue = new Queue(scope, 'DeadLetterQueue', {
+    // SQS-managed keys even with `encryption: kms`: the messages hold shard and sequence numbers only
+    // (no item data), and a KMS-encrypted queue would give the function kms:*Encrypt* wildcards.
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+    removalPolicy: settings.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+  Validations.of(deadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      "This queue is a stream mapping's on-failure destination (a dead-letter queue itself); its depth is alarmed.",
+  });
+  // Reading the stream: dynamodb:ListStreams has no resource-level permissions (the mapping's grant).
+  Validations.of(fn.role!).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'dynamodb:ListStreams (granted for the stream event source) and, with tracing, the X-Ray writes support no resource-level permissions; every other action is scoped.',
+  });
+  fn.addEventSource(
+    new DynamoEventSource(store.table, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      filters: [FilterCriteria.filter(props.filter)],
+      batchSize: trigger.batchSize,
+      maxBatchingWindow: Duration.seconds(0),
+      ...(props.parallelizationFactor ? { parallelizationFactor: props.parallelizationFactor } : {}),
+      reportBatchItemFailures: true,
+      bisectBatchOnError: trigger.bisectOnError,
+      retryAttempts: trigger.maxRetryAttempts,
+      onFailure: new SqsDlq(deadLetterQueue),
+    }),
+  );
+  return deadLetterQueue;
 }

@@ -7,6 +7,7 @@ import {
   CfnOutput,
   DefaultStackSynthesizer,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   Validations,
@@ -28,6 +29,7 @@ import {
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import {
   AccountRecovery,
+  ClientAttributes,
   CfnIdentityPool,
   CfnIdentityPoolRoleAttachment,
   CfnManagedLoginBranding,
@@ -39,6 +41,7 @@ import {
   UserPool,
   UserPoolClientIdentityProvider,
   UserPoolGroup,
+  type CfnUserPoolClient,
   type UserPoolClient,
   type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
@@ -60,27 +63,10 @@ import {
   type ConsoleFile,
 } from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
+import { CONSOLE_GROUP_ROUTES } from '../console/src/groups.js';
 import type { ConsoleSettings, StageSettings } from './settings.js';
 
-/**
- * The routes each console group may call, as `[method, path]` of `execute-api:Invoke` route ARNs: the
- * lifecycle routes (legal hold, erasure, audit) only to admins. `*` in a route ARN matches any
- * characters, `/` included.
- */
-export const CONSOLE_GROUP_ROUTES = {
-  reviewers: [
-    ['GET', '/recordings'],
-    ['GET', '/recordings/*'],
-  ],
-  admins: [
-    ['GET', '/recordings'],
-    ['GET', '/recordings/*'],
-    ['PUT', '/recordings/*/legal-hold'],
-    ['DELETE', '/recordings/*/legal-hold'],
-    ['DELETE', '/recordings/*'],
-    ['GET', '/audit'],
-  ],
-} as const satisfies Record<string, readonly (readonly [string, string])[]>;
+export { CONSOLE_GROUP_ROUTES };
 
 /** Cognito groups: the lower precedence wins when a user is in both. */
 const GROUP_PRECEDENCE = { admins: 0, reviewers: 1 } as const;
@@ -94,7 +80,7 @@ const CORS = {
     'x-amz-security-token',
     'x-amz-content-sha256',
   ],
-  allowMethods: ['GET', 'PUT', 'DELETE'],
+  allowMethods: ['GET', 'PUT', 'POST', 'DELETE'],
   maxAge: 600,
 };
 
@@ -177,7 +163,7 @@ export class Console extends Construct {
 
     this.domain = this.userPool.addDomain('Login', {
       cognitoDomain: {
-        domainPrefix: options.domainPrefix ?? `vobiz-archive-${settings.stageName}-${Aws.ACCOUNT_ID}`,
+        domainPrefix: loginDomainPrefix(settings.stageName, options.domainPrefix),
       },
       managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
@@ -246,7 +232,6 @@ export class Console extends Construct {
     this.client = this.userPool.addClient('Client', {
       userPoolClientName: 'console',
       generateSecret: false, // a browser app: authorization code with PKCE, no secret
-      authFlows: { userSrp: true },
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
@@ -259,7 +244,14 @@ export class Console extends Construct {
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.hours(12),
       enableTokenRevocation: true,
+      // Nothing the console writes: an absent list would let a user write every attribute (email included)
+      // with their access token; the list cannot be empty, so it names one attribute of no consequence.
+      writeAttributes: new ClientAttributes().withStandardAttributes({ locale: true }),
     });
+    // Managed login only. Sign-in through the API (SRP and the other flows) is off: its tokens carry
+    // aws.cognito.signin.user.admin, which would let users change their own email. The CDK leaves
+    // ExplicitAuthFlows unset (Cognito then allows SRP and custom auth) unless it is given here.
+    (this.client.node.defaultChild as CfnUserPoolClient).explicitAuthFlows = ['ALLOW_REFRESH_TOKEN_AUTH'];
     new CfnManagedLoginBranding(this, 'LoginBranding', {
       userPoolId: this.userPool.userPoolId,
       clientId: this.client.userPoolClientId,
@@ -305,7 +297,7 @@ export class Console extends Construct {
         groupName: group,
         description:
           group === 'admins'
-            ? 'Read recordings; legal hold, erasure and the audit log'
+            ? 'Read recordings; legal hold, erasure, retry and the audit log'
             : 'Search, play and download recordings',
         precedence: GROUP_PRECEDENCE[group],
         role: groupRole,
@@ -494,4 +486,17 @@ function stageAssets(files: readonly ConsoleFile[]): string {
 
 function acknowledge(construct: Construct, acknowledgment: Acknowledgment): void {
   Validations.of(construct).acknowledge(acknowledgment);
+}
+
+/**
+ * The managed login's domain prefix: the stage's own setting; `account` for the domain stacks deployed
+ * before this default was introduced (Cognito allows one prefix domain per pool, so an existing stack must
+ * keep its own); by default the last group of the stack's id (a UUID: random, the same on every deploy,
+ * and it tells nothing about the account).
+ */
+function loginDomainPrefix(stageName: string, setting: string | undefined): string {
+  if (setting === 'account') return `vobiz-archive-${stageName}-${Aws.ACCOUNT_ID}`;
+  if (setting !== undefined) return setting;
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return `vobiz-archive-${stageName}-${Fn.select(4, Fn.split('-', stackUuid))}`;
 }

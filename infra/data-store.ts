@@ -1,12 +1,14 @@
 import { Duration, RemovalPolicy, Validations, type Acknowledgment, type CfnResource } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
   Bucket,
+  type BucketProps,
   type CfnBucket,
   BucketEncryption,
+  ObjectLockRetention,
   ObjectOwnership,
   StorageClass,
   type LifecycleRule,
@@ -28,17 +30,20 @@ export const STATEFUL_LOGICAL_IDS = {
   table: 'RecordingsTable',
   bucket: 'RecordingsBucket',
   accessLogsBucket: 'AccessLogsBucket',
+  auditBucket: 'AuditBucket',
   key: 'ArchiveKey',
 } as const;
 
 /**
  * Exactly what each function may do with the data. `notify` (the webhook) only puts items: the record
  * of a notification and its nonces; `ingest` (the archive worker, the re-drive) records and stores but
- * cannot read audio back or delete anything; `lookup` reads but cannot write; `lifecycle` (the scheduled
- * run) verifies versions and deletes them (retention, unfinished erasures) but cannot place or lift a
- * legal hold; `lifecycleApi` (holds, erasure) verifies, holds and deletes versions. Only the two
- * lifecycle levels may list a key's versions (`listsVersions`). Nobody may Scan, and nobody may change or
- * delete an audit item (see `grantTable`).
+ * cannot read audio back or delete anything; `lookup` reads, and puts only audit items (who listened:
+ * one per audio link); `retry` (POST /recordings/{id}/retry) reads and updates records and puts only
+ * audit items; `lifecycle` (the scheduled run) verifies versions and deletes them (retention,
+ * unfinished erasures) but cannot place or lift a legal hold; `lifecycleApi` (holds, erasure) verifies,
+ * holds and deletes versions. Only the two lifecycle levels may list a key's versions (`listsVersions`).
+ * `auditPutOnly`: PutItem is allowed on `AUDIT#` partition keys only. Nobody may Scan, and nobody may
+ * change or delete an audit item (see `grantTable`).
  */
 export const ACCESS = {
   notify: {
@@ -46,24 +51,35 @@ export const ACCESS = {
     audio: [],
     listsVersions: false,
     writesAudit: false,
+    auditPutOnly: false,
   },
   ingest: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:PutObject', 's3:AbortMultipartUpload'],
     listsVersions: false,
     writesAudit: false,
+    auditPutOnly: false,
   },
   lookup: {
     table: ['dynamodb:GetItem', 'dynamodb:Query'],
     audio: ['s3:GetObject'],
     listsVersions: false,
-    writesAudit: false,
+    writesAudit: true,
+    auditPutOnly: true,
+  },
+  retry: {
+    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    audio: [],
+    listsVersions: false,
+    writesAudit: true,
+    auditPutOnly: true,
   },
   lifecycle: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     audio: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectLegalHold', 's3:DeleteObjectVersion'],
     listsVersions: true,
     writesAudit: true,
+    auditPutOnly: false,
   },
   lifecycleApi: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -76,6 +92,7 @@ export const ACCESS = {
     ],
     listsVersions: true,
     writesAudit: true,
+    auditPutOnly: false,
   },
 } as const;
 
@@ -93,6 +110,9 @@ export const AUDIT_IMMUTABLE_ACTIONS = [
 ] as const;
 export const AUDIT_PUT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:PartiQLInsert'] as const;
 
+/** What the audit copier may do in the audit bucket: write an object once, and read it back to compare. */
+export const AUDIT_COPY_ACTIONS = ['s3:PutObject', 's3:GetObject'] as const;
+
 export type AccessLevel = keyof typeof ACCESS;
 
 export interface DataStoreProps {
@@ -104,6 +124,8 @@ export class DataStore extends Construct {
   readonly table: Table;
   readonly bucket: Bucket;
   readonly accessLogsBucket: Bucket;
+  /** The immutable copy of the audit trail (Object Lock, compliance mode; see infra/audit-copy.ts). */
+  readonly auditBucket: Bucket;
   /** Customer-managed key when `encryption: kms`; otherwise AWS-owned/S3-managed encryption. */
   readonly key?: Key;
 
@@ -159,6 +181,54 @@ export class DataStore extends Construct {
     pin(this.accessLogsBucket, STATEFUL_LOGICAL_IDS.accessLogsBucket);
 
     this.bucket = new Bucket(this, 'Bucket', {
+      ...this.dataBucketProps('recordings-bucket/'),
+      lifecycleRules: lifecycleRules(settings.lifecycle),
+      removalPolicy,
+      autoDeleteObjects: settings.throwaway,
+    });
+    // Legal holds are S3 Object Lock legal holds on object versions (no default retention period). Only
+    // the nested configuration ("Update requires: No interruption") turns it on for new and existing
+    // versioned buckets alike; the top-level ObjectLockEnabled (the L2's `objectLockEnabled`) would make
+    // CloudFormation replace a bucket deployed without it. Once on, it can never be switched off.
+    (this.bucket.node.defaultChild as CfnBucket).objectLockConfiguration = { objectLockEnabled: 'Enabled' };
+    pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
+
+    this.auditBucket = new Bucket(this, 'Audit', {
+      ...this.dataBucketProps('audit-bucket/'),
+      // A new bucket, so Object Lock is on from its creation. Compliance mode: no one, root included,
+      // can shorten the retention or delete a locked version before it ends.
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(settings.auditRetentionDays)),
+      // A throwaway stage's copies go once unlocked, so the bucket left behind by a destroy empties itself.
+      lifecycleRules: settings.throwaway
+        ? [
+            {
+              id: 'expire-unlocked-copies',
+              expiration: Duration.days(settings.auditRetentionDays + 1),
+              noncurrentVersionExpiration: Duration.days(1),
+            },
+          ]
+        : [],
+      // Always retained: locked versions cannot be deleted, so a destroy could not remove it anyway.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Every write must be conditional (If-None-Match: *): an existing copy is never replaced by a newer
+    // version, even by a principal that may write to the bucket.
+    this.auditBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyUnconditionalWrites',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.auditBucket.arnForObjects('*')],
+        conditions: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
+    pin(this.auditBucket, STATEFUL_LOGICAL_IDS.auditBucket);
+  }
+
+  /** What the recordings and audit buckets share: private, TLS only, versioned, encrypted like the table, logged. */
+  private dataBucketProps(accessLogsPrefix: string): BucketProps {
+    return {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
@@ -168,17 +238,8 @@ export class DataStore extends Construct {
         ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
         : { encryption: BucketEncryption.S3_MANAGED }),
       serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'recordings-bucket/',
-      lifecycleRules: lifecycleRules(settings.lifecycle),
-      // Legal holds are S3 Object Lock legal holds on object versions (no default retention period).
-      objectLockEnabled: true,
-      removalPolicy,
-      autoDeleteObjects: settings.throwaway,
-    });
-    // The configuration is what enables Object Lock on a bucket that already exists (an upgrade): no
-    // replacement, and it can never be switched off again.
-    (this.bucket.node.defaultChild as CfnBucket).objectLockConfiguration = { objectLockEnabled: 'Enabled' };
-    pin(this.bucket, STATEFUL_LOGICAL_IDS.bucket);
+      serverAccessLogsPrefix: accessLogsPrefix,
+    };
   }
 
   /**
@@ -188,21 +249,49 @@ export class DataStore extends Construct {
   grantTable(grantee: IGrantable, level: AccessLevel): void {
     const resourceArns =
       level === 'lookup' ? [this.table.tableArn, `${this.table.tableArn}/index/*`] : [this.table.tableArn];
-    Grant.addToPrincipal({ grantee, actions: [...ACCESS[level].table], resourceArns });
-    const writes = (ACCESS[level].table as readonly string[]).some(
-      (action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query',
-    );
-    if (writes) {
+    const access = ACCESS[level];
+    Grant.addToPrincipal({ grantee, actions: [...access.table], resourceArns });
+    if (access.auditPutOnly) {
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({
-          effect: Effect.DENY,
-          actions: [...AUDIT_IMMUTABLE_ACTIONS, ...(ACCESS[level].writesAudit ? [] : AUDIT_PUT_ACTIONS)],
+          actions: ['dynamodb:PutItem'],
           resources: [this.table.tableArn],
           conditions: {
-            'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] },
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] },
           },
         }),
       );
+    }
+    const writes =
+      access.auditPutOnly ||
+      (access.table as readonly string[]).some(
+        (action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query',
+      );
+    if (writes) {
+      const auditKeys = { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] };
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: [...AUDIT_IMMUTABLE_ACTIONS, ...(access.writesAudit ? [] : AUDIT_PUT_ACTIONS)],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAnyValue:StringLike': auditKeys },
+        }),
+      );
+      // An audit item with the TTL attribute would be deleted by TTL: the roles that put audit items may
+      // not put one that carries it (`dynamodb:Attributes` lists a PutItem's attribute names).
+      if (ACCESS[level].writesAudit) {
+        grantee.grantPrincipal.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.DENY,
+            actions: ['dynamodb:PutItem'],
+            resources: [this.table.tableArn],
+            conditions: {
+              'ForAnyValue:StringLike': auditKeys,
+              'ForAnyValue:StringEquals': { 'dynamodb:Attributes': [TTL_ATTRIBUTE] },
+            },
+          }),
+        );
+      }
     }
     if (level === 'lookup') {
       acknowledgeOn(grantee, {
@@ -211,7 +300,7 @@ export class DataStore extends Construct {
           "Query on the table's own secondary indexes (the list routes are served by them); the wildcard covers index names only.",
       });
     }
-    this.grantKey(grantee, level);
+    this.grantKey(grantee);
   }
 
   /**
@@ -238,14 +327,34 @@ export class DataStore extends Construct {
       reason:
         'Object keys are per recording (recordings/{account}/{date}/{id}); the wildcard is limited to the audio prefix.',
     });
-    this.grantKey(grantee, level);
+    this.grantKey(grantee);
   }
 
-  /** Writers encrypt (and Decrypt: multipart uploads and DynamoDB need it); readers only decrypt. No wildcards. */
-  private grantKey(grantee: IGrantable, level: AccessLevel): void {
+  /**
+   * The audit copier's access to the audit bucket: write each object once and read it back (to tell a
+   * redelivered event from a differing write). Nothing else may write there.
+   */
+  grantAuditCopy(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: [...AUDIT_COPY_ACTIONS],
+      resourceArns: [this.auditBucket.arnForObjects('*')],
+    });
+    acknowledgeOn(grantee, {
+      id: `AwsSolutions-IAM5[Resource::<${STATEFUL_LOGICAL_IDS.auditBucket}.Arn>/*]`,
+      reason:
+        'One object per audit entry or piece of evidence, keys derived from the entry; the bucket holds nothing else.',
+    });
+    if (this.key) this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+  }
+
+  /**
+   * Every level writes the table (the lookup its who-listened entries), so each may encrypt as well as
+   * decrypt (multipart uploads and DynamoDB need Decrypt too). No wildcards.
+   */
+  private grantKey(grantee: IGrantable): void {
     if (!this.key) return;
-    if (level !== 'lookup') this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
-    else this.key.grant(grantee, 'kms:Decrypt');
+    this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
   }
 }
 

@@ -42,6 +42,11 @@ export interface StageSettings {
   readonly tracing: boolean;
   /** The recordings console (CloudFront + Cognito); undefined when switched off with `console=false`. */
   readonly console?: ConsoleSettings;
+  /**
+   * Days each copied audit entry stays locked (S3 Object Lock, compliance mode: nobody, root included,
+   * can delete or overwrite it before then). Default 2555 (7 years); 1 on throwaway stages.
+   */
+  readonly auditRetentionDays: number;
 }
 
 export interface ConsoleSettings {
@@ -49,7 +54,11 @@ export interface ConsoleSettings {
   readonly mfa: 'required' | 'optional';
   /** Cognito feature plan: `plus` (default; threat protection) or `essentials`. */
   readonly featurePlan: 'plus' | 'essentials';
-  /** Prefix of the managed login domain (`<prefix>.auth.<region>.amazoncognito.com`); default `vobiz-archive-<stage>-<account>`. */
+  /**
+   * Prefix of the managed login domain (`<prefix>.auth.<region>.amazoncognito.com`); default
+   * `vobiz-archive-<stage>-<12 hex digits of the stack id>`; `account`: the earlier default
+   * `vobiz-archive-<stage>-<account id>`, which a stack deployed with it must keep.
+   */
   readonly domainPrefix?: string;
 }
 
@@ -63,7 +72,10 @@ export interface LifecycleSettings {
    * (by `add_time`, not on legal hold) and marks them `expired`; undefined keeps audio forever.
    */
   readonly retentionDays?: number;
-  /** Delete each recording at Vobiz N days after it was archived and verified (0: at once); undefined: never. */
+  /**
+   * Delete each recording at Vobiz N days after it was archived and verified (0: at once); undefined:
+   * only with retention, when it expires (retention implies it). Never longer than `retentionDays`.
+   */
   readonly deleteFromVobizAfterDays?: number;
   /** Delete overwritten/deleted object versions after N days. */
   readonly noncurrentVersionExpireAfterDays: number;
@@ -96,6 +108,9 @@ const RETENTION_DAYS = new Map<number, RetentionDays>([
   [3653, RetentionDays.TEN_YEARS],
 ]);
 
+/** Seven years, a common record-keeping period for an audit trail. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2555;
+
 /** Stage names whose data may be destroyed with the stack. Every other stage retains its data. */
 export const THROWAWAY_STAGES: readonly string[] = ['dev', 'test', 'ci'];
 
@@ -118,6 +133,7 @@ function defaults(stageName: string): StageSettings {
     webhookReservedConcurrency: 25,
     archiveConcurrency: DEFAULT_ARCHIVE_CONCURRENCY,
     tracing: true,
+    auditRetentionDays: throwaway ? 1 : DEFAULT_AUDIT_RETENTION_DAYS,
   };
 }
 
@@ -199,7 +215,7 @@ export const SETTINGS = {
   },
   retentionDays: {
     description:
-      'the lifecycle deletes every version of the audio of recordings older than N days (by `add_time`) and marks them `expired`, metadata kept ([lifecycle](../concepts/lifecycle.md#retention))',
+      'the lifecycle deletes every version of the audio of recordings older than N days (by `add_time`) and marks them `expired`, metadata kept; and deletes them at Vobiz too if they are still there ([lifecycle](../concepts/lifecycle.md#retention))',
     kind: { ...DAYS, none: true },
     value: (s) => s.lifecycle.retentionDays,
     unset: 'none',
@@ -207,8 +223,9 @@ export const SETTINGS = {
   },
   deleteFromVobizAfterDays: {
     description:
-      'delete each recording at Vobiz N days after it was archived, once its copy here is verified; `0` = as soon as verified ([lifecycle](../concepts/lifecycle.md#verified-delete-at-vobiz))',
+      'delete each recording at Vobiz N days after it was archived, once its copy here is verified; `0` = as soon as verified. Unset, recordings are still deleted at Vobiz when retention expires them (retention implies it) ([lifecycle](../concepts/lifecycle.md#verified-delete-at-vobiz))',
     kind: { type: 'integer', min: 0, max: 3650, none: true },
+    constraint: 'not more than `retentionDays`',
     value: (s) => s.lifecycle.deleteFromVobizAfterDays,
     unset: 'none (off)',
     variable: 'VOBIZ_DELETE_AFTER_DAYS',
@@ -343,13 +360,22 @@ export const SETTINGS = {
     value: (s) => s.console?.featurePlan,
   },
   consoleDomainPrefix: {
-    description: 'managed login address `https://<prefix>.auth.<region>.amazoncognito.com`',
+    description:
+      'managed login address `https://<prefix>.auth.<region>.amazoncognito.com`; a stack deployed with the earlier default must keep it ([upgrading](../guides/upgrading.md#a-stack-with-the-console-deployed-before-the-login-domain-changed))',
     kind: {
       type: 'text',
-      accepted: 'lowercase letters, digits and dashes (at most 63), without `aws`, `amazon` or `cognito`',
+      accepted:
+        'lowercase letters, digits and dashes (at most 63), without `aws`, `amazon` or `cognito`; `account` for the earlier default `vobiz-archive-<stage>-<account id>`',
     },
     value: (s) => s.console?.domainPrefix,
-    unset: '`vobiz-archive-<stage>-<account>`',
+    unset: '`vobiz-archive-<stage>-<12 hex digits of the stack id>`',
+  },
+  auditRetentionDays: {
+    description:
+      'days each copy of an audit entry stays locked in the audit bucket (S3 Object Lock, compliance mode: nobody can delete it before); applies to copies written from then on ([lifecycle](../concepts/lifecycle.md#the-immutable-copy))',
+    // S3 Object Lock takes 1 day to 100 years.
+    kind: DAYS,
+    value: (s) => s.auditRetentionDays,
   },
 } satisfies Record<string, SettingDefinition>;
 
@@ -424,6 +450,8 @@ export function resolveStageSettings(stageName: string, raw: RawSettings = {}): 
     alarmTopicArn: arn(raw, 'alarmTopicArn'),
     tracing: bool(raw, 'tracing') ?? base.tracing,
     console: consoleSettings(raw),
+    // S3 Object Lock takes 1 day to 100 years.
+    auditRetentionDays: int(raw, 'auditRetentionDays') ?? (throwaway ? 1 : DEFAULT_AUDIT_RETENTION_DAYS),
   };
   if (settings.vobizSecretKmsKeyArn && !settings.vobizSecretArn) {
     throw new SettingsError('vobizSecretKmsKeyArn only makes sense together with vobizSecretArn');
@@ -470,6 +498,13 @@ export const REPLACED_SETTINGS: Record<string, string> = {
 
 function checkLifecycleOrder(lifecycle: LifecycleSettings): void {
   const { infrequentAccessAfterDays: ia, glacierAfterDays: glacier } = lifecycle;
+  const { deleteFromVobizAfterDays: vobiz, retentionDays: retention } = lifecycle;
+  // Retention removes the audio here: Vobiz's copy must not outlive it.
+  if (vobiz !== undefined && retention !== undefined && vobiz > retention) {
+    throw new SettingsError(
+      `deleteFromVobizAfterDays (${vobiz}) must not be longer than retentionDays (${retention}): a recording would stay at Vobiz after retention removed it here`,
+    );
+  }
   // S3 requires each transition to come later than the previous one.
   if (ia !== undefined && glacier !== undefined && glacier < ia + 30) {
     throw new SettingsError(

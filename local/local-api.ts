@@ -8,6 +8,7 @@ import type { GatewayResponse } from './gateway.js';
  */
 export const LOCAL_API_ROUTES = {
   health: { path: '/health', methods: ['GET', 'HEAD'] },
+  vobizHealth: { path: '/health/vobiz', methods: ['GET'] },
   openapi: { path: '/openapi.json', methods: ['GET'] },
 } as const;
 

@@ -27,6 +27,8 @@ import type S3rver from 's3rver';
  * - **Object Lock legal holds.** PutObjectLegalHold / GetObjectLegalHold (`?legal-hold`, optional
  *   `versionId`) per version; HEAD/GET report `x-amz-object-lock-legal-hold`; deleting a held version is
  *   `403 AccessDenied`, as S3 answers. Retention periods (governance/compliance modes) are not emulated.
+ * - **Conditional writes.** PutObject with `If-None-Match: *` over an existing object is
+ *   `412 PreconditionFailed` and writes nothing (the audit copy's write-once rule).
  *
  * Objects written before this layer was added have no version record: they are the `null` version.
  * Like the rest of this emulator, it serves 127.0.0.1 only and does not check request signatures.
@@ -120,6 +122,8 @@ class Versioning {
   }
 
   private async put(ctx: KoaContext, next: Next, bucket: string, key: string): Promise<void> {
+    if (header(ctx, 'if-none-match') === '*' && (await this.versions(bucket, key)).some((v) => v.current))
+      return preconditionFailed(ctx);
     const over = await this.writeOver(ctx, next, bucket, key);
     if (!over) return;
     const { versions, previous } = over;
@@ -550,6 +554,12 @@ function badDigest(ctx: KoaContext): void {
   ctx.status = 400;
   ctx.type = 'application/xml';
   ctx.body = errorXml('BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+}
+
+function preconditionFailed(ctx: KoaContext): void {
+  ctx.status = 412;
+  ctx.type = 'application/xml';
+  ctx.body = errorXml('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
 }
 
 function accessDenied(ctx: KoaContext, message: string): void {

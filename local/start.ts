@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RecoveryRunSummary } from '../functions/redrive/handler.js';
+import { checkVobizCredentials } from '../functions/shared/adapters/vobiz-check.js';
 import type { LifecycleRunSummary } from '../functions/shared/lifecycle/lifecycle-run.js';
 import {
   ARCHIVE_TRIGGER,
@@ -35,9 +36,11 @@ import {
 } from './gateway.js';
 import { VobizSimulator } from './simulator.js';
 import { startStreamTrigger, type StreamTrigger } from './stream-trigger.js';
-import { CONSOLE_PATH, createConsoleFiles } from './console-files.js';
+import { startAuditCopyTrigger } from './audit-copy-trigger.js';
+import { CONSOLE_PATH, createConsoleFiles, localGroupRefusal } from './console-files.js';
 import { localApiRoute, openApiDocument } from './local-api.js';
-import { parseOptions, StartError, USAGE, type Options } from './start-options.js';
+import { RunMarker } from './run-marker.js';
+import { LOCAL_ENV, parseOptions, StartError, USAGE, type Options } from './start-options.js';
 
 /**
  * `npm start`: the whole product on 127.0.0.1 — DynamoDB Local, s3rver, the Vobiz simulator (unless
@@ -45,8 +48,14 @@ import { parseOptions, StartError, USAGE, type Options } from './start-options.j
  */
 
 const WEBHOOK_PATH = '/webhooks/vobiz/recording';
-/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts), so handlers budget their time as in AWS. */
-const TIMEOUTS_MS = { webhook: 10_000, lookup: 10_000, lifecycle: 28_000, worker: 15 * 60_000 };
+/** The Lambda timeouts in infra/ (webhook.ts, lookup-api.ts, …), so handlers budget their time as in AWS. */
+const TIMEOUTS_MS = {
+  webhook: 10_000,
+  lookup: 10_000,
+  lifecycle: 28_000,
+  retry: 10_000,
+  worker: 15 * 60_000,
+};
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -119,15 +128,21 @@ async function main(): Promise<void> {
   let s3: RunningS3 | undefined;
   let simulator: VobizSimulator | undefined;
   let functions: Partial<Record<RouteTarget, FunctionBinding>> = {};
+  const auditBucketName = LOCAL_ENV.AUDIT_BUCKET_NAME.read(process.env);
   let ready = false;
   let stopping = false;
   let javaPid: number | undefined;
   let redriveTimer: NodeJS.Timeout | undefined = undefined;
   let lifecycleTimer: NodeJS.Timeout | undefined = undefined;
   let trigger: StreamTrigger | undefined = undefined;
+  let auditTrigger: StreamTrigger | undefined = undefined;
   let consoleFiles: ReturnType<typeof createConsoleFiles> | undefined = undefined;
   const starting: Promise<unknown>[] = [];
   const pidFile = options.inMemory ? undefined : join(options.dataDir, 'dynamodb.pid');
+  // Read now, written only once this run may accept callbacks (see local/crash-recovery.ts).
+  const runMarker = options.inMemory ? undefined : new RunMarker(options.dataDir, Date.now());
+  const startedAt = new Date().toISOString();
+  let discardedBatches = 0;
 
   const health = (): GatewayResponse => {
     if (!ready || stopping)
@@ -143,7 +158,16 @@ async function main(): Promise<void> {
       simulator_url: simulator?.baseUrl ?? null,
       dynamodb_endpoint: dynamo?.endpoint,
       s3_endpoint: s3?.endpoint,
+      audit_bucket: auditBucketName,
       data_dir: options.inMemory ? null : options.dataDir,
+      // What vobiz-archive --local and doctor --local need to know about this stack.
+      table_name: process.env.TABLE_NAME,
+      bucket_name: process.env.BUCKET_NAME,
+      started_at: startedAt,
+      archive_worker: trigger ? 'running' : 'stopped',
+      discarded_batches: discardedBatches,
+      redrive_interval_seconds: options.redriveIntervalMs / 1000,
+      lifecycle_interval_seconds: options.lifecycleIntervalMs / 1000,
     };
     return {
       statusCode: 200,
@@ -152,17 +176,33 @@ async function main(): Promise<void> {
     };
   };
 
+  /** Whether Vobiz (or the simulator) accepts the credentials the functions use: one List call. */
+  const vobizHealth = async (): Promise<GatewayResponse> => {
+    const check = await checkVobizCredentials(process.env.VOBIZ_API_BASE_URL ?? 'https://api.vobiz.ai', {
+      authId: process.env.VOBIZ_AUTH_ID ?? '',
+      authToken: process.env.VOBIZ_AUTH_TOKEN ?? '',
+    });
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: Buffer.from(JSON.stringify(check)),
+    };
+  };
+
   const gateway = createGateway({
     functions: () => functions,
+    authorize: localGroupRefusal,
     local: (method, path, url) => {
       switch (localApiRoute(method, path)) {
         case 'health':
           return health();
+        case 'vobizHealth':
+          if (ready) return vobizHealth();
+          break;
         case 'openapi':
           return openApiDocument(gatewayUrl);
-        default:
-          return consoleFiles?.handle(method, path, url);
       }
+      return consoleFiles?.handle(method, path, url);
     },
     onRequest: ({ method, path, status, ms }) => {
       if (path !== '/health') console.log(`${method} ${path} ${statusColor(status)} ${ms}ms`);
@@ -189,7 +229,7 @@ async function main(): Promise<void> {
     force.unref();
     gateway.closeAllConnections();
     // Recordings in flight are not waited for: their leases run out and the re-drive finishes them.
-    await trigger?.stop({ drain: false });
+    await Promise.all([trigger?.stop({ drain: false }), auditTrigger?.stop({ drain: false })]);
     // Whatever is still starting is stopped once it is up, so no emulator is left behind.
     await Promise.allSettled(starting);
     await Promise.allSettled([
@@ -199,6 +239,8 @@ async function main(): Promise<void> {
       dynamo?.stop(),
     ]);
     if (pidFile && javaPid === undefined) rmSync(pidFile, { force: true });
+    // Only a stop that closed DynamoDB Local itself is clean; after an error the next start checks.
+    if (code === 0 && javaPid === undefined) runMarker?.stopped();
     console.log(code === 0 ? 'Stopped.' : 'Stopped after an error.');
     process.exit(code);
   }
@@ -234,8 +276,8 @@ async function main(): Promise<void> {
   console.log(`Starting the local stack${options.inMemory ? ' (in memory)' : ''}…`);
 
   if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });
-  const tableName = process.env.TABLE_NAME?.trim() || 'vobiz-recordings';
-  const bucketName = process.env.BUCKET_NAME?.trim() || 'vobiz-recordings-audio';
+  const tableName = LOCAL_ENV.TABLE_NAME.read(process.env);
+  const bucketName = LOCAL_ENV.BUCKET_NAME.read(process.env);
   const dynamoPort = await freePort();
   let s3Port = await freePort();
   while (s3Port === dynamoPort) s3Port = await freePort();
@@ -263,6 +305,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, {
     TABLE_NAME: tableName,
     BUCKET_NAME: bucketName,
+    AUDIT_BUCKET_NAME: auditBucketName,
     ...emulatorEnvironment({ dynamo: dynamoEndpoint, s3: s3Endpoint }),
     WEBHOOK_PUBLIC_URL: webhookUrl,
     CURSOR_SIGNING_KEY: cursorSigningKey(options),
@@ -307,7 +350,7 @@ async function main(): Promise<void> {
   });
   const s3Starting = startS3Server({
     port: s3Port,
-    buckets: [bucketName],
+    buckets: [bucketName, auditBucketName],
     ...(options.inMemory ? {} : { directory: join(options.dataDir, 's3') }),
   }).then(async (running) => {
     s3 = running;
@@ -317,7 +360,9 @@ async function main(): Promise<void> {
       credentials: LOCAL_CREDENTIALS,
       forcePathStyle: true,
     });
-    await createBucket(client, bucketName).finally(() => client.destroy());
+    await Promise.all([createBucket(client, bucketName), createBucket(client, auditBucketName)]).finally(() =>
+      client.destroy(),
+    );
     return running;
   });
   const startups = [
@@ -330,13 +375,56 @@ async function main(): Promise<void> {
     import('../functions/archive-worker/handler.js'),
     import('../functions/lifecycle-api/handler.js'),
     import('../functions/lifecycle/handler.js'),
+    import('../functions/audit-copy/handler.js'),
+    import('../functions/retry-api/handler.js'),
   ] as const;
   starting.push(...startups);
-  const [dynamoRunning, s3Running, , webhook, lookup, redrive, worker, lifecycleApi, lifecycle] =
-    await Promise.all(startups);
+  const [
+    dynamoRunning,
+    s3Running,
+    ,
+    webhook,
+    lookup,
+    redrive,
+    worker,
+    lifecycleApi,
+    lifecycle,
+    auditCopy,
+    retryApi,
+  ] = await Promise.all(startups);
   if (stopping) return;
-  trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options);
-  if (stopping) return void trigger.stop({ drain: false });
+  const previous = runMarker?.previous;
+  const recovery = previous?.clean === false ? await import('./crash-recovery.js') : undefined;
+  const stream = { endpoint: dynamoRunning.endpoint, tableName, checkpointFile: checkpointFileOf(options) };
+  // Before the trigger: it must not resume past writes the emulator lost, nor find dead workers' leases.
+  const prepared =
+    recovery &&
+    (await recovery.prepareAfterUncleanStop(process.env, stream, [auditCheckpointFileOf(options)]));
+  if (!options.noWorker) {
+    trigger = await startArchiveTrigger(dynamoRunning.endpoint, tableName, worker.handler, options, () => {
+      discardedBatches++;
+    });
+    if (stopping) return void trigger.stop({ drain: false });
+  }
+  // Every audit entry is copied to the audit bucket, as in AWS (write-once; s3rver has no Object Lock).
+  auditTrigger = await startAuditCopyTrigger({
+    endpoint: dynamoRunning.endpoint,
+    tableName,
+    handler: (event, context) => auditCopy.handler(event, context),
+    ...(options.inMemory ? {} : { checkpointFile: auditCheckpointFileOf(options) }),
+    onError: (error) =>
+      console.error(paint(31, 'audit-copy failed:'), error instanceof Error ? error.message : error),
+    onDiscard: (batch) =>
+      console.error(
+        paint(31, `audit copy gave up on ${batch.DDBStreamBatchInfo.batchSize} stream record(s)`),
+      ),
+  });
+  if (stopping) return void auditTrigger.stop({ drain: false });
+  // The sweep runs while the stack finishes starting; its one line comes after the banner.
+  const swept =
+    recovery && prepared && previous?.clean === false
+      ? recovery.sweepAfterUncleanStop(process.env, previous, prepared)
+      : undefined;
 
   functions = {
     webhook: {
@@ -354,6 +442,11 @@ async function main(): Promise<void> {
       functionName: 'lifecycle-api',
       timeoutMs: TIMEOUTS_MS.lifecycle,
     },
+    retry: {
+      handler: (event, context) => retryApi.handler(event, context),
+      functionName: 'retry-api',
+      timeoutMs: TIMEOUTS_MS.retry,
+    },
   };
   redriveTimer = schedule(
     'redrive',
@@ -367,6 +460,7 @@ async function main(): Promise<void> {
     { intervalMs: options.lifecycleIntervalMs, timeoutMs: 4 * 60_000, describe: describeLifecycle },
     () => stopping,
   );
+  runMarker?.running();
   ready = true;
 
   printBanner({
@@ -377,6 +471,11 @@ async function main(): Promise<void> {
     dynamo: dynamoRunning,
     s3: s3Running,
     simulator,
+  });
+  void swept?.then(({ complete, line }) => {
+    if (!complete) return console.error(paint(31, line));
+    runMarker?.recovered();
+    console.log(line);
   });
 }
 
@@ -404,6 +503,14 @@ function stopLeftover(pidFile: string): void {
   }
 }
 
+function checkpointFileOf(options: Options): string {
+  return join(options.dataDir, 'archive-trigger.json');
+}
+
+function auditCheckpointFileOf(options: Options): string {
+  return join(options.dataDir, 'audit-copy-trigger.json');
+}
+
 /**
  * Starts the archive worker the way AWS does: from the table's stream, with the stack's filter, batch
  * size, retries and concurrency (infra/archive-worker.ts), one line per batch.
@@ -413,6 +520,7 @@ function startArchiveTrigger(
   tableName: string,
   handler: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>,
   options: Options,
+  onDiscarded: () => void,
 ): Promise<StreamTrigger> {
   return startStreamTrigger({
     endpoint,
@@ -424,7 +532,7 @@ function startArchiveTrigger(
     parallelizationFactor: Math.min(MAX_PARALLELIZATION_FACTOR, options.archiveConcurrency),
     maxConcurrency: options.archiveConcurrency,
     timeoutMs: TIMEOUTS_MS.worker,
-    ...(options.inMemory ? {} : { checkpointFile: join(options.dataDir, 'archive-trigger.json') }),
+    ...(options.inMemory ? {} : { checkpointFile: checkpointFileOf(options) }),
     handler: async (event, context) => {
       const started = performance.now();
       const result = await handler(event, context);
@@ -438,14 +546,16 @@ function startArchiveTrigger(
     },
     onError: (error) =>
       console.error(paint(31, 'archive-worker failed:'), error instanceof Error ? error.message : error),
-    onDiscard: (batch) =>
+    onDiscard: (batch) => {
+      onDiscarded();
       console.error(
         paint(
           31,
           `archive trigger gave up on ${batch.DDBStreamBatchInfo.batchSize} record(s) after ${batch.requestContext.approximateInvokeCount} attempts;` +
             ' the re-drive picks them up when they are due',
         ),
-      ),
+      );
+    },
   });
 }
 
@@ -545,7 +655,9 @@ function printBanner(input: {
     `  ${pad}curl -L -o audio.mp3 ${gatewayUrl}/recordings/<recording_id>/audio`,
     `  ${label('Storage')}DynamoDB Local ${input.dynamo.endpoint}, S3 (s3rver) ${input.s3.endpoint}`,
     `  ${label('Data')}${options.inMemory ? 'in memory (nothing is kept)' : `${dataDir}/ (kept across restarts; --in-memory keeps nothing)`}`,
-    `  ${label('Archive')}worker started by the table's stream, ${options.archiveConcurrency} at a time; re-drive every ${options.redriveIntervalMs / 1000} s`,
+    options.noWorker
+      ? `  ${label('Archive')}${paint(33, 'worker not started (--no-worker)')}: callbacks wait as pending; re-drive every ${options.redriveIntervalMs / 1000} s`
+      : `  ${label('Archive')}worker started by the table's stream, ${options.archiveConcurrency} at a time; re-drive every ${options.redriveIntervalMs / 1000} s`,
     `  ${label('Lifecycle')}every ${options.lifecycleIntervalMs / 1000} s: delete at Vobiz ${describeDays(process.env.VOBIZ_DELETE_AFTER_DAYS, 'off', (d) => (d === '0' ? 'once verified' : `${d} days after archiving`))}, retention ${describeDays(process.env.RETENTION_DAYS, 'off (audio kept)', (d) => `${d} days`)}`,
   );
   if (simulator)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -202,7 +202,7 @@ export async function startStreamTrigger(options: StreamTriggerOptions): Promise
         .filter((record) => matches(options.filter, record));
       if (records.length > 0) await dispatch(shardId, records);
       if (all.length === 0) await sleepUnlessStopped(poll);
-      else if (!stopping.signal.aborted) checkpoints.set(shardId, all.at(-1)!.dynamodb!.SequenceNumber!);
+      else if (!stopping.signal.aborted) checkpoints.set(shardId, all.at(-1)!.dynamodb!.SequenceNumber);
     }
   };
 
@@ -249,6 +249,67 @@ export async function startStreamTrigger(options: StreamTriggerOptions): Promise
       streams.destroy();
     },
   };
+}
+
+/**
+ * After an unclean stop, before anything writes to the table: DynamoDB Local may have lost writes whose
+ * stream records the trigger had already handled and checkpointed, and it numbers the next writes from
+ * what it kept, so they would sit at or before the checkpoint and never be delivered. A checkpoint past
+ * the last record its shard still holds is moved back to that record. Returns how many were moved.
+ */
+export async function rewindCheckpointsPastLostWrites(options: {
+  endpoint: string;
+  tableName: string;
+  checkpointFile: string;
+}): Promise<number> {
+  if (!existsSync(options.checkpointFile)) return 0;
+  const client = { endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamo = new DynamoDBClient(client);
+  const streams = new DynamoDBStreamsClient(client);
+  try {
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
+    if (!Table?.LatestStreamArn) return 0;
+    const streamArn = Table.LatestStreamArn;
+    const checkpoints = new Checkpoints(options.checkpointFile, streamArn);
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    let moved = 0;
+    for (const { ShardId: shardId } of StreamDescription?.Shards ?? []) {
+      const position = shardId ? checkpoints.get(shardId) : undefined;
+      if (!shardId || !position) continue;
+      let last: string | undefined;
+      let iterator = (
+        await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
+      while (iterator) {
+        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        const records = page.Records ?? [];
+        if (records.length === 0) break;
+        last = records.at(-1)!.dynamodb!.SequenceNumber;
+        iterator = page.NextShardIterator;
+      }
+      if (last === undefined || isAfter(position, last)) {
+        checkpoints.set(shardId, last);
+        moved++;
+      }
+    }
+    return moved;
+  } finally {
+    dynamo.destroy();
+    streams.destroy();
+  }
+}
+
+/** Sequence numbers within a shard are decimal numbers that grow (sent as strings). */
+function isAfter(sequenceNumber: string, other: string): boolean {
+  return /^\d+$/.test(sequenceNumber) && /^\d+$/.test(other)
+    ? BigInt(sequenceNumber) > BigInt(other)
+    : sequenceNumber > other;
 }
 
 /** The record as Lambda delivers it: epoch seconds for the creation time, the stream's ARN. */
@@ -318,10 +379,15 @@ class Checkpoints {
   get(shardId: string): string | undefined {
     return this.positions[shardId];
   }
-  set(shardId: string, sequenceNumber: string): void {
-    this.positions[shardId] = sequenceNumber;
-    if (this.file)
-      writeFileSync(this.file, JSON.stringify({ streamArn: this.streamArn, shards: this.positions }));
+  /** Without a sequence number the shard is read from its oldest record again. */
+  set(shardId: string, sequenceNumber: string | undefined): void {
+    if (sequenceNumber === undefined) delete this.positions[shardId];
+    else this.positions[shardId] = sequenceNumber;
+    if (!this.file) return;
+    // Aside, then renamed: a kill mid-write would otherwise leave a truncated file and a full replay.
+    const temporary = `${this.file}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ streamArn: this.streamArn, shards: this.positions }));
+    renameSync(temporary, this.file);
   }
 }
 

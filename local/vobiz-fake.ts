@@ -86,6 +86,8 @@ export interface FakeRecording {
   metadata: Record<string, unknown>;
   sizeBytes: number;
   format: 'mp3' | 'wav';
+  /** The instant of `add_time` (which is rendered in its own offset, so its text does not sort). */
+  addTimeMs: number;
   faults: FakeFaults;
   retrieveCalls: number;
   mediaCalls: number;
@@ -214,6 +216,7 @@ export class VobizFake {
       metadata,
       sizeBytes,
       format,
+      addTimeMs,
       faults,
       retrieveCalls: 0,
       mediaCalls: 0,
@@ -409,7 +412,7 @@ export class VobizFake {
         (r) =>
           (!callUuid || r.metadata.call_uuid === callUuid) && (!type || r.metadata.recording_type === type),
       )
-      .sort((a, b) => (String(b.metadata.add_time) < String(a.metadata.add_time) ? -1 : 1));
+      .sort((a, b) => b.addTimeMs - a.addTimeMs);
     const page = all.slice(offset, offset + limit);
     const base = `/api/v1/Account/${this.authId}/Recording/`;
     json(200, {

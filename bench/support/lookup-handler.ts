@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createLookupHandler } from '../../functions/lookup/app.js';
 import type { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
+import { DynamoAuditLog } from '../../functions/shared/adapters/dynamo-audit-log.js';
 import { DynamoRecordingQueries } from '../../functions/shared/adapters/dynamo-recording-queries.js';
 import { S3AudioLinks } from '../../functions/shared/adapters/s3-audio-links.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
@@ -21,6 +22,7 @@ export function benchLookupHandler(documents: ReturnType<typeof createDocumentCl
       }),
       'bench-bucket',
     ),
+    auditLog: new DynamoAuditLog(documents, tableName),
     cursorKey: () => Promise.resolve('bench-cursor-signing-key-0123456789abcdef'),
     presignTtlSeconds: 900,
   });

@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { Actor } from '../../functions/shared/domain/actor.js';
 
 /**
  * Who an operator command records in the audit trail: `LIFECYCLE_ACTOR` when set, else the caller's
@@ -11,20 +12,21 @@ import { SignatureV4 } from '@smithy/signature-v4';
 export async function resolveActor(
   env: Record<string, string | undefined>,
   region: string | undefined,
-): Promise<string> {
+): Promise<Actor> {
   const given = env.LIFECYCLE_ACTOR?.trim();
-  if (given) return given.slice(0, 200);
-  const local = `operator ${safe(() => userInfo().username)}@${safe(hostname)}`;
+  if (given) return { arn: given.slice(0, 200) };
+  const local = { arn: `operator ${safe(() => userInfo().username)}@${safe(hostname)}` };
   if (env.AWS_ENDPOINT_URL_DYNAMODB || !region) return local;
   try {
-    return (await callerArn(region)) ?? local;
+    const arn = await callerArn(region, env.AWS_PROFILE);
+    return arn ? { arn } : local;
   } catch {
     return local;
   }
 }
 
-async function callerArn(region: string): Promise<string | undefined> {
-  const credentials = await fromNodeProviderChain()();
+async function callerArn(region: string, profile: string | undefined): Promise<string | undefined> {
+  const credentials = await fromNodeProviderChain(profile ? { profile } : {})();
   const host = `sts.${region}.amazonaws.com`;
   const body = 'Action=GetCallerIdentity&Version=2011-06-15';
   const signed = await new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256 }).sign({

@@ -3,8 +3,18 @@ import { createDocumentClient } from '../../functions/shared/adapters/aws-client
 import { systemClock } from '../../functions/shared/ingest/ports.js';
 import type { SweepSummary } from '../../functions/shared/recovery/backfill-sweep.js';
 import { buildBackfillSweep, readRecoverySettings } from '../../functions/redrive/dependencies.js';
-import { BACKFILL_USAGE, createProgress, parseBackfillArgs } from './cli.js';
-import { commandCredentials, HELP, setUp, type CommandIo } from './command.js';
+import { BACKFILL_USAGE, parseBackfillArgs } from './cli.js';
+import {
+  commandCredentials,
+  HELP,
+  setUp,
+  storageEnv,
+  targetEnv,
+  type CommandIo,
+  wantsJson,
+} from './command.js';
+import { createProgress, formatRows, writeResult } from './output.js';
+import { awsConfig } from './targets.js';
 
 export type { CommandIo } from './command.js';
 
@@ -29,21 +39,29 @@ export async function runBackfillCommand(
 ): Promise<number> {
   const clock = io.clock ?? systemClock;
   const startedMs = clock.nowMs();
-  const setup = setUp('backfill', BACKFILL_USAGE, io, () => {
-    const args = parseBackfillArgs(argv, startedMs);
-    if (args.help) return HELP;
-    return {
-      args,
-      settings: readRecoverySettings({ ...env, ...(args.table ? { TABLE_NAME: args.table } : {}) }),
-    };
-  });
+  const setup = await setUp(
+    'backfill',
+    BACKFILL_USAGE,
+    io,
+    async () => {
+      const args = parseBackfillArgs(argv, startedMs);
+      if (args.help) return HELP;
+      const { env: resolved } = await targetEnv(
+        args.target,
+        storageEnv(env, args),
+        ['TableName', 'VobizSecretArn', 'VobizApiBaseUrl'],
+        io,
+      );
+      return { args, env: resolved, settings: readRecoverySettings(resolved) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
-  const { args, settings } = setup.value;
+  const { args, settings, env: resolved } = setup.value;
 
-  const region = args.region ?? env.AWS_REGION;
-  const credentials = await commandCredentials('backfill', env, region, io);
+  const credentials = await commandCredentials('backfill', resolved, io);
   if (!credentials) return 2;
-  const dynamo = new DynamoDBClient({ region });
+  const dynamo = new DynamoDBClient(awsConfig(resolved, 'dynamodb'));
   const sweep = buildBackfillSweep(settings, credentials, credentials.authId, {
     documents: createDocumentClient(dynamo),
     clock,
@@ -86,8 +104,14 @@ export async function runBackfillCommand(
     ['skipped (no valid recording id)', summary.unidentified],
     ['failed (writes)', summary.errors],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length));
-  io.stdout.write(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n');
+  const complete = summary.stoppedBy === 'window' || summary.stoppedBy === 'end';
+  const { enqueuedIds: _ids, oldestSeenMs: _oldest, ...counts } = summary;
+  writeResult(
+    io.stdout,
+    args.json,
+    { ...counts, dry_run: args.dryRun, complete, table: settings.tableName },
+    () => formatRows(rows),
+  );
   if (summary.enqueuedUnparsed > 0)
     io.stderr.write(
       `${summary.enqueuedUnparsed} listed entries did not parse but had a valid recording id: ${args.dryRun ? 'they would be' : 'they were'} enqueued by id, and the archive reads their metadata from Retrieve Recording\n`,
@@ -100,10 +124,9 @@ export async function runBackfillCommand(
   }
   if (summary.errors > 0) io.stderr.write(`${summary.errors} records could not be written\n`);
   if (summary.alreadyFailed > 0)
-    io.stderr.write('failed records are retried only on purpose: npm run retry -- --all-failed\n');
+    io.stderr.write('failed records are retried only on purpose: vobiz-archive retry --all-failed\n');
   io.stderr.write(
     `${summary.pages} pages, ${STOP_REASONS[summary.stoppedBy ?? 'end']}${summary.error ? ` (${summary.error})` : ''}\n`,
   );
-  const complete = summary.stoppedBy === 'window' || summary.stoppedBy === 'end';
   return complete && summary.errors === 0 && summary.unidentified === 0 ? 0 : 1;
 }

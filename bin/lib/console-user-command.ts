@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -12,30 +11,28 @@ import {
   UserNotFoundException,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CommandIo } from './command.js';
-import { UsageError } from './cli.js';
+import {
+  CONSOLE_GROUPS,
+  CONSOLE_USER_USAGE,
+  parseCommandLine,
+  UsageError,
+  type ConsoleGroup,
+} from './cli.js';
+import { fail, HELP, setUp, targetEnv, type CommandIo, wantsJson } from './command.js';
+import { formatTable, writeResult } from './output.js';
+import type { Target } from './targets.js';
 
-/** The console's groups (infra/console.ts): what each may do is in docs/guides/console-admins.md. */
-export const CONSOLE_GROUPS = ['reviewers', 'admins'] as const;
-export type ConsoleGroup = (typeof CONSOLE_GROUPS)[number];
-
-export const CONSOLE_USER_USAGE = `Usage: npm run console-user -- add <email> [--group reviewers|admins] [--user-pool-id <id>] [--region <region>]
-       npm run console-user -- remove <email> [--user-pool-id <id>] [--region <region>]
-       npm run console-user -- list [--user-pool-id <id>] [--region <region>]
-
-add     creates the user (Cognito e-mails a temporary password; it expires after 3 days) and puts them
-        in the group (default reviewers: search, play, download; admins also: legal hold, erasure, audit).
-        For an existing user it only changes the group.
-remove  deletes the user; their signed-in sessions end when their credentials expire (at most 1 hour).
-list    shows every user with their status, group and sub (the id the API access log names them by).
-The user pool id is the stack output UserPoolId: --user-pool-id, or USER_POOL_ID. AWS credentials as usual.`;
+export { CONSOLE_GROUPS, type ConsoleGroup };
 
 export interface ConsoleUserArgs {
   action: 'add' | 'remove' | 'list' | 'help';
   email?: string;
   group: ConsoleGroup;
-  userPoolId: string;
-  region: string;
+  /** Undefined with `--stage` until the stage's UserPoolId output is read. */
+  userPoolId?: string;
+  region?: string;
+  json: boolean;
+  target: Target;
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
@@ -46,26 +43,13 @@ export function parseConsoleUserArgs(
   argv: readonly string[],
   env: Record<string, string | undefined>,
 ): ConsoleUserArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        group: { type: 'string' },
-        'user-pool-id': { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals, help, json, target } = parseCommandLine(
+    argv,
+    { group: { type: 'string' }, 'user-pool-id': { type: 'string' } },
+    'aws',
+  );
   const [action, email, ...rest] = positionals;
-  if (values.help || action === 'help')
-    return { action: 'help', group: 'reviewers', userPoolId: '', region: '' };
+  if (help || action === 'help') return { action: 'help', group: 'reviewers', json, target };
   if (action !== 'add' && action !== 'remove' && action !== 'list')
     throw new UsageError(
       action ? `unknown action "${action}": use add, remove or list` : 'give an action: add, remove or list',
@@ -76,22 +60,32 @@ export function parseConsoleUserArgs(
     if (email === undefined) throw new UsageError(`${action} needs the user's e-mail address`);
     if (!EMAIL.test(email)) throw new UsageError(`"${email.slice(0, 100)}" is not an e-mail address`);
   }
-  if (values.group !== undefined && action !== 'add') throw new UsageError('--group goes with add');
-  const group = values.group ?? 'reviewers';
+  const groupValue = values.group as string | undefined;
+  if (groupValue !== undefined && action !== 'add') throw new UsageError('--group goes with add');
+  const group = groupValue ?? 'reviewers';
   if (!(CONSOLE_GROUPS as readonly string[]).includes(group))
     throw new UsageError(`--group must be reviewers or admins, got "${group}"`);
-  const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
-  if (!userPoolId)
-    throw new UsageError('give the user pool id: --user-pool-id <UserPoolId output>, or USER_POOL_ID');
-  const match = USER_POOL_ID.exec(userPoolId);
-  if (!match) throw new UsageError(`"${userPoolId}" is not a user pool id (like ap-south-1_AbCdEf123)`);
+  const userPoolId = (values['user-pool-id'] as string | undefined) ?? env.USER_POOL_ID;
+  if (!userPoolId && target.kind !== 'stage')
+    throw new UsageError(
+      'give the user pool id: --stage <name> (its UserPoolId output), --user-pool-id <id>, or USER_POOL_ID',
+    );
+  const region = target.kind === 'local' ? undefined : target.region;
   return {
     action,
     ...(email === undefined ? {} : { email: email.toLowerCase() }),
     group: group as ConsoleGroup,
-    userPoolId,
-    region: values.region ?? match[1]!,
+    json,
+    target,
+    ...(userPoolId ? withPool(userPoolId, region) : region ? { region } : {}),
   };
+}
+
+/** The pool id checked, and the region it names unless --region says otherwise. */
+function withPool(userPoolId: string, region: string | undefined): { userPoolId: string; region: string } {
+  const match = USER_POOL_ID.exec(userPoolId);
+  if (!match) throw new UsageError(`"${userPoolId}" is not a user pool id (like ap-south-1_AbCdEf123)`);
+  return { userPoolId, region: region ?? match[1]! };
 }
 
 function attribute(user: UserType, name: string): string | undefined {
@@ -99,7 +93,7 @@ function attribute(user: UserType, name: string): string | undefined {
 }
 
 /**
- * `npm run console-user`: add, remove and list the people who may use the recordings console.
+ * `vobiz-archive console-user`: add, remove and list the people who may use the recordings console.
  * Exit code 0 done, 1 the operation failed (e.g. no such user), 2 usage or configuration.
  */
 export async function runConsoleUserCommand(
@@ -107,43 +101,49 @@ export async function runConsoleUserCommand(
   env: Record<string, string | undefined>,
   io: CommandIo,
   makeClient: (region: string) => CognitoIdentityProviderClient = (region) =>
-    new CognitoIdentityProviderClient({ region }),
+    new CognitoIdentityProviderClient({ region, ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}) }),
 ): Promise<number> {
-  let args: ConsoleUserArgs;
-  try {
-    args = parseConsoleUserArgs(argv, env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`console-user: ${error.message}\n\n${CONSOLE_USER_USAGE}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  if (args.action === 'help') {
-    io.stdout.write(`${CONSOLE_USER_USAGE}\n`);
-    return 0;
-  }
-  const cognito = makeClient(args.region);
-  const pool = { UserPoolId: args.userPoolId };
+  const setup = await setUp(
+    'console-user',
+    CONSOLE_USER_USAGE,
+    io,
+    async () => {
+      const args = parseConsoleUserArgs(argv, env);
+      if (args.action === 'help') return HELP;
+      if (args.userPoolId) return { args, pool: { userPoolId: args.userPoolId, region: args.region! } };
+      const { env: resolved } = await targetEnv(args.target, env, ['UserPoolId'], io);
+      return { args, pool: withPool(resolved.USER_POOL_ID!, args.region) };
+    },
+    { json: wantsJson(argv) },
+  );
+  if (!setup.ok) return setup.exitCode;
+  const { args, pool: target } = setup.value;
+  const cognito = makeClient(target.region);
+  const pool = { UserPoolId: target.userPoolId };
   try {
     switch (args.action) {
       case 'add':
-        return await add(cognito, pool, args.email!, args.group, io);
+        return await add(cognito, pool, args.email!, args.group, io, args.json);
       case 'remove':
         await cognito.send(new AdminDeleteUserCommand({ ...pool, Username: args.email! }));
-        io.stdout.write(`${args.email}: removed\n`);
+        writeResult(
+          io.stdout,
+          args.json,
+          { email: args.email, removed: true },
+          () => `${args.email}: removed\n`,
+        );
         return 0;
       case 'list':
-        return await list(cognito, pool, io);
+        return await list(cognito, pool, io, args.json);
+      default:
+        return 2;
     }
   } catch (error) {
     if (error instanceof UserNotFoundException) {
-      io.stderr.write(`console-user: there is no user ${args.email ?? ''} in ${args.userPoolId}\n`);
+      io.stderr.write(`console-user: there is no user ${args.email ?? ''} in ${target.userPoolId}\n`);
       return 1;
     }
-    const name = (error as Error).name;
-    io.stderr.write(`console-user: ${name}: ${(error as Error).message}\n`);
-    return 1;
+    return fail('console-user', io, error, wantsJson(argv));
   } finally {
     cognito.destroy();
   }
@@ -155,6 +155,7 @@ async function add(
   email: string,
   group: ConsoleGroup,
   io: CommandIo,
+  json: boolean,
 ): Promise<number> {
   let created = true;
   try {
@@ -182,7 +183,7 @@ async function add(
     await cognito.send(new AdminRemoveUserFromGroupCommand({ ...pool, Username: email, GroupName: other }));
   if (!current.includes(group))
     await cognito.send(new AdminAddUserToGroupCommand({ ...pool, Username: email, GroupName: group }));
-  io.stdout.write(
+  writeResult(io.stdout, json, { email, created, group, previous_groups: current }, () =>
     created
       ? `${email}: created in ${group}; Cognito e-mails a temporary password (valid 3 days), MFA is set up at first sign-in\n`
       : `${email}: already a user; group ${current.length ? `${current.join(', ')} → ` : ''}${group}\n`,
@@ -194,6 +195,7 @@ async function list(
   cognito: CognitoIdentityProviderClient,
   pool: { UserPoolId: string },
   io: CommandIo,
+  json: boolean,
 ): Promise<number> {
   const users: UserType[] = [];
   let token: string | undefined;
@@ -214,29 +216,31 @@ async function list(
       next = page.NextToken;
     } while (next);
   }
-  if (users.length === 0) {
-    io.stdout.write('no users yet: npm run console-user -- add <email>\n');
-    return 0;
-  }
   const rows = users
-    .map((user) => [
-      attribute(user, 'email') ?? user.Username ?? '',
-      user.UserStatus ?? '',
-      user.Enabled === false ? 'disabled' : 'enabled',
-      groupsOf.get(user.Username!)?.join(',') ?? '(none: no access)',
-      user.UserCreateDate?.toISOString().slice(0, 10) ?? '',
+    .map((user) => ({
+      email: attribute(user, 'email') ?? user.Username ?? '',
+      status: user.UserStatus ?? '',
+      enabled: user.Enabled !== false,
+      groups: groupsOf.get(user.Username!) ?? [],
+      created: user.UserCreateDate?.toISOString().slice(0, 10) ?? '',
       // The API access log names a console caller by this id (cognitoUser ends with `:CognitoSignIn:<sub>`).
-      attribute(user, 'sub') ?? '',
-    ])
-    .sort((a, b) => a[0]!.localeCompare(b[0]!));
-  const header = ['email', 'status', 'enabled', 'group', 'created', 'sub'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows])
-    io.stdout.write(
-      `${row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+      sub: attribute(user, 'sub') ?? '',
+    }))
+    .sort((a, b) => a.email.localeCompare(b.email));
+  writeResult(io.stdout, json, { users: rows }, () =>
+    rows.length === 0
+      ? 'no users yet: vobiz-archive console-user add <email>\n'
+      : formatTable(
+          ['email', 'status', 'enabled', 'group', 'created', 'sub'],
+          rows.map((r) => [
+            r.email,
+            r.status,
+            r.enabled ? 'enabled' : 'disabled',
+            r.groups.join(',') || '(none: no access)',
+            r.created,
+            r.sub,
+          ]),
+        ),
+  );
   return 0;
 }

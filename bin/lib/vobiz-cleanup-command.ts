@@ -10,8 +10,10 @@ import { pool } from '../../functions/shared/lifecycle/lifecycle-run.js';
 import { buildLifecycle, readLifecycleSettings } from '../../functions/shared/wiring/lifecycle.js';
 import { resolveActor } from './actor.js';
 import type { CommandIo } from './command.js';
-import { createProgress, parseVobizCleanupArgs, VOBIZ_CLEANUP_USAGE } from './cli.js';
-import { commandCredentials, HELP, setUp, storageEnv } from './command.js';
+import { parseVobizCleanupArgs, VOBIZ_CLEANUP_USAGE } from './cli.js';
+import { commandCredentials, HELP, setUp, storageEnv, targetEnv, wantsJson } from './command.js';
+import { createProgress, formatRows, writeResult } from './output.js';
+import { awsConfig } from './targets.js';
 
 export interface CleanupSummary {
   examined: number;
@@ -33,7 +35,7 @@ export interface CleanupSummary {
 const ATTEMPTS = 3;
 
 /**
- * `npm run vobiz-cleanup`: the one-off delete at Vobiz of history, with the scheduled lifecycle's own
+ * `vobiz-archive vobiz-cleanup`: the one-off delete at Vobiz of history, with the scheduled lifecycle's own
  * verification. Progress on stderr, a summary (with the monthly storage cost it removes at Vobiz) on
  * stdout. Exit code 0 when every examined recording was deleted, skipped on hold or already gone; 1 when
  * a verification failed, a deletion failed or the run was interrupted; 2 usage/configuration.
@@ -43,25 +45,37 @@ export async function runVobizCleanupCommand(
   env: Record<string, string | undefined>,
   io: CommandIo & { pauseMs?: (attempt: number) => number },
 ): Promise<number> {
-  const setup = setUp('vobiz-cleanup', VOBIZ_CLEANUP_USAGE, io, () => {
-    const args = parseVobizCleanupArgs(argv);
-    if (args.help) return HELP;
-    return { args, settings: readLifecycleSettings(storageEnv(env, args)) };
-  });
+  const setup = await setUp(
+    'vobiz-cleanup',
+    VOBIZ_CLEANUP_USAGE,
+    io,
+    async () => {
+      const args = parseVobizCleanupArgs(argv);
+      if (args.help) return HELP;
+      const { env: resolved } = await targetEnv(
+        args.target,
+        storageEnv(env, args),
+        ['TableName', 'BucketName', 'VobizSecretArn', 'VobizApiBaseUrl'],
+        io,
+      );
+      return { args, env: resolved, settings: readLifecycleSettings(resolved) };
+    },
+    { json: wantsJson(argv) },
+  );
   if (!setup.ok) return setup.exitCode;
-  const { args, settings } = setup.value;
-  const region = args.region ?? env.AWS_REGION;
-  const credentials = await commandCredentials('vobiz-cleanup', env, region, io);
+  const { args, settings, env: resolved } = setup.value;
+  const region = resolved.AWS_REGION;
+  const credentials = await commandCredentials('vobiz-cleanup', resolved, io);
   if (!credentials) return 2;
   const clock = io.clock ?? systemClock;
-  const dynamo = new DynamoDBClient({ region });
-  const s3 = new S3Client({ region, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
+  const dynamo = new DynamoDBClient(awsConfig(resolved, 'dynamodb'));
+  const s3 = new S3Client(awsConfig(resolved, 's3'));
   const lifecycle = buildLifecycle(settings, credentials, {
     documents: createDocumentClient(dynamo),
     s3,
     clock,
   });
-  const actor = await resolveActor(env, region);
+  const actor = await resolveActor(resolved, region);
   const pauseMs = io.pauseMs ?? ((attempt: number) => Math.min(60_000, 1_000 * 2 ** attempt));
   const cutoffMs = clock.nowMs() - args.olderThanMs;
   const summary: CleanupSummary = {
@@ -79,7 +93,7 @@ export async function runVobizCleanupCommand(
   const progress = createProgress(io.stderr);
   io.stderr.write(
     `vobiz-cleanup: recordings added before ${new Date(cutoffMs).toISOString()}, verified against ${settings.bucketName}, ` +
-      `deleted at ${settings.vobizApiBaseUrl}${args.dryRun ? ' (dry run: nothing is deleted)' : ''}; audited as ${actor}\n`,
+      `deleted at ${settings.vobizApiBaseUrl}${args.dryRun ? ' (dry run: nothing is deleted)' : ''}; audited as ${actor.arn}\n`,
   );
   let paused: Promise<void> = Promise.resolve();
   const attempt = async (id: string): Promise<VobizDeleteOutcome> => {
@@ -177,12 +191,15 @@ export async function runVobizCleanupCommand(
     ['kept: verification failed', summary.refused],
     ['failed (run again)', summary.failed],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length));
-  io.stdout.write(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n');
-  io.stdout.write(
+  const costLine =
     `Vobiz storage cost ${args.dryRun ? 'this would remove' : 'removed'}: ${summary.monthlyCost.toFixed(4)} per month` +
-      ` (account currency; recording_storage_rate × rounded minutes, or monthly_recording_storage_amount where Vobiz states it` +
-      `${summary.costUnknown > 0 ? `; ${summary.costUnknown} without those fields not counted` : ''})\n`,
+    ` (account currency; recording_storage_rate × rounded minutes, or monthly_recording_storage_amount where Vobiz states it` +
+    `${summary.costUnknown > 0 ? `; ${summary.costUnknown} without those fields not counted` : ''})\n`;
+  writeResult(
+    io.stdout,
+    args.json,
+    { dry_run: args.dryRun, ...summary, monthlyCost: Number(summary.monthlyCost.toFixed(4)) },
+    () => formatRows(rows) + costLine,
   );
   if (summary.stoppedBy) io.stderr.write(`stopped early: ${summary.stoppedBy}\n`);
   if (io.signal?.aborted) io.stderr.write('interrupted: run again to finish (it is idempotent)\n');

@@ -18,11 +18,58 @@ export interface AudioLink {
   filename?: string;
 }
 
+/** An entry of the audit trail (`GET /audit`). */
+export interface AuditEntry {
+  audit_id: string;
+  time: string;
+  action: string;
+  recording_id: string;
+  actor: unknown;
+  outcome: string;
+  detail?: string;
+  variant?: string;
+  download?: boolean;
+  link_expires_at?: string;
+  [field: string]: unknown;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next_cursor: string | null;
+}
+
+/** What `PUT`/`DELETE …/legal-hold` answer. */
+export interface HoldResult {
+  recording_id: string;
+  status: string;
+  legal_hold: boolean;
+  legal_hold_at: string | null;
+  legal_hold_by: unknown;
+  legal_hold_reason: string | null;
+  already_held?: boolean;
+  was_held?: boolean;
+}
+
+/** What an erasure answers: the tombstone's facts. */
+export interface EraseResult {
+  recording_id: string;
+  status: 'erased';
+  erased_at: string;
+  erasure_reason: string;
+  erased_by: unknown;
+  versions_deleted: number;
+  vobiz: 'deleted' | 'absent' | null;
+  vobiz_deleted_at: string | null;
+  already_erased: boolean;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** `Retry-After` of a conflict that passes by itself (an erasure while the recording is archived). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -34,18 +81,26 @@ export type RequestSigner = (request: {
   method: string;
   url: string;
   headers: Record<string, string>;
+  body?: string;
 }) => Promise<Record<string, string>>;
 
 export interface Api {
-  listRecordings(params: Record<string, string>): Promise<RecordingPage>;
+  listRecordings(params: Record<string, string>, signal?: AbortSignal): Promise<RecordingPage>;
   getRecording(recordingId: string): Promise<Recording>;
   audioLink(recordingId: string, options?: { download?: boolean }): Promise<AudioLink>;
+  listAudit(params: Record<string, string>, signal?: AbortSignal): Promise<AuditPage>;
+  placeHold(recordingId: string, reason: string): Promise<HoldResult>;
+  releaseHold(recordingId: string, reason: string): Promise<HoldResult>;
+  erase(recordingId: string, options: { reason: string; alsoVobiz: boolean }): Promise<EraseResult>;
+  retry(recordingId: string): Promise<Recording>;
 }
 
 export interface ApiOptions {
   baseUrl: string;
   sign?: RequestSigner;
   fetch?: typeof fetch;
+  /** Headers every request carries (the local stack: the group the console acts as). */
+  headers?: Record<string, string>;
   /**
    * Unsigned requests already under way (prefetch.ts), by URL: the first call for such a URL takes the
    * response instead of asking again, and removes it, so a later call asks afresh.
@@ -61,35 +116,62 @@ export function createApi(options: ApiOptions): Api {
     return response;
   };
 
-  async function get<T>(path: string, params: Record<string, string> = {}): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    params: Record<string, string> = {},
+    init: { body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const query = new URLSearchParams(params).toString();
     const url = `${options.baseUrl}${path}${query ? `?${query}` : ''}`;
-    let headers: Record<string, string> = { accept: 'application/json' };
-    if (options.sign) headers = await options.sign({ method: 'GET', url, headers });
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    let headers: Record<string, string> = {
+      accept: 'application/json',
+      ...options.headers,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    };
+    if (options.sign) headers = await options.sign({ method, url, headers, body });
     let response: Response;
     try {
       // The API answers no-store itself.
-      response = await (early(url) ?? doFetch(url, { headers, credentials: 'omit' }));
+      response = await ((method === 'GET' ? early(url) : undefined) ??
+        doFetch(url, { method, headers, body, credentials: 'omit', signal: init.signal }));
     } catch (error) {
+      if (init.signal?.aborted) throw error;
       throw new ApiError(0, 'network', `The archive API could not be reached (${(error as Error).message}).`);
     }
-    const body: unknown = await response.json().catch(() => undefined);
-    if (response.ok && body !== undefined) return body as T;
-    throw toApiError(response.status, body);
+    const parsed: unknown = await response.json().catch(() => undefined);
+    if (response.ok && parsed !== undefined) return parsed as T;
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw toApiError(
+      response.status,
+      parsed,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
   }
 
+  const recording = (id: string) => `/recordings/${encodeURIComponent(id)}`;
   return {
-    listRecordings: (params) => get<RecordingPage>('/recordings', params),
-    getRecording: (id) => get<Recording>(`/recordings/${encodeURIComponent(id)}`),
+    listRecordings: (params, signal) => call<RecordingPage>('GET', '/recordings', params, { signal }),
+    getRecording: (id) => call<Recording>('GET', recording(id)),
     audioLink: (id, { download = false } = {}) =>
-      get<AudioLink>(`/recordings/${encodeURIComponent(id)}/audio`, download ? { download: 'true' } : {}),
+      call<AudioLink>('GET', `${recording(id)}/audio`, download ? { download: 'true' } : {}),
+    listAudit: (params, signal) => call<AuditPage>('GET', '/audit', params, { signal }),
+    placeHold: (id, reason) =>
+      call<HoldResult>('PUT', `${recording(id)}/legal-hold`, {}, { body: { reason } }),
+    releaseHold: (id, reason) =>
+      call<HoldResult>('DELETE', `${recording(id)}/legal-hold`, {}, { body: { reason } }),
+    // also_vobiz is always sent: what happens to Vobiz's copy never depends on a server default.
+    erase: (id, { reason, alsoVobiz }) =>
+      call<EraseResult>('DELETE', recording(id), { reason, also_vobiz: String(alsoVobiz) }),
+    retry: (id) => call<Recording>('POST', `${recording(id)}/retry`),
   };
 }
 
-function toApiError(status: number, body: unknown): ApiError {
+function toApiError(status: number, body: unknown, retryAfterSeconds?: number): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string')
-    return new ApiError(status, error.code, error.message);
+    return new ApiError(status, error.code, error.message, retryAfterSeconds);
   // API Gateway's own answers (IAM refusals, throttling) are {"message": "..."}.
   const message = (body as { message?: unknown } | undefined)?.message;
   if (status === 403)

@@ -4,14 +4,18 @@ import type { AwsCredentials } from './sigv4.js';
 /**
  * Sign-in in AWS: Cognito managed login with the authorization code flow and PKCE, then the identity
  * pool's `GetId` and `GetCredentialsForIdentity` (plain JSON calls) turn the ID token into temporary
- * AWS credentials of the role of the user's group. Tokens live in sessionStorage (this tab only);
- * credentials in memory, refreshed five minutes before they expire.
+ * AWS credentials of the role of the user's group. Tokens and credentials live in this page's memory
+ * only (no script injected later can read them from storage, and nothing outlives the page); a reload
+ * signs in again through managed login, which answers at once while its own session lasts. The only
+ * thing kept in sessionStorage is the pending sign-in (PKCE state and verifier, where to come back to),
+ * which must survive the redirect and is removed on return. Sign-out revokes the refresh token.
  */
 export interface Session {
   email: string;
   groups: string[];
   credentials(): Promise<AwsCredentials>;
-  signOut(): void;
+  /** Revokes the refresh token, then leaves for managed login's logout (which ends its session). */
+  signOut(): Promise<void>;
 }
 
 interface Tokens {
@@ -21,10 +25,15 @@ interface Tokens {
   expiresAt: number;
 }
 
-const TOKENS = 'vra.tokens';
-const CREDENTIALS = 'vra.credentials';
 const PENDING = 'vra.pkce';
 const REFRESH_EARLY_MS = 5 * 60_000;
+/** Sign-out waits at most this long for the revocation before it leaves for the logout page. */
+const REVOKE_TIMEOUT_MS = 3_000;
+/** Parameters managed login adds to the return URL: never part of the page to come back to. */
+const SIGN_IN_PARAMETERS = ['code', 'state', 'error', 'error_description', 'error_uri'];
+/** Shown instead of what the login page put in the address bar (anyone can craft that link). */
+export const SIGN_IN_FAILED =
+  'The login page did not sign you in. Reload to try again; if it keeps failing, ask an administrator.';
 
 export class SignInError extends Error {
   override name = 'SignInError';
@@ -94,6 +103,14 @@ async function identityCall<T>(config: AuthConfig, target: string, body: unknown
   return json as T;
 }
 
+/** The page's query without what a sign-in added to it (`?` and all when nothing is left). */
+export function withoutSignInParameters(search: string): string {
+  const params = new URLSearchParams(search);
+  for (const name of SIGN_IN_PARAMETERS) params.delete(name);
+  const rest = params.toString();
+  return rest ? `?${rest}` : '';
+}
+
 /** Sends the browser to managed login; remembers where to come back to. */
 async function redirectToSignIn(config: AuthConfig): Promise<never> {
   const verifier = randomString(48);
@@ -101,7 +118,8 @@ async function redirectToSignIn(config: AuthConfig): Promise<never> {
   const challenge = base64Url(
     new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))),
   );
-  sessionStorage.setItem(PENDING, JSON.stringify({ state, verifier, returnTo: location.search }));
+  const returnTo = withoutSignInParameters(location.search);
+  sessionStorage.setItem(PENDING, JSON.stringify({ state, verifier, returnTo }));
   const url = new URL(`${config.domain}/oauth2/authorize`);
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -122,35 +140,26 @@ async function redirectToSignIn(config: AuthConfig): Promise<never> {
  */
 export async function signIn(config: AuthConfig): Promise<Session> {
   const params = new URLSearchParams(location.search);
-  let tokens = readTokens();
-  if (params.has('code') || params.has('error')) {
-    const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as {
-      state: string;
-      verifier: string;
-      returnTo: string;
-    } | null;
-    sessionStorage.removeItem(PENDING);
-    if (params.has('error'))
-      throw new SignInError(`Sign-in failed: ${params.get('error_description') ?? params.get('error')}`);
-    if (!pending || pending.state !== params.get('state')) return redirectToSignIn(config);
-    tokens = await tokenRequest(config, {
-      grant_type: 'authorization_code',
-      code: params.get('code')!,
-      redirect_uri: redirectUri(),
-      code_verifier: pending.verifier,
-    });
-    // A new sign-in may be another person: never reuse credentials cached for the previous one.
-    sessionStorage.removeItem(CREDENTIALS);
-    writeTokens(tokens);
-    history.replaceState(null, '', `${location.pathname}${pending.returnTo}`);
-  }
-  if (!tokens) return redirectToSignIn(config);
+  if (!params.has('code') && !params.has('error')) return redirectToSignIn(config);
+  const pending = readPending();
+  sessionStorage.removeItem(PENDING);
+  // The code, state or error must not stay in the address bar (nor in a bookmark or a reload).
+  history.replaceState(
+    null,
+    '',
+    `${location.pathname}${pending?.returnTo ?? withoutSignInParameters(location.search)}`,
+  );
+  if (params.has('error')) throw new SignInError(SIGN_IN_FAILED);
+  if (!pending || pending.state !== params.get('state')) return redirectToSignIn(config);
+  let current: Tokens = await tokenRequest(config, {
+    grant_type: 'authorization_code',
+    code: params.get('code')!,
+    redirect_uri: redirectUri(),
+    code_verifier: pending.verifier,
+  });
 
-  let current: Tokens = tokens;
-  // Kept for the tab like the tokens, so a reload or a shared link needs no new round trips to Cognito.
-  const stored = readCredentials(config.identityPoolId);
-  let cached: CachedCredentials | undefined = stored;
-  let identityId: string | undefined = stored?.identityId;
+  let cached: CachedCredentials | undefined;
+  let identityId: string | undefined;
   let inFlight: Promise<AwsCredentials> | undefined;
 
   async function freshIdToken(): Promise<string> {
@@ -162,12 +171,23 @@ export async function signIn(config: AuthConfig): Promise<Session> {
         refresh_token: current.refreshToken,
       });
     } catch {
-      sessionStorage.removeItem(TOKENS);
-      sessionStorage.removeItem(CREDENTIALS);
       return redirectToSignIn(config);
     }
-    writeTokens(current);
     return current.idToken;
+  }
+
+  /** Revokes the refresh token (and the tokens issued with it); never holds sign-out up for long. */
+  async function revoke(): Promise<void> {
+    if (!current.refreshToken) return;
+    await fetch(`${config.domain}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: current.refreshToken,
+        client_id: config.userPoolClientId,
+      }).toString(),
+      signal: AbortSignal.timeout(REVOKE_TIMEOUT_MS),
+    }).catch(() => undefined);
   }
 
   async function fetchCredentials(): Promise<AwsCredentials> {
@@ -188,13 +208,7 @@ export async function signIn(config: AuthConfig): Promise<Session> {
       sessionToken: Credentials.SessionToken,
     };
     // Expiration is epoch seconds; never beyond the ID token the credentials were obtained with.
-    cached = {
-      credentials,
-      expiresAt: Credentials.Expiration * 1000,
-      identityId,
-      identityPoolId: config.identityPoolId,
-    };
-    sessionStorage.setItem(CREDENTIALS, JSON.stringify(cached));
+    cached = { credentials, expiresAt: Credentials.Expiration * 1000 };
     return credentials;
   }
 
@@ -211,14 +225,13 @@ export async function signIn(config: AuthConfig): Promise<Session> {
       return inFlight;
     },
     signOut() {
-      sessionStorage.removeItem(TOKENS);
-      sessionStorage.removeItem(CREDENTIALS);
       const url = new URL(`${config.domain}/logout`);
       url.search = new URLSearchParams({
         client_id: config.userPoolClientId,
         logout_uri: redirectUri(),
       }).toString();
-      location.assign(url.toString());
+      cached = undefined;
+      return revoke().then(() => location.assign(url.toString()));
     },
   };
 }
@@ -230,30 +243,22 @@ function str(value: unknown): string {
 interface CachedCredentials {
   credentials: AwsCredentials;
   expiresAt: number;
-  identityId: string;
-  identityPoolId: string;
 }
 
-function readCredentials(identityPoolId: string): CachedCredentials | undefined {
+function readPending(): { state: string; verifier: string; returnTo: string } | undefined {
   try {
-    const value = JSON.parse(sessionStorage.getItem(CREDENTIALS) ?? 'null') as CachedCredentials | null;
-    return value?.identityPoolId === identityPoolId && typeof value.credentials?.accessKeyId === 'string'
-      ? value
-      : undefined;
+    const value = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as {
+      state?: unknown;
+      verifier?: unknown;
+      returnTo?: unknown;
+    } | null;
+    if (typeof value?.state !== 'string' || typeof value.verifier !== 'string') return undefined;
+    return {
+      state: value.state,
+      verifier: value.verifier,
+      returnTo: withoutSignInParameters(typeof value.returnTo === 'string' ? value.returnTo : ''),
+    };
   } catch {
     return undefined;
   }
-}
-
-function readTokens(): Tokens | undefined {
-  try {
-    const tokens = JSON.parse(sessionStorage.getItem(TOKENS) ?? 'null') as Tokens | null;
-    return tokens && typeof tokens.idToken === 'string' ? tokens : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeTokens(tokens: Tokens): void {
-  sessionStorage.setItem(TOKENS, JSON.stringify(tokens));
 }

@@ -42,3 +42,30 @@ export function recordTimeMs(record: Record<string, unknown>): number | undefine
   if (typeof record.received_at === 'string') return Date.parse(record.received_at);
   return undefined;
 }
+
+/** The local time of an ISO-8601 instant, or `—`. */
+export function formatIso(value: unknown): string {
+  return typeof value === 'string' ? formatTime(Date.parse(value)) : '—';
+}
+
+/**
+ * Who acted, short enough for a table cell: the role and session of an IAM ARN, the console user of an
+ * actor object (`{arn, cognito_identity_id?, user_sub?}`), the local stack's marker; `title` is all of it.
+ */
+export function describeActor(actor: unknown): { label: string; title: string } {
+  if (actor && typeof actor === 'object') {
+    const { arn, user_sub: sub } = actor as { arn?: unknown; user_sub?: unknown };
+    const role = typeof arn === 'string' ? describeActor(arn).label : 'unknown';
+    return {
+      label: typeof sub === 'string' ? `${role} · user ${sub}` : role,
+      title: JSON.stringify(actor),
+    };
+  }
+  if (typeof actor !== 'string' || actor === '') return { label: '—', title: '' };
+  if (actor === 'unsigned request (local stack)') return { label: 'local stack (no sign-in)', title: actor };
+  const assumed = /^arn:[\w-]+:sts::\d+:assumed-role\/([^/]+)\/(.+)$/.exec(actor);
+  if (assumed) return { label: `${assumed[1]} / ${assumed[2]}`, title: actor };
+  const user = /^arn:[\w-]+:iam::\d+:(user|role)\/(.+)$/.exec(actor);
+  if (user) return { label: `${user[1]} ${user[2]}`, title: actor };
+  return { label: actor, title: actor };
+}

@@ -1,9 +1,21 @@
 import './styles.css';
-import { ApiError, createApi, describeError, type Api, type Recording } from './api.js';
+import { actionsPanel } from './actions.js';
+import { ApiError, createApi, describeError, type Api, type AudioLink, type Recording } from './api.js';
+import { auditQueryFromUrl, auditQueryToUrl } from './audit-query.js';
+import { auditView, listenedBy } from './audit.js';
 import { signIn, type Session } from './auth.js';
 import { configFromBlock, type ConsoleConfig } from './config.js';
 import { h, replace } from './dom.js';
+import { exportControl } from './export-control.js';
+import { RECORDING_COLUMNS } from './export.js';
 import { formatDuration } from './format.js';
+import {
+  effectiveGroup,
+  groupAllows,
+  isConsoleGroup,
+  LOCAL_GROUP_HEADER,
+  type ConsoleGroup,
+} from './groups.js';
 import {
   apiQueries,
   checkQuery,
@@ -17,35 +29,43 @@ import {
 import { signRequest } from './sigv4.js';
 import {
   describeQuery,
+  listFooter,
+  recordBadges,
   recordFacts,
   resultRow,
   resultsTable,
   searchForm,
   noticeBox,
-  statusBadge,
   statusNotice,
 } from './views.js';
 
 /**
  * The recordings console: one page that searches the archive, lists results newest first with the
- * API's cursors, and opens a recording to play or download it. The URL holds the search (and the open
- * recording), so a link can be shared and Back works.
+ * API's cursors, and opens a recording to play or download it; for administrators also the actions on
+ * a recording and the audit log. The URL holds the view, the search and the open recording, so a link
+ * can be shared and Back works.
  */
 class ConsoleApp {
   private readonly form;
   private readonly resultsView = h('section', { class: 'results-view', 'aria-live': 'polite' });
   private readonly recordingView = h('section', { class: 'recording-view', hidden: true });
+  private readonly auditPage = h('section', { class: 'audit-page', hidden: true });
+  private readonly nav = h('nav', { class: 'views', 'aria-label': 'Views' });
   private readonly status = h('p', { class: 'visually-hidden', role: 'status' });
   private loaded?: { query: SearchQuery; listing: Listing; body: HTMLTableSectionElement; count: number };
   private scrollY = 0;
   private lastOpened: string | undefined;
   private generation = 0;
+  private lastPlayLink?: { id: string; link: AudioLink };
+  /** Reads "Listened/downloaded by" again (after a download from this page). */
+  private refreshListened?: () => Promise<void>;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly api: Api,
     config: ConsoleConfig,
     session: Session | undefined,
+    private readonly group: ConsoleGroup,
   ) {
     this.form = searchForm(
       (query) => this.submit(query),
@@ -56,29 +76,56 @@ class ConsoleApp {
           'div',
           { class: 'user' },
           h('span', null, session.email, session.groups.length ? ` (${session.groups.join(', ')})` : ''),
-          h('button', { type: 'button', class: 'link', onclick: () => session.signOut() }, 'Sign out'),
+          h('button', { type: 'button', class: 'link', onclick: () => void session.signOut() }, 'Sign out'),
         )
-      : h('div', { class: 'user' }, 'Local stack · no sign-in');
+      : h('div', { class: 'user' }, 'Local stack · no sign-in · ', localGroupSwitch(group));
     replace(
       root,
       h(
         'header',
         { class: 'top' },
-        h('h1', null, h('a', { href: '?', onclick: (e) => this.link(e, {}) }, 'Recordings')),
+        h('h1', null, h('a', { href: '?', onclick: (e) => this.follow(e, {}) }, 'Recordings')),
+        this.nav,
         config.stage ? h('span', { class: 'stage' }, config.stage) : null,
         user,
       ),
-      h('main', null, this.form.element, this.resultsView, this.recordingView),
+      h('main', null, this.form.element, this.resultsView, this.recordingView, this.auditPage),
       this.status,
     );
     addEventListener('popstate', () => void this.route());
+  }
+
+  /** Whether this person's group may call `method path` (the console shows only what it may). */
+  private can(method: string, path: string): boolean {
+    return groupAllows(this.group, method, path);
+  }
+
+  /** A link inside the console: a real href (new tab works), navigated in place on a plain click. */
+  private readonly link = (params: Record<string, string>, text: string, title?: string): HTMLAnchorElement =>
+    h(
+      'a',
+      { href: `?${new URLSearchParams(params).toString()}`, title, onclick: (e) => this.follow(e, params) },
+      text,
+    );
+
+  private renderNav(current: 'recordings' | 'audit'): void {
+    const item = (view: 'recordings' | 'audit', text: string, params: Record<string, string>) => {
+      const a = this.link(params, text);
+      if (view === current) a.setAttribute('aria-current', 'page');
+      return a;
+    };
+    replace(
+      this.nav,
+      item('recordings', 'Search', {}),
+      this.can('GET', '/audit') ? item('audit', 'Audit log', { view: 'audit' }) : null,
+    );
   }
 
   private currentQuery(): SearchQuery {
     return queryFromUrl(new URLSearchParams(location.search));
   }
 
-  private link(event: Event, params: Record<string, string>): void {
+  private follow(event: Event, params: Record<string, string>): void {
     const e = event as MouseEvent;
     if (e.ctrlKey || e.metaKey || e.shiftKey) return;
     event.preventDefault();
@@ -104,6 +151,9 @@ class ConsoleApp {
 
   async route(): Promise<void> {
     const params = new URLSearchParams(location.search);
+    if (params.get('view') === 'audit') return this.showAudit(params);
+    this.renderNav('recordings');
+    this.auditPage.hidden = true;
     const query = queryFromUrl(params);
     this.form.fill(query);
     const id = params.get('id');
@@ -131,6 +181,36 @@ class ConsoleApp {
     await this.search(query);
   }
 
+  private showAudit(params: URLSearchParams): void {
+    this.generation++;
+    this.renderNav('audit');
+    this.form.element.hidden = true;
+    this.resultsView.hidden = true;
+    this.recordingView.hidden = true;
+    this.auditPage.hidden = false;
+    document.title = 'Audit log';
+    if (!this.can('GET', '/audit')) {
+      replace(
+        this.auditPage,
+        noticeBox(
+          'error',
+          'The audit log is for administrators.',
+          'Your account may search, play and download recordings; ask an administrator for what you need from the log.',
+        ),
+      );
+      return;
+    }
+    replace(
+      this.auditPage,
+      auditView({
+        api: this.api,
+        query: auditQueryFromUrl(params),
+        link: this.link,
+        search: (query) => this.navigate(auditQueryToUrl(query)),
+      }),
+    );
+  }
+
   private async search(query: SearchQuery): Promise<void> {
     const generation = ++this.generation;
     const listing = new Listing(apiQueries(query), (params) => this.api.listRecordings(params));
@@ -154,10 +234,29 @@ class ConsoleApp {
     }
     if (generation !== this.generation) return;
     this.loaded = { query, listing, body, count: 0 };
-    replace(this.resultsView, heading, h('div', { class: 'table-wrap' }, table), footer);
+    const exporter = exportControl<Recording>({
+      what: 'recordings',
+      noun: 'recordings',
+      columns: RECORDING_COLUMNS,
+      pages: (signal) => this.allPages(query, signal),
+      describeError: (error) => {
+        const { title, detail } = describeError(error);
+        return `${title} ${detail}`;
+      },
+    });
+    replace(this.resultsView, heading, h('div', { class: 'table-wrap' }, table), footer, exporter);
     this.resultsView.removeAttribute('aria-busy');
     this.appendRows(items, footer);
     performance.mark('vra:results-rendered');
+  }
+
+  /** Every recording of a search, 100 per request (the API's largest page), merged as on screen. */
+  private async *allPages(query: SearchQuery, signal: AbortSignal): AsyncIterable<Recording[]> {
+    const listing = new Listing(apiQueries(query), (params) => this.api.listRecordings(params, signal), 100);
+    while (!listing.done) {
+      const items = await listing.next();
+      if (items.length > 0) yield items;
+    }
   }
 
   private appendRows(items: Recording[], footer: HTMLElement): void {
@@ -175,25 +274,12 @@ class ConsoleApp {
       replace(footer, h('p', { class: 'empty' }, 'No recordings match this search.'));
       return;
     }
-    const shown = h('span', { class: 'count' }, `${count} shown`);
-    if (loaded.listing.done) {
-      replace(footer, shown, h('span', { class: 'end' }, ' · end of results'));
-      return;
-    }
-    const more: HTMLButtonElement = h(
-      'button',
-      {
-        type: 'button',
-        class: 'more',
-        onclick: () => {
-          more.disabled = true;
-          more.textContent = 'Loading…';
-          void this.loadMore(footer);
-        },
-      },
-      'Load more',
+    listFooter(
+      footer,
+      count,
+      'end of results',
+      loaded.listing.done ? undefined : () => this.loadMore(footer),
     );
-    replace(footer, shown, more);
   }
 
   private async loadMore(footer: HTMLElement): Promise<void> {
@@ -218,7 +304,7 @@ class ConsoleApp {
     }
   }
 
-  private async showRecording(id: string, query: SearchQuery): Promise<void> {
+  private async showRecording(id: string, query: SearchQuery, outcome?: Node): Promise<void> {
     const generation = ++this.generation;
     this.lastOpened = id;
     this.form.element.hidden = true;
@@ -262,20 +348,38 @@ class ConsoleApp {
       return;
     }
     if (generation !== this.generation) return;
-    replace(title, 'Recording ', statusBadge(record.status));
+    replace(title, 'Recording ', recordBadges(record));
     const notice = statusNotice(record);
     const player = h('div', { class: 'player' });
+    const actions = actionsPanel({
+      api: this.api,
+      record,
+      can: (method, path) => this.can(method, path),
+      changed: (result) => {
+        // The list behind this page may show the old state: search again when going back.
+        this.loaded = undefined;
+        void this.showRecording(id, query, result);
+      },
+    });
+    const listened = this.can('GET', '/audit') ? listenedBy(this.api, id, this.link) : undefined;
+    this.refreshListened = listened?.load;
     replace(
       this.recordingView,
       back,
       title,
+      outcome ? h('div', { class: 'outcome' }, outcome) : null,
       notice ? noticeBox(notice.tone, notice.title, notice.detail, undefined, 'status') : null,
       player,
+      actions,
       h(
         'dl',
         { class: 'facts' },
-        recordFacts(record).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+        recordFacts(record, (params, text, title) => this.link(params, text, title)).map(([k, v]) => [
+          h('dt', null, k),
+          h('dd', null, v),
+        ]),
       ),
+      listened?.element,
       h(
         'details',
         { class: 'raw' },
@@ -283,9 +387,14 @@ class ConsoleApp {
         h('pre', null, JSON.stringify(record, null, 2)),
       ),
     );
+    (outcome ? this.recordingView.querySelector<HTMLElement>('.outcome [role]') : null)?.setAttribute(
+      'tabindex',
+      '-1',
+    );
     title.focus();
     if (record.status === 'stored') await this.loadPlayer(record, player, generation);
     else replace(player, this.copyLinkButton(id));
+    if (generation === this.generation) await listened?.load();
   }
 
   private async loadPlayer(record: Recording, player: HTMLElement, generation: number): Promise<void> {
@@ -314,6 +423,7 @@ class ConsoleApp {
       const at = audio.currentTime;
       void this.api.audioLink(id).then(
         (link) => {
+          this.lastPlayLink = { id, link };
           audio.src = link.url;
           audio.currentTime = at;
         },
@@ -321,7 +431,7 @@ class ConsoleApp {
       );
     });
     try {
-      const link = await this.api.audioLink(id);
+      const link = await this.playLink(id);
       if (generation !== this.generation) return;
       audio.src = link.url;
       if (typeof record.recording_duration_ms === 'number')
@@ -335,6 +445,19 @@ class ConsoleApp {
     }
   }
 
+  /**
+   * The link to play a recording: the one this page already got while it is valid for a few more
+   * minutes (showing the page again after an action, or Back and forth, hands out no new link and so
+   * adds no entry to the audit log), else a new one.
+   */
+  private async playLink(id: string): Promise<AudioLink> {
+    const last = this.lastPlayLink;
+    if (last?.id === id && Date.parse(last.link.expires_at) - Date.now() > 5 * 60_000) return last.link;
+    const link = await this.api.audioLink(id);
+    this.lastPlayLink = { id, link };
+    return link;
+  }
+
   private async download(id: string, message: HTMLElement): Promise<void> {
     message.textContent = 'Preparing the download…';
     try {
@@ -342,6 +465,7 @@ class ConsoleApp {
       // The link answers with Content-Disposition: attachment, so the page stays where it is.
       h('a', { href: link.url, download: link.filename ?? '' }).click();
       message.textContent = link.filename ? `Downloading ${link.filename}` : 'Downloading';
+      await this.refreshListened?.();
     } catch (error) {
       const { title, detail } = describeError(error);
       message.textContent = `${title} ${detail}`;
@@ -414,9 +538,16 @@ async function start(): Promise<void> {
   }
   const auth = config.auth;
   const prefetched = window.vraPrefetched;
+  // Signed in: the group the identity pool gives a role for. Locally: the group chosen in the header.
+  const group = session ? effectiveGroup(session.groups) : localGroup();
+  if (!group) {
+    fail(root, 'Sign-in did not work.', 'Your account is in neither the reviewers nor the admins group.');
+    return;
+  }
   const api = createApi({
     baseUrl: config.apiUrl || location.origin,
     prefetched,
+    ...(session ? {} : { headers: { [LOCAL_GROUP_HEADER]: group } }),
     sign:
       session && auth
         ? async (request) =>
@@ -429,9 +560,35 @@ async function start(): Promise<void> {
             ).headers
         : undefined,
   });
-  await new ConsoleApp(root, api, config, session).route();
+  await new ConsoleApp(root, api, config, session, group).route();
   // Only the first page shown at start may use them: anything later asks the API afresh.
   prefetched?.clear();
+}
+
+const LOCAL_GROUP = 'vra.localGroup';
+
+/** The local stack's stand-in for a sign-in's group: administrator unless this tab chose reviewer. */
+function localGroup(): ConsoleGroup {
+  const chosen = sessionStorage.getItem(LOCAL_GROUP);
+  return chosen !== null && isConsoleGroup(chosen) ? chosen : 'admins';
+}
+
+/** "Acting as" in the local console's header: a reviewer's view and rights, or an administrator's. */
+function localGroupSwitch(current: ConsoleGroup): HTMLElement {
+  const select = h(
+    'select',
+    {
+      id: 'local-group',
+      onchange: () => {
+        sessionStorage.setItem(LOCAL_GROUP, select.value);
+        location.reload();
+      },
+    },
+    h('option', { value: 'admins' }, 'administrator'),
+    h('option', { value: 'reviewers' }, 'reviewer'),
+  );
+  select.value = current;
+  return h('label', { for: 'local-group', class: 'acting-as' }, 'acting as ', select);
 }
 
 function fail(root: HTMLElement, title: string, detail: string): void {

@@ -8,7 +8,7 @@ export type Prefetched = Map<string, Promise<Response>>;
  * Starts the API request(s) for the first page of the search in the address bar, exactly as the app
  * will ask for them (same URLs), so that they run while the browser loads and starts the app. Only
  * unsigned requests (the local stack): a signed-in console signs with credentials only the app holds.
- * Nothing for a recording's page (`?id=`) or a search the app would refuse.
+ * Nothing for a recording's page (`?id=`), another view (`?view=audit`) or a search the app would refuse.
  */
 export function prefetchFirstPage(
   config: ConsoleConfig,
@@ -17,7 +17,7 @@ export function prefetchFirstPage(
 ): Prefetched | undefined {
   const params = new URLSearchParams(location.search);
   const query = queryFromUrl(params);
-  if (config.auth || params.has('id') || checkQuery(query).length > 0) return undefined;
+  if (config.auth || params.has('id') || params.has('view') || checkQuery(query).length > 0) return undefined;
   const prefetched: Prefetched = new Map();
   for (const api of apiQueries(query)) {
     const search = new URLSearchParams({ ...api, limit: String(PAGE_SIZE) }).toString();

@@ -2,7 +2,7 @@ import type { Recording, RecordingPage } from './api.js';
 
 /**
  * What a person searches for, as it appears in the console's URL (so a link can be shared) and as it
- * becomes lookup API parameters. Dates are days in the viewer's time zone.
+ * becomes lookup API parameters. Dates and times are in the viewer's time zone.
  */
 export type Direction = 'any' | 'from' | 'to';
 
@@ -10,16 +10,42 @@ export interface SearchQuery {
   number?: string;
   direction: Direction;
   callUuid?: string;
-  /** `YYYY-MM-DD`, inclusive, local days. */
+  /** `YYYY-MM-DD` (the whole day) or `YYYY-MM-DDTHH:MM` (that minute), inclusive, local time. */
   since?: string;
   until?: string;
   status?: string;
 }
 
-export const STATUSES = ['stored', 'pending', 'failed', 'expired'] as const;
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Every status a record can have (functions/shared/domain/recording.ts), in the order of its life. */
+export const STATUSES = ['pending', 'stored', 'failed', 'expiring', 'expired', 'erasing', 'erased'] as const;
+const DAY_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/;
 const CALL_UUID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 export const RECORDING_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/**
+ * The epoch ms a date (and optional time) stands for in the viewer's time zone: the first millisecond of
+ * that day or minute (`start`), or its last (`end`). Undefined for something that is not a real date and
+ * time there (31 April, 25:00, a time skipped by a daylight-saving change).
+ */
+export function localBound(value: string, edge: 'start' | 'end'): number | undefined {
+  const m = DAY_TIME.exec(value);
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  const timed = m[4] !== undefined;
+  const [hours, minutes] = timed ? [Number(m[4]), Number(m[5])] : [0, 0];
+  const date = new Date(year, month, day, hours, minutes);
+  // `new Date` rolls 31 April into May and 02:30 of a skipped hour into 03:30: a real one survives.
+  if (date.getFullYear() !== year || date.getMonth() !== month || date.getDate() !== day) return undefined;
+  if (date.getHours() !== hours || date.getMinutes() !== minutes) return undefined;
+  if (edge === 'start') return date.getTime();
+  const next = timed ? new Date(year, month, day, hours, minutes + 1) : new Date(year, month, day + 1);
+  return next.getTime() - 1;
+}
+
+/** `2025-11-06` or `2025-11-06 09:30`, as a person reads a bound. */
+export function describeBound(value: string): string {
+  return value.replace('T', ' ');
+}
 
 /** Spaces, dashes, dots and brackets people type in numbers go; `+91…` and `91…` both stay valid. */
 export function cleanNumber(value: string): string {
@@ -56,19 +82,6 @@ export function sameQuery(a: SearchQuery, b: SearchQuery): boolean {
   return queryToUrl(a).toString() === queryToUrl(b).toString();
 }
 
-function localDayStart(day: string): number | undefined {
-  const m = DAY.exec(day);
-  if (!m) return undefined;
-  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  // `new Date` rolls 31 April into May: a real date survives the round trip.
-  return date.getDate() === Number(m[3]) && date.getMonth() === Number(m[2]) - 1 ? date.getTime() : undefined;
-}
-
-function nextLocalDayStart(day: string): number {
-  const m = DAY.exec(day)!;
-  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1).getTime();
-}
-
 /** Every problem with the query, in words; empty when it can be sent. */
 export function checkQuery(query: SearchQuery): string[] {
   const problems: string[] = [];
@@ -78,25 +91,34 @@ export function checkQuery(query: SearchQuery): string[] {
     problems.push('Call UUID: letters, digits, "-" and "_" only.');
   if (query.number !== undefined && query.callUuid !== undefined)
     problems.push('Search by a phone number or by a call UUID, not both.');
-  for (const [name, day] of [
-    ['From date', query.since],
-    ['To date', query.until],
-  ] as const) {
-    if (day !== undefined && localDayStart(day) === undefined)
-      problems.push(`${name}: use a date like 2025-11-06.`);
-  }
-  if (query.since && query.until && query.since > query.until)
-    problems.push('The from date is after the to date.');
+  problems.push(...checkBounds(query.since, query.until));
   if (query.status !== undefined && !(STATUSES as readonly string[]).includes(query.status))
     problems.push(`Status: one of ${STATUSES.join(', ')}.`);
+  return problems;
+}
+
+/** Problems with a from/to pair of dates (and times), shared by the search and the audit log. */
+export function checkBounds(since: string | undefined, until: string | undefined): string[] {
+  const problems: string[] = [];
+  for (const [name, value, edge] of [
+    ['From', since, 'start'],
+    ['To', until, 'end'],
+  ] as const) {
+    if (value === undefined) continue;
+    if (value.startsWith('T')) problems.push(`${name}: pick a date for the time of day.`);
+    else if (localBound(value, edge) === undefined)
+      problems.push(`${name}: use a date like 2025-11-06, with an optional time like 09:30.`);
+  }
+  if (problems.length === 0 && since && until && localBound(since, 'start')! > localBound(until, 'end')!)
+    problems.push('The from date is after the to date.');
   return problems;
 }
 
 /** The API listings that answer a query: two (calls from and to the number) when the direction is open. */
 export function apiQueries(query: SearchQuery): Record<string, string>[] {
   const base: Record<string, string> = {};
-  if (query.since) base.since = String(localDayStart(query.since));
-  if (query.until) base.until = String(nextLocalDayStart(query.until) - 1);
+  if (query.since) base.since = String(localBound(query.since, 'start'));
+  if (query.until) base.until = String(localBound(query.until, 'end'));
   if (query.status) base.status = query.status;
   if (query.callUuid) return [{ call_uuid: query.callUuid, ...base }];
   if (query.number) {

@@ -1,7 +1,46 @@
 import type { Recording } from './api.js';
 import { h } from './dom.js';
-import { formatDuration, formatSize, formatTime, recordTimeMs, timeZoneLabel } from './format.js';
-import { STATUSES, type SearchQuery } from './search.js';
+import {
+  describeActor,
+  formatDuration,
+  formatIso,
+  formatSize,
+  formatTime,
+  recordTimeMs,
+  timeZoneLabel,
+} from './format.js';
+import { describeBound, STATUSES, type SearchQuery } from './search.js';
+
+/**
+ * A date with an optional time of day, as the URL writes it: `2025-11-06` or `2025-11-06T09:30`. Two
+ * inputs side by side (date, time); the time may stay empty.
+ */
+export function boundField(id: string, label: string) {
+  const date = h('input', { id, name: id, type: 'date' });
+  const time = h('input', {
+    id: `${id}-time`,
+    name: `${id}-time`,
+    type: 'time',
+    'aria-label': `${label}: time of day (optional)`,
+  });
+  return {
+    element: h(
+      'div',
+      { class: 'field bound' },
+      h('label', { for: id }, label),
+      h('div', { class: 'joined' }, date, time),
+    ),
+    read(): string | undefined {
+      if (!date.value && !time.value) return undefined;
+      return time.value ? `${date.value}T${time.value.slice(0, 5)}` : date.value;
+    },
+    fill(value: string | undefined) {
+      const [day = '', clock = ''] = (value ?? '').split('T');
+      date.value = day;
+      time.value = clock;
+    },
+  };
+}
 
 /** The search form; `onSearch` gets the query as typed (checked by the caller). */
 export function searchForm(onSearch: (query: SearchQuery) => void, onOpen: (id: string) => void) {
@@ -27,8 +66,8 @@ export function searchForm(onSearch: (query: SearchQuery) => void, onOpen: (id: 
     autocomplete: 'off',
     spellcheck: 'false',
   });
-  const since = h('input', { id: 'q-since', name: 'since', type: 'date' });
-  const until = h('input', { id: 'q-until', name: 'until', type: 'date' });
+  const since = boundField('q-since', 'From');
+  const until = boundField('q-until', 'To');
   const status = h(
     'select',
     { id: 'q-status', name: 'status' },
@@ -40,8 +79,8 @@ export function searchForm(onSearch: (query: SearchQuery) => void, onOpen: (id: 
     number: number.value.trim() || undefined,
     direction: direction.value as SearchQuery['direction'],
     callUuid: call.value.trim() || undefined,
-    since: since.value || undefined,
-    until: until.value || undefined,
+    since: since.read(),
+    until: until.read(),
     status: status.value || undefined,
   });
   const form = h(
@@ -61,8 +100,8 @@ export function searchForm(onSearch: (query: SearchQuery) => void, onOpen: (id: 
       h('div', { class: 'joined' }, number, direction),
     ),
     h('div', { class: 'field call' }, h('label', { for: 'q-call' }, 'Call UUID'), call),
-    h('div', { class: 'field' }, h('label', { for: 'q-since' }, 'From date'), since),
-    h('div', { class: 'field' }, h('label', { for: 'q-until' }, 'To date'), until),
+    since.element,
+    until.element,
     h('div', { class: 'field' }, h('label', { for: 'q-status' }, 'Status'), status),
     h('div', { class: 'field submit' }, h('button', { type: 'submit', class: 'primary' }, 'Search')),
     problems,
@@ -95,8 +134,8 @@ export function searchForm(onSearch: (query: SearchQuery) => void, onOpen: (id: 
       number.value = query.number ?? '';
       direction.value = query.direction;
       call.value = query.callUuid ?? '';
-      since.value = query.since ?? '';
-      until.value = query.until ?? '';
+      since.fill(query.since);
+      until.fill(query.until);
       status.value = query.status ?? '';
     },
     showProblems(list: string[]) {
@@ -117,15 +156,39 @@ export function describeQuery(query: SearchQuery): string {
           : `calls from or to ${query.number}`,
     );
   if (query.callUuid) parts.push(`call ${query.callUuid}`);
-  if (query.since && query.until) parts.push(`${query.since} to ${query.until}`);
-  else if (query.since) parts.push(`since ${query.since}`);
-  else if (query.until) parts.push(`until ${query.until}`);
+  if (query.since && query.until)
+    parts.push(`${describeBound(query.since)} to ${describeBound(query.until)}`);
+  else if (query.since) parts.push(`since ${describeBound(query.since)}`);
+  else if (query.until) parts.push(`until ${describeBound(query.until)}`);
   if (query.status) parts.push(`status ${query.status}`);
   return parts.length === 0 ? 'Newest recordings' : `Recordings: ${parts.join(', ')}`;
 }
 
 export function statusBadge(status: string) {
   return h('span', { class: `status status-${/^[a-z]+$/.test(status) ? status : 'other'}` }, status);
+}
+
+/** The status and what else a person must see at a glance: on legal hold, deleted at Vobiz. */
+export function recordBadges(record: Recording) {
+  return h(
+    'span',
+    { class: 'badges' },
+    statusBadge(record.status),
+    record.legal_hold === true
+      ? h(
+          'span',
+          { class: 'badge badge-hold', title: 'On legal hold: nothing removes the audio' },
+          'legal hold',
+        )
+      : null,
+    typeof record.vobiz_deleted_at === 'string'
+      ? h(
+          'span',
+          { class: 'badge badge-vobiz', title: `Deleted at Vobiz on ${formatIso(record.vobiz_deleted_at)}` },
+          'deleted at Vobiz',
+        )
+      : null,
+  );
 }
 
 export function resultsTable() {
@@ -185,9 +248,40 @@ export function resultRow(record: Recording, href: string, open: () => void) {
     cell('Duration', formatDuration(record.recording_duration_ms), 'num'),
     cell('Format', text(record.recording_format)),
     cell('Size', formatSize(record.size_bytes), 'num'),
-    cell('Status', statusBadge(record.status)),
+    cell('Status', recordBadges(record)),
   );
   return row;
+}
+
+/**
+ * The foot of a paged list: how many rows are shown, then "· end of …" or **Load more** (disabled and
+ * saying so while `more` runs).
+ */
+export function listFooter(
+  footer: HTMLElement,
+  shown: number,
+  end: string,
+  more: (() => Promise<void>) | undefined,
+): void {
+  const count = h('span', { class: 'count' }, `${shown} shown`);
+  if (!more) {
+    footer.replaceChildren(count, h('span', { class: 'end' }, ` · ${end}`));
+    return;
+  }
+  const button: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: 'more',
+      onclick: () => {
+        button.disabled = true;
+        button.textContent = 'Loading…';
+        void more();
+      },
+    },
+    'Load more',
+  );
+  footer.replaceChildren(count, button);
 }
 
 export function text(value: unknown): string {
@@ -246,7 +340,20 @@ export function statusNotice(
         title: 'Archiving failed',
         detail:
           `The archive gave up${attempts ? ` after ${attempts} attempts` : ''}: ${lastError ?? 'no error was recorded'}. ` +
-          'An administrator can fix the cause and retry it (npm run retry).',
+          'Once the cause is fixed, an administrator can retry it from this page.',
+      };
+    case 'expiring':
+      return {
+        tone: 'warn',
+        title: 'Audio being removed',
+        detail:
+          'The retention policy is removing the audio; the record is kept. The next lifecycle run finishes it.',
+      };
+    case 'erasing':
+      return {
+        tone: 'warn',
+        title: 'Being erased',
+        detail: `An erasure has begun${typeof record.erasure_reason === 'string' ? ` (${record.erasure_reason})` : ''}; the next lifecycle run finishes it if it was interrupted.`,
       };
     case 'expired': {
       const at = when(record.expired_at) ?? when(record.updated_at);
@@ -265,10 +372,22 @@ export function statusNotice(
   }
 }
 
-/** The record's fields worth reading, in order; the rest are under "All fields". */
-export function recordFacts(record: Recording): [string, string][] {
+/** A link to a search (a pivot): its URL parameters, the text shown, and what it does in words. */
+export type Pivot = (params: Record<string, string>, text: string, title: string) => Node;
+
+/**
+ * The record's fields worth reading, in order; the rest are under "All fields". Numbers and the call
+ * UUID are pivots: links to a search for them.
+ */
+export function recordFacts(record: Recording, pivot: Pivot): [string, Node | string][] {
   const time = recordTimeMs(record);
-  const facts: [string, string | undefined][] = [
+  const number = (value: unknown) =>
+    typeof value === 'string' && value !== ''
+      ? pivot({ number: value }, value, `Recordings from or to ${value}`)
+      : undefined;
+  const actor = (value: unknown) => (value === undefined ? undefined : describeActor(value).label);
+  const iso = (value: unknown) => (typeof value === 'string' ? formatIso(value) : undefined);
+  const facts: [string, Node | string | undefined][] = [
     ['Recording ID', record.recording_id],
     ['Status', record.status],
     [
@@ -277,20 +396,40 @@ export function recordFacts(record: Recording): [string, string][] {
         ? undefined
         : `${formatTime(time)} (${timeZoneLabel(time)}) · ${new Date(time).toISOString()}`,
     ],
-    ['From', text(record.from_number)],
-    ['To', text(record.to_number)],
+    ['From', number(record.from_number) ?? text(record.from_number)],
+    ['To', number(record.to_number) ?? text(record.to_number)],
     ['Duration', formatDuration(record.recording_duration_ms)],
     ['Format', text(record.recording_format)],
     ['Size', formatSize(record.size_bytes)],
-    ['Call UUID', text(record.call_uuid)],
-    ['Type', text(record.recording_type)],
     [
-      'Archived',
-      typeof record.archived_at === 'string' ? formatTime(Date.parse(record.archived_at)) : undefined,
+      'Call UUID',
+      typeof record.call_uuid === 'string' && record.call_uuid !== ''
+        ? pivot({ call: record.call_uuid }, record.call_uuid, 'Every recording of this call')
+        : text(record.call_uuid),
     ],
+    ['Type', text(record.recording_type)],
+    ['Archived', iso(record.archived_at)],
     ['SHA-256', typeof record.sha256 === 'string' ? record.sha256 : undefined],
+    [
+      'Legal hold',
+      record.legal_hold === true ? 'Yes: nothing removes the audio until it is released' : undefined,
+    ],
+    ['Hold placed', iso(record.legal_hold_at)],
+    ['Hold placed by', actor(record.legal_hold_by)],
+    ['Hold reason', typeof record.legal_hold_reason === 'string' ? record.legal_hold_reason : undefined],
+    ['Deleted at Vobiz', iso(record.vobiz_deleted_at)],
+    [
+      'Kept at Vobiz',
+      typeof record.vobiz_delete_blocked === 'string'
+        ? `verification of the archived copy failed: ${record.vobiz_delete_blocked}`
+        : undefined,
+    ],
+    ['Audio expired', iso(record.expired_at)],
+    ['Erased', iso(record.erased_at)],
+    ['Erased by', actor(record.erased_by)],
+    ['Erasure reason', typeof record.erasure_reason === 'string' ? record.erasure_reason : undefined],
     ['Attempts', typeof record.attempts === 'number' ? String(record.attempts) : undefined],
     ['Last error', typeof record.last_error === 'string' ? record.last_error : undefined],
   ];
-  return facts.filter((fact): fact is [string, string] => fact[1] !== undefined);
+  return facts.filter((fact): fact is [string, Node | string] => fact[1] !== undefined);
 }

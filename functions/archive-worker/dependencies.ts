@@ -24,7 +24,7 @@ export const ARCHIVE_WORKER_VARIABLES = variablesOf(
 /** Builds the worker's collaborators from the environment; called once per container. */
 export async function loadArchiveWorkerDependencies(
   env: Record<string, string | undefined> = process.env,
-  onAuthFailure?: (status: number) => void,
+  onVobizFailure?: (status: number | 'network') => void,
 ): Promise<ArchiveWorkerDependencies> {
   const settings = readArchiveSettings(env);
   const { source, credentials } = await loadCachedCredentials(env, createSecretsClient);
@@ -33,7 +33,7 @@ export async function loadArchiveWorkerDependencies(
       documents: createDocumentClient(),
       s3: createS3Client(env),
       clock: systemClock,
-      onAuthFailure,
+      onVobizFailure,
     }),
   };
 }

@@ -6,7 +6,12 @@ import { isValidRecordingId } from '../shared/domain/recording.js';
 import { unparsedFieldNames } from '../shared/domain/vobiz-schema.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import { remainingTime } from '../shared/framework/remaining-time.js';
-import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import {
+  countVobizFailures,
+  createObservability,
+  METRIC,
+  MetricUnit,
+} from '../shared/framework/observability.js';
 import type { ArchiveOutcome } from '../shared/ingest/archive-recording.js';
 import { loadArchiveWorkerDependencies, type ArchiveWorkerDependencies } from './dependencies.js';
 
@@ -75,6 +80,7 @@ function report(recordingId: string, result: ArchiveOutcome): void {
       if (result.alreadyStored) logger.info('already stored');
       else {
         metrics.addMetric(METRIC.stored, MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.bytesStored, MetricUnit.Bytes, result.record.size_bytes ?? 0);
         logger.info('recording stored', {
           api_id: result.record.api_id,
           size_bytes: result.record.size_bytes,
@@ -109,7 +115,5 @@ function report(recordingId: string, result: ArchiveOutcome): void {
 }
 
 export const handler = createArchiveWorkerHandler(() =>
-  loadArchiveWorkerDependencies(process.env, () =>
-    metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1),
-  ),
+  loadArchiveWorkerDependencies(process.env, countVobizFailures(metrics)),
 );

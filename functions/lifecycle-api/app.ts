@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { isValidReason, REASON_RULE } from '../shared/domain/audit.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
 import { isValidRecordingId, type RecordingRecord } from '../shared/domain/recording.js';
 import {
@@ -13,6 +14,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '../shared/framework/http.js';
+import { callerOf } from '../shared/framework/caller.js';
 import { METRIC, MetricUnit } from '../shared/framework/observability.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import type { EraseRecording } from '../shared/lifecycle/erase-recording.js';
@@ -25,14 +27,6 @@ export interface LifecycleApiOptions {
   /** Loaded once per container; a failed load is retried by the next request. */
   load: () => Promise<{ legalHold: LegalHold; eraseRecording: EraseRecording }>;
 }
-
-/** Who is asking: the IAM principal API Gateway authenticated (every lifecycle route requires IAM). */
-export function callerOf(event: HttpEvent): string {
-  const context = event.requestContext as { authorizer?: { iam?: { userArn?: string } } };
-  return context.authorizer?.iam?.userArn ?? 'unsigned request (local stack)';
-}
-
-const MAX_REASON = 200;
 
 /**
  * The lifecycle routes (IAM, each its own permission): `PUT`/`DELETE /recordings/{id}/legal-hold` and
@@ -71,7 +65,8 @@ export function createLifecycleApiHandler({ logger, metrics, load }: LifecycleAp
         return jsonResponse(200, { ...holdView(result.record), already_held: result.already });
       }
       case 'release': {
-        const result = await deps.legalHold.release(route.recordingId, { actor });
+        const { reason } = parseHoldBody(event);
+        const result = await deps.legalHold.release(route.recordingId, { actor, reason });
         if (result.outcome === 'not_found') throw notFound(route.recordingId);
         if (result.outcome === 'released') metrics.addMetric(METRIC.legalHoldReleased, MetricUnit.Count, 1);
         if (result.outcome !== 'released' && result.outcome !== 'not_held' && result.outcome !== 'held')
@@ -109,6 +104,7 @@ export function createLifecycleApiHandler({ logger, metrics, load }: LifecycleAp
           erasure_reason: result.record.erasure_reason,
           erased_by: result.record.erased_by,
           versions_deleted: result.versionsDeleted,
+          // deleted | absent | pending (the scheduled run retries it) | refused (another account's) | null (kept)
           vobiz: result.vobiz ?? null,
           vobiz_deleted_at: result.record.vobiz_deleted_at ?? null,
           already_erased: result.already,
@@ -140,7 +136,7 @@ function holdView(record: RecordingRecord): Record<string, unknown> {
   };
 }
 
-/** `PUT …/legal-hold` takes an optional JSON body `{"reason": "…"}`. */
+/** `PUT` and `DELETE …/legal-hold` take an optional JSON body `{"reason": "…"}` (for the audit trail). */
 export function parseHoldBody(event: HttpEvent): { reason?: string } {
   const body = rawBody(event);
   if (body.length === 0) return {};
@@ -149,10 +145,10 @@ export function parseHoldBody(event: HttpEvent): { reason?: string } {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new ValidationError('the body must be JSON, like {"reason": "case 2026-17"}');
+    throw new ValidationError('the body must be JSON, like {"reason": "case-2026-17"}');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new ValidationError('the body must be a JSON object, like {"reason": "case 2026-17"}');
+    throw new ValidationError('the body must be a JSON object, like {"reason": "case-2026-17"}');
   const unknown = Object.keys(parsed).filter((name) => name !== 'reason');
   if (unknown.length > 0)
     throw new ValidationError(`unknown field(s) ${unknown.join(', ')} (allowed: reason)`);
@@ -161,26 +157,25 @@ export function parseHoldBody(event: HttpEvent): { reason?: string } {
   return { reason: checkReason(reason, 'reason') };
 }
 
-/** `DELETE /recordings/{id}?reason=…&also_vobiz=true`: a reason is required, it goes to the tombstone and the audit. */
+/**
+ * `DELETE /recordings/{id}?reason=…[&also_vobiz=false]`: a reason (a reference, REASON_PATTERN) is
+ * required, it goes to the tombstone and the audit; the copy at Vobiz is deleted too unless
+ * `also_vobiz=false`.
+ */
 export function parseEraseParams(params: Record<string, string>): { reason: string; alsoVobiz: boolean } {
   const unknown = Object.keys(params).filter((name) => name !== 'reason' && name !== 'also_vobiz');
   if (unknown.length > 0)
     throw new ValidationError(
       `unknown query parameter(s) ${unknown.join(', ')} (allowed: reason, also_vobiz)`,
     );
-  if (params.reason === undefined)
-    throw new ValidationError('reason is required: say why (e.g. the data-protection request reference)');
-  const alsoVobiz = params.also_vobiz ?? 'false';
+  if (params.reason === undefined) throw new ValidationError(`reason is required: ${REASON_RULE}`);
+  const alsoVobiz = params.also_vobiz ?? 'true';
   if (alsoVobiz !== 'true' && alsoVobiz !== 'false')
-    throw new ValidationError('also_vobiz must be true or false');
+    throw new ValidationError('also_vobiz must be true (the default) or false');
   return { reason: checkReason(params.reason, 'reason'), alsoVobiz: alsoVobiz === 'true' };
 }
 
 function checkReason(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_REASON)
-    throw new ValidationError(`${name} must be text of 1 to ${MAX_REASON} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value))
-    throw new ValidationError(`${name} must not contain control characters`);
-  return value.trim();
+  if (!isValidReason(value)) throw new ValidationError(`${name} must be ${REASON_RULE}`);
+  return value;
 }

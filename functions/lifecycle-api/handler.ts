@@ -1,5 +1,8 @@
-import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
-import { loadLifecycleDependencies } from '../lifecycle/dependencies.js';
+import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { loadCachedCredentials } from '../shared/adapters/credentials.js';
+import { countVobizFailures, createObservability } from '../shared/framework/observability.js';
+import { systemClock } from '../shared/ingest/ports.js';
+import { buildLifecycle, readLifecycleSettings } from '../shared/wiring/lifecycle.js';
 import { createLifecycleApiHandler } from './app.js';
 
 const { logger, metrics } = createObservability('lifecycle-api');
@@ -7,8 +10,14 @@ const { logger, metrics } = createObservability('lifecycle-api');
 export const handler = createLifecycleApiHandler({
   logger,
   metrics,
-  load: () =>
-    loadLifecycleDependencies(process.env, () =>
-      metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1),
-    ),
+  load: async () => {
+    const settings = readLifecycleSettings(process.env);
+    const { source } = await loadCachedCredentials(process.env, createSecretsClient);
+    return buildLifecycle(settings, source, {
+      documents: createDocumentClient(),
+      s3: createS3Client(process.env),
+      clock: systemClock,
+      onVobizFailure: countVobizFailures(metrics),
+    });
+  },
 });

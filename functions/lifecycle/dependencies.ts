@@ -1,5 +1,6 @@
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
 import { CREDENTIALS_ENV, loadCachedCredentials } from '../shared/adapters/credentials.js';
+import { DynamoHeartbeats } from '../shared/adapters/dynamo-heartbeats.js';
 import { AWS_ENV, RUNTIME_ENV, variablesOf } from '../shared/config.js';
 import { systemClock } from '../shared/ingest/ports.js';
 import {
@@ -17,17 +18,24 @@ export const LIFECYCLE_VARIABLES = variablesOf(
   RUNTIME_ENV,
 );
 
-/** Builds the lifecycle's collaborators from the environment (the scheduled function and the lifecycle API); once per container. */
+/** The scheduled run's collaborators: the lifecycle, and where each run leaves its heartbeat. */
+export type ScheduledLifecycle = Lifecycle & { heartbeats?: Pick<DynamoHeartbeats, 'record'> };
+
+/** Builds the scheduled lifecycle function's collaborators from the environment; once per container. */
 export async function loadLifecycleDependencies(
   env: Record<string, string | undefined> = process.env,
-  onAuthFailure?: (status: number) => void,
-): Promise<Lifecycle> {
+  onVobizFailure?: (status: number | 'network') => void,
+): Promise<ScheduledLifecycle> {
   const settings = readLifecycleSettings(env);
   const { source } = await loadCachedCredentials(env, createSecretsClient);
-  return buildLifecycle(settings, source, {
-    documents: createDocumentClient(),
-    s3: createS3Client(env),
-    clock: systemClock,
-    onAuthFailure,
-  });
+  const documents = createDocumentClient();
+  return {
+    ...buildLifecycle(settings, source, {
+      documents,
+      s3: createS3Client(env),
+      clock: systemClock,
+      onVobizFailure,
+    }),
+    heartbeats: new DynamoHeartbeats(documents, settings.tableName),
+  };
 }

@@ -9,7 +9,13 @@ import {
   type HttpResult,
 } from '../shared/framework/http.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
-import type { AudioLinks, AuditQueries, RecordingQueries } from '../shared/ports/recording-queries.js';
+import { callerOf } from '../shared/framework/caller.js';
+import type {
+  AudioLinks,
+  AuditQueries,
+  AuditWriter,
+  RecordingQueries,
+} from '../shared/ports/recording-queries.js';
 import { CursorCodec } from './cursor.js';
 import { makeLookup } from './queries.js';
 import { queryParameters, resolveRoute } from './routes.js';
@@ -20,24 +26,27 @@ export interface LookupHandlerOptions {
   /** The audit trail for `GET /audit`. */
   audit?: AuditQueries;
   audio: AudioLinks;
+  /** Every audio link handed out is recorded here first (who listened). */
+  auditLog: AuditWriter;
   /** The cursor signing key; fetched on first use and kept for the life of the container. */
   cursorKey: () => Promise<string>;
   presignTtlSeconds: number;
 }
 
-/** The lookup API: `GET /recordings/{id}`, `GET /recordings/{id}/audio`, `GET /recordings`. */
+/** The lookup API: `GET /recordings/{id}`, `GET /recordings/{id}/audio`, `GET /recordings`, `GET /audit`. */
 export function createLookupHandler({
   logger,
   recordings,
   audit,
   audio,
+  auditLog,
   cursorKey,
   presignTtlSeconds,
 }: LookupHandlerOptions) {
   const cursors = onceUntilFailure(() => cursorKey().then((key) => new CursorCodec(key)));
   // Fetched during the cold start; a failure surfaces (and is retried) on the first listing instead.
   cursors().catch(() => undefined);
-  const lookup = makeLookup({ recordings, audit, audio, cursors, presignTtlSeconds });
+  const lookup = makeLookup({ recordings, audit, audio, auditLog, cursors, presignTtlSeconds });
 
   async function handle(event: HttpEvent): Promise<HttpResult> {
     const route = resolveRoute(event);
@@ -49,8 +58,11 @@ export function createLookupHandler({
       case 'get':
         return jsonResponse(200, await lookup.getRecording(route.recordingId));
       case 'audio': {
-        const link = await lookup.audioLink(route.recordingId, queryParameters(event));
         const json = acceptsJson(header(event, 'accept'));
+        const link = await lookup.audioLink(route.recordingId, queryParameters(event), {
+          actor: callerOf(event),
+          variant: json ? 'json' : 'redirect',
+        });
         logger.info('audio link issued', {
           expires_in_s: presignTtlSeconds,
           download: link.filename !== undefined,

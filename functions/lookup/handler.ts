@@ -1,4 +1,5 @@
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { DynamoAuditLog } from '../shared/adapters/dynamo-audit-log.js';
 import { DynamoAuditQueries } from '../shared/adapters/dynamo-audit-queries.js';
 import { DynamoRecordingQueries } from '../shared/adapters/dynamo-recording-queries.js';
 import { S3AudioLinks } from '../shared/adapters/s3-audio-links.js';
@@ -18,6 +19,7 @@ export const handler = createLookupHandler({
   recordings: new DynamoRecordingQueries(documents, config.tableName),
   audit: new DynamoAuditQueries(documents, config.tableName),
   audio: new S3AudioLinks(createS3Client(), config.bucketName),
+  auditLog: new DynamoAuditLog(documents, config.tableName),
   cursorKey: async () =>
     'secretArn' in cursorKey
       ? checkKey(

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import type { $ZodIssue } from 'zod/v4/core';
 import { ValidationError } from '../shared/domain/errors.js';
 import {
+  RECORDING_ID_PATTERN,
   RECORDING_STATUSES,
   normalizePhoneNumber,
   type RecordingStatus,
@@ -137,6 +138,16 @@ const AuditParamsSchema = z
         message: `must be one of ${AUDIT_ACTIONS.join(', ')}`,
       }),
     ),
+    recording_id: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            RECORDING_ID_PATTERN,
+            'must be a recording id (1–128 letters, digits, "-" or "_", starting with a letter or digit)',
+          ),
+        ),
+    ),
     ...pageFields,
   })
   .check(
@@ -152,17 +163,28 @@ export interface AuditParams {
   binding: string;
 }
 
-/** Validates the query string of `GET /audit` (the same rules as `/recordings` for since, until, limit, cursor). */
+/**
+ * Validates the query string of `GET /audit` (the same rules as `/recordings` for since, until, limit,
+ * cursor); `recording_id` narrows it to one recording's entries.
+ */
 export function parseAuditParams(raw: Record<string, string>): AuditParams {
   const parsed = AuditParamsSchema.safeParse(raw);
   if (!parsed.success)
-    throw new ValidationError(describeIssues(parsed.error.issues, 'since, until, action, limit, cursor'));
+    throw new ValidationError(
+      describeIssues(parsed.error.issues, 'since, until, action, recording_id, limit, cursor'),
+    );
   const p = parsed.data;
   return {
-    query: { action: p.action, sinceMs: p.since, untilMs: p.until },
+    query: { action: p.action, recordingId: p.recording_id, sinceMs: p.since, untilMs: p.until },
     limit: p.limit ?? DEFAULT_LIMIT,
     cursor: p.cursor,
-    binding: JSON.stringify(['audit', p.action ?? null, p.since ?? null, p.until ?? null]),
+    binding: JSON.stringify([
+      'audit',
+      p.action ?? null,
+      p.since ?? null,
+      p.until ?? null,
+      ...(p.recording_id === undefined ? [] : [p.recording_id]),
+    ]),
   };
 }
 

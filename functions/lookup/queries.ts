@@ -1,5 +1,12 @@
-import { renderAudit } from '../shared/domain/audit.js';
-import { ConflictError, GoneError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import type { Actor } from '../shared/domain/actor.js';
+import { renderAudit, requestAuditEntry, type AudioLinkVariant } from '../shared/domain/audit.js';
+import {
+  ConflictError,
+  GoneError,
+  NotFoundError,
+  ServiceUnavailableError,
+  ValidationError,
+} from '../shared/domain/errors.js';
 import {
   audioDownloadName,
   isValidRecordingId,
@@ -7,7 +14,12 @@ import {
   renderRecording,
   type RecordingRecord,
 } from '../shared/domain/recording.js';
-import type { AudioLinks, AuditQueries, RecordingQueries } from '../shared/ports/recording-queries.js';
+import type {
+  AudioLinks,
+  AuditQueries,
+  AuditWriter,
+  RecordingQueries,
+} from '../shared/ports/recording-queries.js';
 import type { CursorCodec } from './cursor.js';
 import { parseAudioParams, parseAuditParams, parseListParams } from './params.js';
 
@@ -16,6 +28,8 @@ export interface LookupDependencies {
   /** The audit trail (`GET /audit`); without it that route is not served. */
   audit?: AuditQueries;
   audio: AudioLinks;
+  /** Where every audio link handed out is recorded (who listened). */
+  auditLog: AuditWriter;
   /** Resolved lazily: only listings need the signing key. */
   cursors: () => Promise<CursorCodec>;
   presignTtlSeconds: number;
@@ -35,10 +49,19 @@ export interface RecordingList {
   next_cursor: string | null;
 }
 
+/** Who asks for an audio link, and how it is handed out: both go into its audit entry. */
+export interface AudioAccess {
+  actor: Actor;
+  variant: AudioLinkVariant;
+}
+
 export interface Lookup {
   getRecording(recordingId: string): Promise<Record<string, unknown>>;
-  /** A presigned link to the stored audio; `params` is the route's query string (`download`, `filename`). */
-  audioLink(recordingId: string, params?: Record<string, string>): Promise<AudioLink>;
+  /**
+   * A presigned link to the stored audio; `params` is the route's query string (`download`, `filename`).
+   * The link is handed out only once its audit entry is written.
+   */
+  audioLink(recordingId: string, params: Record<string, string>, access: AudioAccess): Promise<AudioLink>;
   listRecordings(params: Record<string, string>): Promise<RecordingList>;
   listAudit(params: Record<string, string>): Promise<RecordingList>;
 }
@@ -47,6 +70,7 @@ export function makeLookup({
   recordings,
   audit,
   audio,
+  auditLog,
   cursors,
   presignTtlSeconds,
   now = Date.now,
@@ -62,12 +86,45 @@ export function makeLookup({
     return record;
   }
 
+  /**
+   * The link exists only in this function until the entry is written: if the write fails, nobody gets
+   * it (an unaudited listen is a gap in the record an auditor relies on), and the caller may ask again.
+   */
+  async function recordAccess(
+    recordingId: string,
+    link: AudioLink,
+    access: AudioAccess,
+    issuedAt: number,
+  ): Promise<void> {
+    const entry = requestAuditEntry(
+      'audio_link',
+      recordingId,
+      access.actor,
+      new Date(issuedAt).toISOString(),
+      {
+        variant: access.variant,
+        download: link.filename !== undefined,
+        link_expires_at: link.expires_at,
+      },
+    );
+    try {
+      await auditLog.record(entry);
+    } catch (error) {
+      throw new ServiceUnavailableError(
+        'audit_unavailable',
+        'The access could not be recorded in the audit trail, so no link was handed out. Try again in a moment.',
+        2,
+        { cause: error },
+      );
+    }
+  }
+
   return {
     async getRecording(recordingId) {
       return renderRecording(await find(recordingId));
     },
 
-    async audioLink(recordingId, rawParams = {}) {
+    async audioLink(recordingId, rawParams, access) {
       const options = parseAudioParams(rawParams);
       const record = await find(recordingId);
       if (REMOVED_STATUSES.has(record.status)) {
@@ -93,11 +150,13 @@ export function makeLookup({
         presignTtlSeconds,
         filename === undefined ? {} : { attachmentFilename: filename },
       );
-      return {
+      const link: AudioLink = {
         url,
         expires_at: new Date(issuedAt + presignTtlSeconds * 1000).toISOString(),
         ...(filename === undefined ? {} : { filename }),
       };
+      await recordAccess(recordingId, link, access, issuedAt);
+      return link;
     },
 
     async listRecordings(rawParams) {

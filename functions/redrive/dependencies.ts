@@ -1,5 +1,6 @@
 import { loadCachedCredentials, type CredentialsSource } from '../shared/adapters/credentials.js';
 import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { DynamoHeartbeats } from '../shared/adapters/dynamo-heartbeats.js';
 import { DynamoRecordingRepository } from '../shared/adapters/dynamo-recordings.js';
 import { DynamoRecoveryRepository } from '../shared/adapters/dynamo-recovery.js';
 import {
@@ -121,6 +122,8 @@ export interface RedriveDependencies {
   redrive: ReturnType<typeof makeRedrive>;
   sweep: ReturnType<typeof makeBackfillSweep>;
   clock: Clock;
+  /** Where each run leaves its sweep's heartbeat (for `vobiz-archive doctor`). */
+  heartbeats?: Pick<DynamoHeartbeats, 'record'>;
 }
 
 export function buildRedriveDependencies(
@@ -140,13 +143,14 @@ export function buildRedriveDependencies(
       concurrency: REDRIVE_CONCURRENCY,
     }),
     sweep: buildBackfillSweep(settings, credentials, accountId, clients),
+    heartbeats: new DynamoHeartbeats(clients.documents, settings.tableName),
   };
 }
 
 /** Builds the re-drive's collaborators from the environment; called once per container. */
 export async function loadRedriveDependencies(
   env: Record<string, string | undefined> = process.env,
-  onAuthFailure?: (status: number) => void,
+  onVobizFailure?: (status: number | 'network') => void,
 ): Promise<RedriveDependencies> {
   const settings = readRedriveSettings(env);
   const { source, credentials } = await loadCachedCredentials(env, createSecretsClient);
@@ -154,6 +158,6 @@ export async function loadRedriveDependencies(
     documents: createDocumentClient(),
     s3: createS3Client(env),
     clock: systemClock,
-    onAuthFailure,
+    onVobizFailure,
   });
 }

@@ -2,9 +2,16 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import { recordHeartbeat } from '../shared/adapters/dynamo-heartbeats.js';
+import type { HeartbeatOutcome } from '../shared/domain/heartbeat.js';
 import { onceUntilFailure } from '../shared/framework/once.js';
 import { remainingTime } from '../shared/framework/remaining-time.js';
-import { createObservability, METRIC, MetricUnit } from '../shared/framework/observability.js';
+import {
+  countVobizFailures,
+  createObservability,
+  METRIC,
+  MetricUnit,
+} from '../shared/framework/observability.js';
 import type { SweepSummary } from '../shared/recovery/backfill-sweep.js';
 import type { RedriveItemResult, RedriveSummary } from '../shared/recovery/redrive.js';
 import { loadRedriveDependencies, type RedriveDependencies } from './dependencies.js';
@@ -32,9 +39,16 @@ export function createRedriveHandler(load: () => Promise<RedriveDependencies>) {
     const remainingMs = remainingTime(context, DEFAULT_RUN_MS);
 
     const sweep = deps.settings.backfillLookbackMinutes > 0 ? await runSweep(deps, remainingMs()) : undefined;
+    await recordHeartbeat(
+      deps.heartbeats,
+      'backfill-sweep',
+      { at: new Date(deps.clock.nowMs()).toISOString(), ...sweepHeartbeat(sweep) },
+      (error) => logger.warn('heartbeat not written', { error }),
+    );
     const redrive = await deps.redrive({ remainingMs, onItem: logItem });
 
     metrics.addMetric(METRIC.stored, MetricUnit.Count, redrive.stored);
+    metrics.addMetric(METRIC.bytesStored, MetricUnit.Bytes, redrive.bytesStored);
     metrics.addMetric(METRIC.deferred, MetricUnit.Count, redrive.deferred);
     metrics.addMetric(METRIC.failed, MetricUnit.Count, redrive.failed);
     // Emitted on every run, zero included, so the alarm sees "caught up" and not just silence.
@@ -72,6 +86,20 @@ async function runSweep(
   return summary;
 }
 
+/** What the sweep's heartbeat says: its outcome and a secret-free line of counts or the error. */
+export function sweepHeartbeat(sweep: RecoveryRunSummary['sweep']): {
+  outcome: HeartbeatOutcome;
+  detail: string;
+} {
+  if (!sweep) return { outcome: 'off', detail: 'BACKFILL_LOOKBACK_MINUTES is 0' };
+  const counts = `${sweep.pages} pages, found ${sweep.found}, enqueued ${sweep.enqueued}`;
+  if (sweep.stoppedBy === 'error')
+    return { outcome: 'error', detail: `${sweep.error ?? 'stopped by an error'} (${counts})` };
+  if (sweep.errors > 0)
+    return { outcome: 'error', detail: `${sweep.errors} enqueue writes failed (${counts})` };
+  return { outcome: 'ok', detail: `${counts}${sweep.stoppedBy ? `, stopped: ${sweep.stoppedBy}` : ''}` };
+}
+
 function logItem(item: RedriveItemResult): void {
   const fields = {
     recording_id: item.recordingId,
@@ -87,6 +115,6 @@ function logItem(item: RedriveItemResult): void {
 }
 
 export const handler = createRedriveHandler(() =>
-  // Every 401/403 from Vobiz counts, the sweep's List calls included: a rotated token must not be silent.
-  loadRedriveDependencies(process.env, () => metrics.addMetric(METRIC.vobizAuthFailed, MetricUnit.Count, 1)),
+  // Every failed call to Vobiz counts, the sweep's List calls included: a rotated token must not be silent.
+  loadRedriveDependencies(process.env, countVobizFailures(metrics)),
 );

@@ -249,6 +249,12 @@ export function isVobizOrigin(rawUrl: string, apiBaseUrl: string): boolean {
   return url.protocol === 'https:' && url.port === '' && /^([a-z0-9-]+\.)?vobiz\.ai$/.test(url.hostname);
 }
 
+/**
+ * What the stack writes into the Vobiz secret it creates (infra/vobiz-secret.ts) until the operator puts
+ * the real value (`vobiz-archive set-secret`); it fails AUTH_ID_PATTERN, so the functions refuse it.
+ */
+export const VOBIZ_SECRET_PLACEHOLDER_AUTH_ID = 'REPLACE ME: your Vobiz auth_id';
+
 /** Auth ids become part of S3 keys and URL paths. */
 export const AUTH_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const AUTH_ID_ACCEPTED = '1–64 letters, digits, `_`, `-`';

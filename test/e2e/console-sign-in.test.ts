@@ -47,8 +47,10 @@ let page: Page;
 interface Seen {
   authorize?: URLSearchParams;
   token?: URLSearchParams;
+  revoke?: URLSearchParams;
+  logout?: URLSearchParams;
   identity: { target: string; body: Record<string, unknown> }[];
-  api: { url: string; authorization: string; verified: boolean }[];
+  api: { method: string; url: string; body?: string; authorization: string; verified: boolean }[];
 }
 let seen: Seen;
 let groups: string[];
@@ -85,6 +87,7 @@ async function verifySignature(request: HTTPRequest): Promise<boolean> {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: signed,
+      body: request.postData() ?? '',
     },
     {
       signingDate: new Date(
@@ -104,6 +107,14 @@ async function answer(request: HTTPRequest): Promise<void> {
     const back = new URL(url.searchParams.get('redirect_uri')!);
     back.search = new URLSearchParams({ code: 'the-code', state: url.searchParams.get('state')! }).toString();
     return request.respond({ status: 302, headers: { location: back.toString() } });
+  }
+  if (url.origin === AUTH.domain && url.pathname === '/oauth2/revoke') {
+    seen.revoke = new URLSearchParams(request.postData() ?? '');
+    return request.respond({ status: 200, headers: cors, body: '' });
+  }
+  if (url.origin === AUTH.domain && url.pathname === '/logout') {
+    seen.logout = url.searchParams;
+    return request.respond({ status: 200, contentType: 'text/html', body: '<p>Signed out</p>' });
   }
   if (url.origin === AUTH.domain && url.pathname === '/oauth2/token') {
     seen.token = new URLSearchParams(request.postData() ?? '');
@@ -148,7 +159,13 @@ async function answer(request: HTTPRequest): Promise<void> {
   }
   if (url.origin === API) {
     const verified = await verifySignature(request);
-    seen.api.push({ url: request.url(), authorization: request.headers().authorization ?? '', verified });
+    seen.api.push({
+      method: request.method(),
+      url: request.url(),
+      body: request.postData(),
+      authorization: request.headers().authorization ?? '',
+      verified,
+    });
     if (!verified)
       return request.respond({
         status: 403,
@@ -159,12 +176,24 @@ async function answer(request: HTTPRequest): Promise<void> {
     const body =
       url.pathname === '/recordings'
         ? { items: [RECORD], next_cursor: null }
-        : url.pathname.endsWith('/audio')
-          ? {
-              url: 'https://audio.example/rec-signed-1.mp3',
-              expires_at: new Date(Date.now() + 900_000).toISOString(),
-            }
-          : RECORD;
+        : url.pathname === '/audit'
+          ? { items: [], next_cursor: null }
+          : url.pathname.endsWith('/legal-hold')
+            ? {
+                recording_id: RECORD.recording_id,
+                status: 'stored',
+                legal_hold: true,
+                legal_hold_at: new Date().toISOString(),
+                legal_hold_by: 'arn:aws:sts::1:assumed-role/admins/CognitoIdentityCredentials',
+                legal_hold_reason: 'CASE-9',
+                already_held: false,
+              }
+            : url.pathname.endsWith('/audio')
+              ? {
+                  url: 'https://audio.example/rec-signed-1.mp3',
+                  expires_at: new Date(Date.now() + 900_000).toISOString(),
+                }
+              : RECORD;
     return request.respond({
       status: 200,
       headers: cors,
@@ -193,9 +222,10 @@ beforeAll(async () => {
 }, 60_000);
 
 beforeEach(async () => {
+  // The previous test's page first: a request it still had in flight must not count for this one.
+  await page?.close();
   seen = { identity: [], api: [] };
   groups = ['reviewers'];
-  await page?.close();
   page = await chromium.browser.newPage();
   await page.setRequestInterception(true);
   page.on('request', (request) => void answer(request));
@@ -245,13 +275,19 @@ describe('the console signed in through Cognito', () => {
       RECORD.recording_id,
     ]);
 
-    // A second page load in the same tab reuses the tokens and credentials: no round trip to Cognito.
+    // Tokens and credentials stay in the page's memory: nothing of them in the tab's or the site's storage.
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+    expect(stored).toBe('{}');
+    const cookies = await page.cookies();
+    expect(cookies).toEqual([]);
+
+    // A second page load signs in again through managed login (its session answers at once, as here).
     seen.authorize = undefined;
     seen.identity = [];
     await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('dl.facts');
-    expect(seen.authorize).toBeUndefined();
-    expect(seen.identity).toEqual([]);
+    expect(seen.authorize).toBeDefined();
+    expect(new URL(page.url()).search).toBe(`?id=${RECORD.recording_id}`);
     expect(seen.api.map((call) => call.url)).toEqual(
       expect.arrayContaining([
         `${API}/recordings/${RECORD.recording_id}`,
@@ -259,6 +295,79 @@ describe('the console signed in through Cognito', () => {
       ]),
     );
     expect(seen.api.every((call) => call.verified)).toBe(true);
+  });
+
+  it('revokes the refresh token on sign-out, then leaves for the managed login logout', async () => {
+    await page.goto(`${origin}/console/`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('.user');
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'networkidle0' }),
+      page.$$eval('button.link', (buttons) =>
+        (buttons.find((b) => b.textContent === 'Sign out') as HTMLButtonElement).click(),
+      ),
+    ]);
+    expect(Object.fromEntries(seen.revoke!)).toEqual({ token: 'refresh', client_id: AUTH.userPoolClientId });
+    expect(seen.logout?.get('client_id')).toBe(AUTH.userPoolClientId);
+    expect(page.url()).toMatch(new RegExp(`^${AUTH.domain}/logout`));
+  });
+
+  it('does not carry a stale code or state into the page it comes back to', async () => {
+    await page.goto(`${origin}/console/?number=%2B919812340060&code=stale&state=stale`, {
+      waitUntil: 'networkidle0',
+    });
+    await page.waitForSelector('tbody tr');
+    expect(seen.token?.get('code')).toBe('the-code');
+    expect(new URL(page.url()).search).toBe('?number=%2B919812340060');
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }))).toBe('{}');
+  });
+
+  it('shows a fixed message when the login page reports an error, never the text in the link', async () => {
+    const crafted = 'Your account is locked. Call +1 555 0100 now';
+    await page.goto(
+      `${origin}/console/?error=access_denied&error_description=${encodeURIComponent(crafted)}`,
+      { waitUntil: 'networkidle0' },
+    );
+    await page.waitForSelector('.notice-error');
+    const message = await page.$eval('.notice-error', (el) => el.textContent);
+    expect(message).toContain('The login page did not sign you in.');
+    expect(message).not.toContain('Call +1');
+    expect(new URL(page.url()).search).toBe('');
+    expect(seen.api).toEqual([]);
+  });
+
+  it('shows an administrator the actions and the audit log, and signs a hold with its JSON body', async () => {
+    groups = ['admins'];
+    await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('section.admin-actions');
+    expect(await page.$$eval('nav.views a', (a) => a.map((e) => e.textContent))).toEqual([
+      'Search',
+      'Audit log',
+    ]);
+    expect(await page.$('section.listened')).not.toBeNull();
+    await page.click('button[data-action="hold"]');
+    await page.type('#hold-reason', 'CASE-9');
+    await page.click('form[data-form="hold"] button[type="submit"]');
+    await page.waitForSelector('.outcome .notice');
+    const hold = seen.api.find((call) => call.method === 'PUT')!;
+    expect(hold).toMatchObject({
+      url: `${API}/recordings/${RECORD.recording_id}/legal-hold`,
+      body: '{"reason":"CASE-9"}',
+      verified: true,
+    });
+    expect(seen.api.every((call) => call.verified)).toBe(true);
+    expect(seen.api.map((call) => new URL(call.url).pathname)).toContain('/audit');
+  });
+
+  it('shows a reviewer no actions and no audit log, and asks for nothing an administrator would', async () => {
+    await page.goto(`${origin}/console/?id=${RECORD.recording_id}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('dl.facts');
+    expect(await page.$('section.admin-actions')).toBeNull();
+    expect(await page.$('section.listened')).toBeNull();
+    expect(await page.$$eval('nav.views a', (a) => a.map((e) => e.textContent))).toEqual(['Search']);
+    // (The stand-in audio cannot play, so the player asks for a fresh link once: the same call again.)
+    expect(
+      [...new Set(seen.api.map((call) => `${call.method} ${new URL(call.url).pathname}`))].sort(),
+    ).toEqual([`GET /recordings/${RECORD.recording_id}`, `GET /recordings/${RECORD.recording_id}/audio`]);
   });
 
   it('tells a signed-in person without a group that an administrator must add them', async () => {

@@ -5,15 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../functions/shared/domain/table.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/framework/observability.js';
 import { ARCHIVE_WORKER_VARIABLES } from '../../functions/archive-worker/dependencies.js';
+import { AUDIT_COPY_VARIABLES } from '../../functions/audit-copy/config.js';
 import { LIFECYCLE_VARIABLES } from '../../functions/lifecycle/dependencies.js';
 import { LOOKUP_VARIABLES } from '../../functions/lookup/config.js';
 import { REDRIVE_VARIABLES } from '../../functions/redrive/dependencies.js';
+import { RETRY_API_VARIABLES } from '../../functions/retry-api/config.js';
 import { WEBHOOK_VARIABLES } from '../../functions/webhook/dependencies.js';
 import type { EnvVar } from '../../functions/shared/config.js';
 import { ALARMED_FUNCTIONS, ALARMS } from '../../infra/alarms.js';
 import { SETTINGS } from '../../infra/settings.js';
 import { buildStack } from './build.js';
-import { actionsOf, permissionsOf, resourcesFor, RESOURCE } from './iam.js';
+import { ROUTES as LOCAL_ROUTES } from '../../local/gateway.js';
+import { actionsOf, allows, permissionsOf, resourcesFor, RESOURCE, statementsByRole } from './iam.js';
 
 const prod = buildStack('prod');
 const dev = buildStack('dev');
@@ -107,10 +110,31 @@ describe('lookup role', () => {
     ]);
   });
 
-  it('cannot write anything, scan, or read the Vobiz credentials', () => {
+  it('may put audit items (who listened) and nothing else: PutItem only on AUDIT# partition keys', () => {
+    const statements = statementsByRole(prod.template).get(
+      prod.stack.getLogicalId(prod.stack.lookup.function.role!.node.defaultChild as CfnElement),
+    )!;
+    expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, 'AUDIT#3')).toBe(true);
+    for (const key of ['REC#r1', 'NONCE#n1', 'CALL#c1', 'AUDITX'])
+      expect(allows(statements, 'dynamodb:PutItem', RESOURCE.table, key), key).toBe(false);
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])
+      expect(allows(statements, action, RESOURCE.table, 'AUDIT#3'), action).toBe(false);
+    const put = statements.filter(
+      (s) => [s.Action].flat().includes('dynamodb:PutItem') && s.Effect === 'Allow',
+    );
+    expect(put).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: JSON.parse(RESOURCE.table) as unknown,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+      },
+    ]);
+  });
+
+  it('cannot change anything, scan, or read the Vobiz credentials', () => {
     const actions = actionsOf(lookupPermissions);
     for (const forbidden of [
-      'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
@@ -155,12 +179,10 @@ describe('KMS mode', () => {
     ).toBe(true);
   });
 
-  it('lets the webhook encrypt and the lookup only decrypt, without wildcards', () => {
-    expect(resourcesFor(webhook, 'kms:GenerateDataKey')).toContain(key);
-    expect(resourcesFor(webhook, 'kms:Decrypt')).toContain(key);
-    expect(resourcesFor(lookup, 'kms:Decrypt')).toContain(key);
-    expect(actionsOf(lookup).has('kms:Encrypt')).toBe(false);
-    expect(actionsOf(lookup).has('kms:GenerateDataKey')).toBe(false);
+  it('lets the webhook and the lookup (its who-listened entries) encrypt and decrypt, without wildcards', () => {
+    for (const permissions of [webhook, lookup])
+      for (const action of ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'])
+        expect(resourcesFor(permissions, action), action).toContain(key);
     expect([...actionsOf(webhook), ...actionsOf(lookup)].filter((a) => a.includes('*'))).toEqual([]);
   });
 });
@@ -214,6 +236,8 @@ describe('function environment', () => {
     ['lookup', everything.stack.lookup.function, LOOKUP_VARIABLES],
     ['lifecycle', everything.stack.lifecycle.scheduled, LIFECYCLE_VARIABLES],
     ['lifecycle API', everything.stack.lifecycle.apiFunction, LIFECYCLE_VARIABLES],
+    ['audit copy', everything.stack.auditCopy.function, AUDIT_COPY_VARIABLES],
+    ['retry API', everything.stack.retryApi.function, RETRY_API_VARIABLES],
   ];
 
   it('sets on each function only variables that function declares it reads (the generated reference lists those)', () => {
@@ -251,13 +275,14 @@ describe('HTTP API', () => {
   const authorizationOf = (routeKey: string) =>
     routes.find((r) => r.RouteKey === routeKey)?.AuthorizationType as unknown;
 
-  it('serves the webhook, the lookup routes and the lifecycle routes, other methods included (the functions answer 405)', () => {
+  it('serves the webhook, the lookup routes, the lifecycle routes and the retry, other methods included (the functions answer 405)', () => {
     expect(routes.map((r) => r.RouteKey as string).sort()).toEqual([
       'ANY /audit',
       'ANY /recordings',
       'ANY /recordings/{recording_id}',
       'ANY /recordings/{recording_id}/audio',
       'ANY /recordings/{recording_id}/legal-hold',
+      'ANY /recordings/{recording_id}/retry',
       'ANY /webhooks/vobiz/recording',
       'DELETE /recordings/{recording_id}',
       'DELETE /recordings/{recording_id}/legal-hold',
@@ -265,8 +290,28 @@ describe('HTTP API', () => {
       'GET /recordings',
       'GET /recordings/{recording_id}',
       'GET /recordings/{recording_id}/audio',
+      'POST /recordings/{recording_id}/retry',
       'PUT /recordings/{recording_id}/legal-hold',
     ]);
+  });
+
+  it('is the same set of routes the local stack serves (local/gateway.ts), each to the same function', () => {
+    const integrations = prod.template.findResources('AWS::ApiGatewayV2::Integration');
+    const functionOf = (route: Props) => {
+      const integrationId = /"Ref":"([^"]+)"/.exec(JSON.stringify(route.Target))![1]!;
+      const uri = JSON.stringify(integrations[integrationId]!.Properties.IntegrationUri);
+      const targets: [string, IFunction][] = [
+        ['webhook', prod.stack.webhook.function],
+        ['lookup', prod.stack.lookup.function],
+        ['lifecycle', prod.stack.lifecycle.apiFunction],
+        ['retry', prod.stack.retryApi.function],
+      ];
+      return targets.find(([, fn]) =>
+        uri.includes(prod.stack.getLogicalId(fn.node.defaultChild as CfnElement)),
+      )?.[0];
+    };
+    const deployed = routes.map((r) => `${r.RouteKey as string} → ${functionOf(r)}`).sort();
+    expect(deployed).toEqual(LOCAL_ROUTES.map((r) => `${r.method} ${r.template} → ${r.target}`).sort());
   });
 
   it('requires IAM on /audit too', () => {
@@ -281,13 +326,21 @@ describe('HTTP API', () => {
     const stage = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Stage'))[0]!
       .Properties as Props;
     expect(stage.RouteSettings).toEqual({
-      'ANY /webhooks/vobiz/recording': { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      'ANY /webhooks/vobiz/recording': {
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+        DetailedMetricsEnabled: true, // the dashboard's webhook answers and latency
+      },
     });
     expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
     const tuned = buildStack('prod', { webhookRateLimit: '20', webhookBurstLimit: '40' });
     tuned.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       RouteSettings: {
-        'ANY /webhooks/vobiz/recording': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+        'ANY /webhooks/vobiz/recording': {
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+          DetailedMetricsEnabled: true,
+        },
       },
     });
   });
@@ -328,8 +381,11 @@ describe('HTTP API', () => {
       'ArchiveDeadLetterQueueUrl',
       'ArchiveWorkerFunctionName',
       'ArchiveWorkerLogGroup',
+      'AuditBucketName',
+      'AuditCopyDeadLetterQueueUrl',
       'BucketName',
       'ConsoleUrl',
+      'DashboardUrl',
       'IdentityPoolId',
       'LifecycleApiLogGroup',
       'LifecycleFunctionName',
@@ -337,9 +393,11 @@ describe('HTTP API', () => {
       'LookupLogGroup',
       'RedriveFunctionName',
       'RedriveLogGroup',
+      'RetryApiLogGroup',
       'TableName',
       'UserPoolClientId',
       'UserPoolId',
+      'VobizApiBaseUrl',
       'VobizSecretArn',
       'WebhookFunctionName',
       'WebhookLogGroup',
@@ -365,16 +423,19 @@ describe('functions', () => {
       );
       expect(props.Timeout).toBeLessThanOrEqual(which === 'webhook' ? 10 : 29);
       expect(props.Environment.Variables).toMatchObject({
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
+      // Source maps are read when a stack trace is formatted, not by Node at every cold start.
+      expect(props.Environment.Variables.NODE_OPTIONS).toBeUndefined();
+      expect(props.Handler).toBe('index.handler');
       // Tracing is the Lambda setting above; no code reads a Powertools tracer switch.
       expect(props.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBeUndefined();
     }
-    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
-    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 7);
+    // A log group per function (eight) and the API's access log.
+    prod.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 9);
+    dev.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 9);
   });
 
   it('wire the webhook to the table and the Vobiz secret only, never to plain credentials, S3 or the Vobiz API', () => {
@@ -536,6 +597,7 @@ describe('stateful resources', () => {
       const buckets = Object.keys(built.template.findResources('AWS::S3::Bucket'));
       expect(buckets.filter((id) => !id.startsWith('ConsoleBucket')).sort()).toEqual([
         'AccessLogsBucket',
+        'AuditBucket',
         'RecordingsBucket',
       ]);
       expect(Object.keys(built.template.findResources('AWS::Cognito::UserPool'))).toEqual([
@@ -552,7 +614,7 @@ describe('stateful resources', () => {
         string,
         { DeletionPolicy?: string; Properties: Record<string, unknown> }
       >;
-      for (const id of ['RecordingsTable', 'RecordingsBucket', 'AccessLogsBucket']) {
+      for (const id of ['RecordingsTable', 'RecordingsBucket', 'AccessLogsBucket', 'AuditBucket']) {
         expect(resources[id]!.DeletionPolicy, `${built.stack.stackName} ${id}`).toBe('Retain');
       }
       expect(resources.RecordingsTable!.Properties.DeletionProtectionEnabled).toBe(true);
@@ -572,6 +634,8 @@ describe('stateful resources', () => {
     }
     expect(resources.RecordingsTable!.Properties.DeletionProtectionEnabled).toBe(false);
     dev.template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    // Locked copies cannot be deleted before their retention ends: the audit bucket is left, emptying itself.
+    expect(resources.AuditBucket!.DeletionPolicy).toBe('Retain');
   });
 });
 
@@ -610,7 +674,7 @@ describe('alarms', () => {
     const lambdaAlarms = alarms
       .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName !== 'IteratorAge')
       .map((a) => a.MetricName as string);
-    expect(lambdaAlarms.sort()).toEqual([...Array(6).fill('Errors'), ...Array(6).fill('Throttles')]);
+    expect(lambdaAlarms.sort()).toEqual([...Array(8).fill('Errors'), ...Array(8).fill('Throttles')]);
     expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
   });
 

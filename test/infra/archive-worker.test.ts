@@ -18,8 +18,12 @@ function workerProps(built: typeof prod): Props {
     .Properties as Props;
 }
 
+/** The worker's stream mapping (the audit copy has its own on the same stream). */
 function mapping(built: typeof prod): Props {
-  const mappings = Object.values(built.template.findResources('AWS::Lambda::EventSourceMapping'));
+  const worker = built.stack.getLogicalId(built.stack.worker.function.node.defaultChild as CfnElement);
+  const mappings = Object.values(built.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: worker }),
+  );
   expect(mappings).toHaveLength(1);
   return mappings[0]!.Properties as Props;
 }

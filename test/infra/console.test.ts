@@ -5,6 +5,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildConsole, inlineScriptHashes } from '../../console/build.js';
+import { LOCAL_GROUP_HEADER } from '../../console/src/groups.js';
 import { CONSOLE_GROUP_ROUTES } from '../../infra/console.js';
 import { resolveStageSettings, SettingsError } from '../../infra/settings.js';
 import { buildStack } from './build.js';
@@ -190,10 +191,12 @@ describe('console hosting', () => {
   it('lets the API accept cross-origin calls from the console origin only', () => {
     const cors = prod.template.toJSON().Resources[apiId].Properties.CorsConfiguration;
     expect(cors.AllowOrigins.map(text)).toEqual([`https://\${${distributionId}.DomainName}`]);
-    expect(cors).toMatchObject({ AllowMethods: ['GET', 'PUT', 'DELETE'], AllowCredentials: false });
+    expect(cors).toMatchObject({ AllowMethods: ['GET', 'PUT', 'POST', 'DELETE'], AllowCredentials: false });
     expect(cors.AllowHeaders).toEqual(
       expect.arrayContaining(['authorization', 'x-amz-date', 'x-amz-security-token']),
     );
+    // The local stack's stand-in for a group is no header a browser may send to the API in AWS.
+    expect(cors.AllowHeaders).not.toContain(LOCAL_GROUP_HEADER);
   });
 });
 
@@ -231,6 +234,39 @@ describe('console sign-in', () => {
     expect(client.PreventUserExistenceErrors).toBe('ENABLED');
     expect(only(prod, 'AWS::Cognito::UserPoolDomain').ManagedLoginVersion).toBe(2);
     expect(only(prod, 'AWS::Cognito::ManagedLoginBranding').UseCognitoProvidedValues).toBe(true);
+  });
+
+  it('allows no sign-in but managed login: no SRP, password or custom flows, only refreshing its tokens', () => {
+    // Tokens from InitiateAuth (SRP and the rest) carry aws.cognito.signin.user.admin, which lets a user
+    // change their own attributes; managed login needs none of these flows.
+    expect(only(prod, 'AWS::Cognito::UserPoolClient').ExplicitAuthFlows).toEqual([
+      'ALLOW_REFRESH_TOKEN_AUTH',
+    ]);
+    expect(only(prod, 'AWS::Cognito::UserPoolClient').AllowedOAuthScopes).not.toContain(
+      'aws.cognito.signin.user.admin',
+    );
+  });
+
+  it('lets no user change their own email through the client, and keeps the pool schema as deployed', () => {
+    const client = only(prod, 'AWS::Cognito::UserPoolClient');
+    expect(client.WriteAttributes).toEqual(['locale']);
+    // Mutable cannot be changed on an existing pool's attribute: the client's write list closes it instead.
+    expect(only(prod, 'AWS::Cognito::UserPool').Schema).toEqual([
+      { Name: 'email', Required: true, Mutable: true },
+    ]);
+  });
+
+  it('names the login domain after the stack, not the account, the same on every deploy', () => {
+    const domain = (built: typeof prod) => JSON.stringify(only(built, 'AWS::Cognito::UserPoolDomain').Domain);
+    expect(domain(prod)).not.toContain('AWS::AccountId');
+    expect(domain(prod)).toContain('AWS::StackId');
+    expect(domain(prod)).toContain('vobiz-archive-prod-');
+    expect(domain(buildStack('prod'))).toBe(domain(prod));
+    expect(domain(buildStack('prod', { consoleDomainPrefix: 'acme-recordings' }))).toBe('"acme-recordings"');
+    // A stack deployed before keeps its domain (Cognito allows one prefix domain per pool, so a new one fails).
+    expect(domain(buildStack('prod', { consoleDomainPrefix: 'account' }))).toBe(
+      JSON.stringify({ 'Fn::Join': ['', ['vobiz-archive-prod-', { Ref: 'AWS::AccountId' }]] }),
+    );
   });
 
   it('gives credentials only to signed-in members of a group, with their group role (token mapping, ambiguity denied)', () => {
@@ -301,6 +337,7 @@ describe('console sign-in', () => {
           'PUT/recordings/*/legal-hold',
           'DELETE/recordings/*/legal-hold',
           'DELETE/recordings/*',
+          'POST/recordings/*/retry',
           'GET/audit',
         ],
       }[group];
@@ -308,6 +345,50 @@ describe('console sign-in', () => {
       expect(CONSOLE_GROUP_ROUTES[group].map(([m, p]) => `${m}${p}`).sort()).toEqual([...expected].sort());
     },
   );
+
+  it('refuses reviewers every administrator action at the policy level, and lets administrators do them all', () => {
+    // What API Gateway authorizes: execute-api:Invoke on arn:…:{api}/{stage}/{METHOD}/{path}.
+    const invokable = (group: 'reviewers' | 'admins') => {
+      const roleId = logicalId(prod, prod.stack.console!.roles[group]);
+      const patterns = resources(prod, 'AWS::IAM::Policy')
+        .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+        .filter((st: Json) => st.Effect === 'Allow' && st.Action === 'execute-api:Invoke')
+        .flatMap((st: Json) => [st.Resource].flat().map(text))
+        .map(
+          (arn: string) => new RegExp(`^${arn.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+        );
+      return (method: string, path: string) =>
+        patterns.some((p: RegExp) =>
+          p.test(
+            `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${apiId}}/$default/${method}${path}`,
+          ),
+        );
+    };
+    const reviewer = invokable('reviewers');
+    const admin = invokable('admins');
+    const actions = [
+      ['PUT', '/recordings/r1/legal-hold'],
+      ['DELETE', '/recordings/r1/legal-hold'],
+      ['DELETE', '/recordings/r1'],
+      ['POST', '/recordings/r1/retry'],
+      ['GET', '/audit'],
+    ] as const;
+    for (const [method, path] of actions) {
+      expect(reviewer(method, path), `reviewer ${method} ${path}`).toBe(false);
+      expect(admin(method, path), `admin ${method} ${path}`).toBe(true);
+    }
+    for (const [method, path] of [
+      ['GET', '/recordings'],
+      ['GET', '/recordings/r1'],
+      ['GET', '/recordings/r1/audio'],
+    ] as const) {
+      expect(reviewer(method, path), `reviewer ${method} ${path}`).toBe(true);
+      expect(admin(method, path), `admin ${method} ${path}`).toBe(true);
+    }
+    expect(admin('POST', '/recordings/r1')).toBe(false);
+    expect(admin('PATCH', '/recordings/r1')).toBe(false);
+  });
 
   it('reports the console URL and the pool ids', () => {
     const outputs = prod.template.toJSON().Outputs;

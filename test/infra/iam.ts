@@ -78,15 +78,18 @@ function matches(pattern: string, value: string): boolean {
 
 /**
  * Whether these statements allow `action` on the resource (in its template form) for an item whose
- * partition key is `leadingKey`, as IAM decides it: some Allow matches and no Deny does. Only the
- * `dynamodb:LeadingKeys` condition is evaluated; any other condition counts as met on an Allow and as
- * unmet on a Deny, so the answer errs towards "allowed" (the safe side when proving that nothing is).
+ * partition key is `leadingKey` (and, when given, whose request names these `attributes`), as IAM
+ * decides it: some Allow matches and no Deny does. `dynamodb:LeadingKeys` (StringLike) and
+ * `dynamodb:Attributes` (ForAnyValue:StringEquals, only when `attributes` is given) are evaluated; any
+ * other condition counts as met on an Allow and as unmet on a Deny, so the answer errs towards "allowed"
+ * (the safe side when proving that nothing is).
  */
 export function allows(
   statements: readonly RawStatement[],
   action: string,
   resource: string,
   leadingKey: string,
+  attributes?: readonly string[],
 ): boolean {
   const applies = (statement: RawStatement, unknownConditionHolds: boolean) => {
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -95,12 +98,16 @@ export function allows(
     if (!resources.some((r) => JSON.stringify(r) === resource || r === '*')) return false;
     for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
       for (const [key, value] of Object.entries(keys)) {
-        if (key !== 'dynamodb:LeadingKeys' || !operator.endsWith('StringLike')) {
-          if (!unknownConditionHolds) return false;
-          continue;
-        }
         const patterns = Array.isArray(value) ? value : [value];
-        if (!patterns.some((p) => matches(p, leadingKey))) return false;
+        if (key === 'dynamodb:LeadingKeys' && operator.endsWith('StringLike')) {
+          if (!patterns.some((p) => matches(p, leadingKey))) return false;
+        } else if (
+          key === 'dynamodb:Attributes' &&
+          operator === 'ForAnyValue:StringEquals' &&
+          attributes !== undefined
+        ) {
+          if (!attributes.some((attribute) => patterns.includes(attribute))) return false;
+        } else if (!unknownConditionHolds) return false;
       }
     }
     return true;

@@ -1,14 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  apiUrlFromOutputsFile,
-  joinUrl,
-  regionFromApiUrl,
-  signApiRequest,
-} from '../../bin/signed-request.js';
+import { joinUrl, regionFromApiUrl, signApiRequest } from '../../bin/lib/signed-request.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -108,28 +100,5 @@ describe('query: finding the API', () => {
     expect(joinUrl('https://h.example/v1', 'recordings/r-1/audio')).toBe(
       'https://h.example/v1/recordings/r-1/audio',
     );
-  });
-
-  it('takes ApiUrl from cdk deploy --outputs-file, asking for --stack when there are several', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'query-'));
-    const one = join(dir, 'one.json');
-    writeFileSync(
-      one,
-      JSON.stringify({
-        'VobizRecordingArchive-prod': { ApiUrl: 'https://a.execute-api.eu-west-1.amazonaws.com' },
-      }),
-    );
-    expect(apiUrlFromOutputsFile(one)).toBe('https://a.execute-api.eu-west-1.amazonaws.com');
-    const two = join(dir, 'two.json');
-    writeFileSync(
-      two,
-      JSON.stringify({
-        'VobizRecordingArchive-prod': { ApiUrl: 'https://p' },
-        'VobizRecordingArchive-dev': { ApiUrl: 'https://d' },
-      }),
-    );
-    expect(() => apiUrlFromOutputsFile(two)).toThrow(/--stack/);
-    expect(apiUrlFromOutputsFile(two, 'VobizRecordingArchive-dev')).toBe('https://d');
-    expect(apiUrlFromOutputsFile(join(dir, 'missing.json'))).toBeUndefined();
   });
 });

@@ -114,6 +114,10 @@ describe('stage settings', () => {
     [{ expireAfterDays: '60' }, /expireAfterDays was replaced: use retentionDays/],
     [{ retentionDays: '0' }, /retentionDays must be an integer between 1/],
     [{ deleteFromVobizAfterDays: '-1' }, /deleteFromVobizAfterDays must be an integer between 0 and 3650/],
+    [
+      { retentionDays: '30', deleteFromVobizAfterDays: '31' },
+      /deleteFromVobizAfterDays \(31\) must not be longer than retentionDays \(30\)/,
+    ],
     [{ tableName: 'x' }, /unknown setting\(s\): tableName/],
     // The lookup function's PRESIGN_TTL_SECONDS accepts the same range.
     [{ presignTtlSeconds: '59' }, /presignTtlSeconds must be an integer between 60 and 43200/],
@@ -121,6 +125,16 @@ describe('stage settings', () => {
   ])('refuse %j with a message naming the setting', (raw, message) => {
     expect(() => resolveStageSettings('prod', raw)).toThrow(SettingsError);
     expect(() => resolveStageSettings('prod', raw)).toThrow(message);
+  });
+
+  it('refuse a delete at Vobiz later than the stage default retention (throwaway stages keep 30 days)', () => {
+    expect(() => resolveStageSettings('dev', { deleteFromVobizAfterDays: '60' })).toThrow(
+      /deleteFromVobizAfterDays \(60\) must not be longer than retentionDays \(30\)/,
+    );
+    expect(resolveStageSettings('dev', { deleteFromVobizAfterDays: '30' }).lifecycle).toMatchObject({
+      deleteFromVobizAfterDays: 30,
+      retentionDays: 30,
+    });
   });
 
   it('refuse stage names that cannot be part of a stack name', () => {
@@ -137,6 +151,16 @@ describe('stage settings', () => {
       deleteFromVobizAfterDays: undefined,
       noncurrentVersionExpireAfterDays: 30,
     });
+  });
+  it('lock audit copies for 7 years by default, 1 day on throwaway stages, and refuse what S3 Object Lock cannot take', () => {
+    expect(resolveStageSettings('prod').auditRetentionDays).toBe(2555);
+    expect(resolveStageSettings('dev').auditRetentionDays).toBe(1);
+    expect(resolveStageSettings('prod', { throwaway: 'true' }).auditRetentionDays).toBe(1);
+    expect(resolveStageSettings('prod', { auditRetentionDays: '3650' }).auditRetentionDays).toBe(3650);
+    for (const bad of ['0', '36501', '7.5', 'forever'])
+      expect(() => resolveStageSettings('prod', { auditRetentionDays: bad }), bad).toThrow(
+        /auditRetentionDays must be an integer between 1 and 36500/,
+      );
   });
 });
 

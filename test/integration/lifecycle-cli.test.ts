@@ -58,7 +58,7 @@ describe('npm run vobiz-cleanup', () => {
     const held = fake.addRecording({ addTimeMs: clock.ms - 50 * DAY });
     const young = fake.addRecording({ addTimeMs: clock.ms - 5 * DAY });
     for (const recording of [...old, held, young]) await archive(fake, env, clock, recording);
-    await buildTestLifecycle(fake, env, { clock }).legalHold.place(idOf(held), { actor: 'legal' });
+    await buildTestLifecycle(fake, env, { clock }).legalHold.place(idOf(held), { actor: { arn: 'legal' } });
 
     const dry = await cleanup(['--older-than', '30d', '--dry-run']);
     expect(dry.code).toBe(0);
@@ -85,7 +85,7 @@ describe('npm run vobiz-cleanup', () => {
       expect(await auditEntries(env, idOf(recording))).toEqual([
         expect.objectContaining({
           action: 'vobiz_delete',
-          actor: 'arn:aws:iam::123456789012:user/ops',
+          actor: { arn: 'arn:aws:iam::123456789012:user/ops' },
           outcome: 'done',
         }),
       ]);
@@ -201,10 +201,32 @@ describe('npm run lifecycle-index', () => {
     expect(summary.expiry).toMatchObject({ due: 2, expired: 2 });
     expect((await readRecord(env.documents, env.tableName, idOf(recordings[2]!)))!.status).toBe('stored');
   });
+
+  it('puts recordings expired before retention implied the delete at Vobiz back in line for it', async () => {
+    const recording = fake.addRecording({ addTimeMs: clock.ms - 40 * DAY });
+    await archive(fake, env, clock, recording);
+    const life = buildTestLifecycle(fake, env, { clock, extraEnv: { RETENTION_DAYS: '30' } });
+    expect((await life.run({ remainingMs: () => 60_000 })).expiry).toMatchObject({ expired: 1 });
+    // As the previous version left it: expired, still at Vobiz, due for nothing.
+    await env.documents.send(
+      new UpdateCommand({
+        TableName: env.tableName,
+        Key: keys.recording(idOf(recording)),
+        UpdateExpression: 'REMOVE gsi_due_pk, gsi_due_sk',
+      }),
+    );
+    expect((await life.run({ remainingMs: () => 60_000 })).vobiz).toMatchObject({ due: 0 });
+
+    const stdout = textOutput();
+    expect(await runLifecycleIndexCommand([], cliEnv(), { stdout, stderr: textOutput() })).toBe(0);
+    expect(summaryOf(stdout.text)).toMatchObject({ indexed: 1 });
+    expect((await life.run({ remainingMs: () => 60_000 })).vobiz).toMatchObject({ due: 1, deleted: 1 });
+    expect(fake.recording(idOf(recording))).toBeUndefined();
+  });
 });
 
 describe('npm run erase', () => {
-  it('--number erases the recordings from or to that number, in either spelling, and --also-vobiz asks Bulk Delete for the rest', async () => {
+  it('--number erases the recordings from or to that number, in either spelling, deletes them at Vobiz and asks Bulk Delete for the rest', async () => {
     const from = fake.addRecording({ from_number: '+919800000777' });
     const to = fake.addRecording({ from_number: '+918000000001', to_number: '919800000777' });
     const other = fake.addRecording({ from_number: '+918000000002', to_number: '918000000003' });
@@ -216,6 +238,7 @@ describe('npm run erase', () => {
     expect(dry.summary).toMatchObject({ 'would erase': 2 });
     expect(fake.bulkDeleteCalls).toEqual([]);
 
+    // --also-vobiz is the default now; still accepted.
     const done = await erase(['--number', '+919800000777', '--also-vobiz', '--reason', 'DSR-77']);
     expect(done.code).toBe(0);
     expect(done.summary).toMatchObject({ erased: 2 });
@@ -223,7 +246,7 @@ describe('npm run erase', () => {
       expect(await readRecord(env.documents, env.tableName, idOf(recording))).toMatchObject({
         status: 'erased',
         erasure_reason: 'DSR-77',
-        erased_by: 'arn:aws:iam::123456789012:user/ops',
+        erased_by: { arn: 'arn:aws:iam::123456789012:user/ops' },
         vobiz_deleted_at: expect.any(String),
       });
     }
@@ -240,16 +263,57 @@ describe('npm run erase', () => {
     expect(done.stderr).not.toContain('919800000777');
   });
 
-  it('--id erases each (an unknown one leaves a tombstone), refuses held ones and exits 1', async () => {
+  it('--id erases each, at Vobiz too (an unknown one leaves a tombstone), refuses held ones and exits 1', async () => {
     const a = fake.addRecording();
     const held = fake.addRecording();
     for (const recording of [a, held]) await archive(fake, env, clock, recording);
-    await buildTestLifecycle(fake, env, { clock }).legalHold.place(idOf(held), { actor: 'legal' });
-    const result = await erase(['--id', idOf(a), '--id', idOf(held), '--id', 'never-seen-1']);
+    await buildTestLifecycle(fake, env, { clock }).legalHold.place(idOf(held), { actor: { arn: 'legal' } });
+    const result = await erase([
+      '--id',
+      idOf(a),
+      '--id',
+      idOf(held),
+      '--id',
+      'never-seen-1',
+      '--reason',
+      'DSR-10',
+    ]);
     expect(result.code).toBe(1);
     expect(result.summary).toMatchObject({ erased: 2, 'refused: legal hold': 1 });
     expect(result.stderr).toContain(`${idOf(held)}: refused, on legal hold`);
+    expect(result.stderr).toContain(`${idOf(a)}: erased (1 audio version(s)), deleted at Vobiz`);
+    expect(fake.recording(idOf(a))).toBeUndefined();
     expect((await readRecord(env.documents, env.tableName, 'never-seen-1'))!.status).toBe('erased');
+  });
+
+  it('--keep-vobiz keeps the copy at Vobiz (and needs no Vobiz credentials)', async () => {
+    const a = fake.addRecording();
+    await archive(fake, env, clock, a);
+    const result = await erase(['--id', idOf(a), '--keep-vobiz', '--reason', 'DSR-11'], {
+      VOBIZ_AUTH_ID: '',
+      VOBIZ_AUTH_TOKEN: '',
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("Vobiz's copy kept (--keep-vobiz)");
+    expect(fake.recording(idOf(a))).toBeDefined();
+    expect(await readRecord(env.documents, env.tableName, idOf(a))).toMatchObject({
+      status: 'erased',
+      erasure_also_vobiz: false,
+    });
+  });
+
+  it('Vobiz down: the erasure is done, exit 0, and the delete at Vobiz is left to the scheduled run', async () => {
+    const a = fake.addRecording();
+    await archive(fake, env, clock, a);
+    fake.api = { deleteFailures: { status: 503, times: 3 } };
+    const result = await erase(['--id', idOf(a), '--reason', 'DSR-12']);
+    fake.api = {};
+    expect(result.code).toBe(0);
+    expect(result.summary).toMatchObject({ erased: 1, 'Vobiz delete pending (retried)': 1 });
+    expect(result.stderr).toContain('the scheduled lifecycle run retries it');
+    clock.advance(5 * 60_000 + 1);
+    await buildTestLifecycle(fake, env, { clock }).run({ remainingMs: () => 10 * 60_000 });
+    expect(fake.recording(idOf(a))).toBeUndefined();
   });
 
   it('--call-uuid erases the records of a call; a pending one being archived is reported busy', async () => {
@@ -257,37 +321,46 @@ describe('npm run erase', () => {
     await archive(fake, env, clock, one);
     const two = fake.addRecording({ call_uuid: 'call-77' });
     await archive(fake, env, clock, two);
-    const result = await erase(['--call-uuid', 'call-77']);
+    const result = await erase(['--call-uuid', 'call-77', '--reason', 'DSR-13']);
     expect(result.summary).toMatchObject({ erased: 2 });
     const pending = fake.addRecording({ call_uuid: 'call-78' });
     const id = await enqueue(env, clock, pending, fake.authId);
     // A pending record has no call_uuid yet (no metadata): erase it by id.
-    expect((await erase(['--id', id])).summary).toMatchObject({ erased: 1 });
+    expect((await erase(['--id', id, '--reason', 'DSR-13'])).summary).toMatchObject({ erased: 1 });
   });
 });
 
 describe('through their real process', () => {
   const run = promisify(execFile);
   it.each([
-    ['bin/erase.ts', [], /give exactly one of --id/],
-    ['bin/erase.ts', ['--id', 'a', '--number', '+919800000000'], /give exactly one of --id/],
-    ['bin/erase.ts', ['--number', 'abc'], /--number must be a phone number/],
-    ['bin/erase.ts', ['--id', 'bad..id'], /is not a recording id/],
-    ['bin/vobiz-cleanup.ts', ['--older-than', '30 days'], /--older-than: expected a duration like 30d/],
-    ['bin/vobiz-cleanup.ts', ['--bogus'], /Unknown option/],
-  ])('%s %j is a usage error: exit 2 with the usage', async (script, argv, message) => {
-    await expect(run('node', ['--import', 'tsx', script, ...argv], { env: cliEnv() })).rejects.toMatchObject({
+    ['erase', [], /give exactly one of --id/],
+    ['erase', ['--id', 'a', '--number', '+919800000000'], /give exactly one of --id/],
+    ['erase', ['--number', 'abc'], /--number must be a phone number/],
+    ['erase', ['--id', 'bad..id', '--reason', 'DSR-1'], /is not a recording id/],
+    ['erase', ['--id', 'a'], /--reason is required: a reference such as DSR-2026-0042/],
+    ['erase', ['--id', 'a', '--reason', 'Jane Doe asked'], /--reason must be a reference/],
+    ['erase', ['--id', 'a', '--keep-vobiz', '--also-vobiz', '--reason', 'X'], /contradict/],
+    ['vobiz-cleanup', ['--older-than', '30 days'], /--older-than: expected a duration like 30d/],
+    ['vobiz-cleanup', ['--bogus'], /Unknown option/],
+  ])('%s %j is a usage error: exit 2 with the usage', async (command, argv, message) => {
+    await expect(
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', command, ...argv], { env: cliEnv() }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(message),
     });
   });
 
   it('--help prints the usage and exits 0; a missing table is a configuration error (exit 2)', async () => {
-    const help = await run('node', ['--import', 'tsx', 'bin/vobiz-cleanup.ts', '--help'], { env: cliEnv() });
-    expect(help.stdout).toContain('Usage: npm run vobiz-cleanup');
+    const help = await run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'vobiz-cleanup', '--help'], {
+      env: cliEnv(),
+    });
+    expect(help.stdout).toContain('Usage: vobiz-archive vobiz-cleanup');
     const { TABLE_NAME: _table, ...withoutTable } = cliEnv();
     await expect(
-      run('node', ['--import', 'tsx', 'bin/erase.ts', '--id', 'x'], { env: withoutTable }),
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'erase', '--id', 'x', '--reason', 'DSR-1'], {
+        env: withoutTable,
+      }),
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('TABLE_NAME'),
@@ -299,7 +372,7 @@ describe('through their real process', () => {
     await archive(fake, env, clock, recording);
     const { stdout } = await run(
       'node',
-      ['--import', 'tsx', 'bin/erase.ts', '--id', idOf(recording), '--reason', 'DSR-9'],
+      ['--import', 'tsx', 'bin/vobiz-archive.ts', 'erase', '--id', idOf(recording), '--reason', 'DSR-9'],
       {
         env: { ...cliEnv(), POWERTOOLS_LOG_LEVEL: 'SILENT' },
       },

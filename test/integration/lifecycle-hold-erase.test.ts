@@ -10,6 +10,7 @@ import { S3AudioVersions } from '../../functions/shared/adapters/s3-lifecycle.js
 import { keys } from '../../functions/shared/domain/recording.js';
 import { INDEXES } from '../../functions/shared/domain/table.js';
 import { buildBackfillSweep, readRecoverySettings } from '../../functions/redrive/dependencies.js';
+import { LEASE_AFTERLIFE_MS } from '../../functions/shared/lifecycle/erase-recording.js';
 import { VobizFake, type FakeRecording } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
 import { httpEvent, lambdaContext, type HttpEventInput } from '../support/http-events.js';
@@ -60,17 +61,39 @@ function lifecycle(options: Omit<Parameters<typeof buildTestLifecycle>[2], 'cloc
   return buildTestLifecycle(fake, env, { ...options, clock });
 }
 
-/** The lifecycle API as API Gateway invokes it, signed by `caller`. */
+/** A console user: the identity pool's role (the same for every admin), told apart by identity and subject. */
+const CONSOLE_ROLE =
+  'arn:aws:sts::123456789012:assumed-role/vobiz-archive-console/CognitoIdentityCredentials';
+const POOL = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1';
+function consoleUser(n: number) {
+  return {
+    userArn: CONSOLE_ROLE,
+    cognitoIdentity: {
+      amr: ['authenticated', POOL, `${POOL}:CognitoSignIn:0000000${n}-aaaa-4bbb-8ccc-000000000000`],
+      identityId: `us-east-1:0000000${n}-1111-4222-8333-000000000000`,
+      identityPoolId: 'us-east-1:pool',
+    },
+  };
+}
+function consoleActor(n: number) {
+  return {
+    arn: CONSOLE_ROLE,
+    cognito_identity_id: `us-east-1:0000000${n}-1111-4222-8333-000000000000`,
+    user_sub: `0000000${n}-aaaa-4bbb-8ccc-000000000000`,
+  };
+}
+
+/** The lifecycle API as API Gateway invokes it, signed by `caller` (an ARN, or a console user's context). */
 function api(options: Omit<Parameters<typeof buildTestLifecycle>[2], 'clock'> = {}) {
   const handler = createLifecycleApiHandler({
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'test', serviceName: 'test' }),
     load: () => Promise.resolve(lifecycle(options)),
   });
-  return async (input: HttpEventInput & { caller?: string }) => {
+  return async (input: HttpEventInput & { caller?: string | ReturnType<typeof consoleUser> }) => {
     const event = httpEvent(input);
     (event.requestContext as unknown as Record<string, unknown>).authorizer = {
-      iam: { userArn: input.caller ?? LEGAL },
+      iam: typeof input.caller === 'object' ? input.caller : { userArn: input.caller ?? LEGAL },
     };
     const result = await handler(event, lambdaContext());
     expectDocumentedResult(event, result);
@@ -103,14 +126,14 @@ describe('legal hold', () => {
     const response = await call({
       method: 'PUT',
       path: `/recordings/${idOf(recording)}/legal-hold`,
-      body: JSON.stringify({ reason: 'case 2026-17' }),
+      body: JSON.stringify({ reason: 'case-2026-17' }),
     });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       recording_id: idOf(recording),
       legal_hold: true,
-      legal_hold_by: LEGAL,
-      legal_hold_reason: 'case 2026-17',
+      legal_hold_by: { arn: LEGAL },
+      legal_hold_reason: 'case-2026-17',
       s3_version_id: stored.s3_version_id,
       already_held: false,
     });
@@ -123,14 +146,14 @@ describe('legal hold', () => {
     expect(again.body).toMatchObject({
       legal_hold: true,
       already_held: true,
-      legal_hold_reason: 'case 2026-17',
+      legal_hold_reason: 'case-2026-17',
     });
     expect(await auditEntries(env, idOf(recording))).toEqual([
       expect.objectContaining({
         action: 'legal_hold',
-        actor: LEGAL,
+        actor: { arn: LEGAL },
         outcome: 'done',
-        detail: expect.stringMatching(/case 2026-17/),
+        detail: expect.stringMatching(/case-2026-17/),
       }),
     ]);
   });
@@ -157,8 +180,8 @@ describe('legal hold', () => {
     const again = await call({ method: 'DELETE', path: `/recordings/${idOf(recording)}/legal-hold` });
     expect(again.body).toMatchObject({ legal_hold: false, was_held: false });
     expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.actor])).toEqual([
-      ['legal_hold', LEGAL],
-      ['legal_hold_release', DPO],
+      ['legal_hold', { arn: LEGAL }],
+      ['legal_hold_release', { arn: DPO }],
     ]);
   });
 
@@ -200,7 +223,13 @@ describe('legal hold', () => {
       // The record is flagged first: retention, erasure and the delete at Vobiz already leave it alone.
       expect((await readRecord(env.documents, env.tableName, idOf(recording)))!.legal_hold).toBe(true);
       expect(
-        (await lifecycle().eraseRecording(idOf(recording), { actor: DPO, reason: 'test' })).outcome,
+        (
+          await lifecycle().eraseRecording(idOf(recording), {
+            actor: { arn: DPO },
+            reason: 'test',
+            alsoVobiz: true,
+          })
+        ).outcome,
       ).toBe('held');
       expect((await api()({ method: 'PUT', path: `/recordings/${idOf(recording)}/legal-hold` })).status).toBe(
         200,
@@ -245,17 +274,29 @@ describe('legal hold', () => {
 /** What a tombstone may hold: nothing about the call, the people or the audio. */
 const TOMBSTONE_FIELDS = [
   'recording_id',
+  'account_id',
   'status',
   'erasure_id',
   'erased_at',
   'erasure_reason',
+  'erasure_also_vobiz',
   'erased_by',
   'vobiz_deleted_at',
+  'vobiz_delete_attempts',
+  'vobiz_delete_error',
   'updated_at',
 ];
 
+/** The record's attributes other than its keys, and the index keys it has. */
+function shapeOf(item: Record<string, unknown>) {
+  return {
+    fields: Object.keys(item).filter((name) => name !== 'pk' && name !== 'sk' && !name.startsWith('gsi_')),
+    indexKeys: Object.keys(item).filter((name) => name.startsWith('gsi_')),
+  };
+}
+
 describe('erasure', () => {
-  it('DELETE /recordings/{id} deletes every version, leaves a tombstone without personal data, and is audited', async () => {
+  it('DELETE /recordings/{id} deletes every version and the copy at Vobiz, leaves a tombstone without personal data, and is audited', async () => {
     const recording = fake.addRecording({ call_uuid: 'call-erase-1' });
     const stored = await archive(fake, env, clock, recording);
     await new S3AudioArchive(env.s3, env.bucketName).store({
@@ -275,19 +316,20 @@ describe('erasure', () => {
       recording_id: idOf(recording),
       status: 'erased',
       erasure_reason: 'DSR-2026-0042',
-      erased_by: DPO,
+      erased_by: { arn: DPO },
       versions_deleted: 2,
-      vobiz: null,
+      vobiz: 'deleted',
+      vobiz_deleted_at: expect.any(String),
       already_erased: false,
     });
     expect(await versions().listVersions(stored.s3_key!)).toEqual([]);
+    expect(fake.recording(idOf(recording))).toBeUndefined();
     const item = await rawItem(idOf(recording));
-    const visible = Object.keys(item).filter(
-      (name) => !['pk', 'sk', 'gsi_status_pk', 'gsi_time_sk'].includes(name),
-    );
-    for (const name of visible) expect(TOMBSTONE_FIELDS, name).toContain(name);
+    const shape = shapeOf(item);
+    for (const name of shape.fields) expect(TOMBSTONE_FIELDS, name).toContain(name);
+    // Done at Vobiz too: listed under status=erased, and due for nothing.
+    expect(shape.indexKeys.sort()).toEqual(['gsi_status_pk', 'gsi_time_sk']);
     expect(JSON.stringify(item)).not.toContain(String(recording.metadata.from_number).slice(1));
-    expect(item.gsi_time_pk).toBeUndefined();
 
     const got = await lookup({ path: `/recordings/${idOf(recording)}` });
     expect(got.body).toMatchObject({
@@ -299,30 +341,35 @@ describe('erasure', () => {
     expect([audio.status, audio.body.error.code]).toEqual([410, 'erased']);
     expect((await listAll(lookup, { call_uuid: 'call-erase-1' })).ids).toEqual([]);
     expect((await listAll(lookup, { status: 'erased' })).ids).toContain(idOf(recording));
-    expect(await auditEntries(env, idOf(recording))).toEqual([
-      expect.objectContaining({
-        action: 'erase',
-        actor: DPO,
-        outcome: 'done',
-        detail: expect.stringMatching(/DSR-2026-0042; 2 audio version/),
-      }),
+    expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.actor, a.detail])).toEqual([
+      ['erase', { arn: DPO }, 'DSR-2026-0042; 2 audio version(s) deleted; the delete at Vobiz follows'],
+      ['vobiz_delete', { arn: DPO }, 'deleted at Vobiz (204); the recording was erased here'],
     ]);
 
     // Repeating it changes nothing.
     const again = await api()({
       method: 'DELETE',
       path: `/recordings/${idOf(recording)}`,
-      query: { reason: 'again' },
+      query: { reason: 'DSR-again' },
     });
     expect(again.body).toMatchObject({ already_erased: true, erasure_reason: 'DSR-2026-0042' });
-    expect(await auditEntries(env, idOf(recording))).toHaveLength(1);
+    expect(await auditEntries(env, idOf(recording))).toHaveLength(2);
   });
 
-  it('a late callback for an erased recording is answered 200 and stores nothing; the backfill sweep does not bring it back', async () => {
+  it('also_vobiz=false keeps the copy at Vobiz; a late callback is answered 200 and stores nothing; the backfill sweep does not bring it back', async () => {
     const recording = fake.addRecording({ addTimeMs: Date.now() - 30 * 60_000 });
     await archive(fake, env, clock, recording);
-    await api()({ method: 'DELETE', path: `/recordings/${idOf(recording)}`, query: { reason: 'DSR-1' } });
+    const kept = await api()({
+      method: 'DELETE',
+      path: `/recordings/${idOf(recording)}`,
+      query: { reason: 'DSR-1', also_vobiz: 'false' },
+    });
+    expect(kept.body).toMatchObject({ status: 'erased', vobiz: null, vobiz_deleted_at: null });
+    expect(fake.recording(idOf(recording))).toBeDefined();
+    expect(fake.deleteCalls.filter((c) => c.recordingId === idOf(recording))).toEqual([]);
     const before = await rawItem(idOf(recording));
+    expect(before).toMatchObject({ erasure_also_vobiz: false });
+    expect(before[INDEXES.due.partitionKey]).toBeUndefined();
     const webhook = webhookHandler(webhookEnv(fake, env));
     const answer = await deliver(webhook, fake, recording);
     expect(answer.statusCode).toBe(200);
@@ -340,29 +387,192 @@ describe('erasure', () => {
     expect(summary.enqueuedIds).not.toContain(idOf(recording));
     expect(summary.alreadyRemoved).toBeGreaterThanOrEqual(1);
     expect(await rawItem(idOf(recording))).toEqual(before);
-  });
 
-  it('also_vobiz deletes it at Vobiz too; an unknown id leaves a tombstone so that nothing is ever archived under it', async () => {
-    const recording = fake.addRecording();
-    await archive(fake, env, clock, recording);
-    const erased = await api()({
+    // Asked again without also_vobiz=false: the copy at Vobiz goes now.
+    const later = await api()({
       method: 'DELETE',
       path: `/recordings/${idOf(recording)}`,
-      query: { reason: 'DSR-2', also_vobiz: 'true' },
+      query: { reason: 'DSR-1' },
     });
-    expect(erased.body).toMatchObject({ vobiz: 'deleted', vobiz_deleted_at: expect.any(String) });
+    expect(later.body).toMatchObject({
+      already_erased: true,
+      vobiz: 'deleted',
+      vobiz_deleted_at: expect.any(String),
+    });
     expect(fake.recording(idOf(recording))).toBeUndefined();
+  });
 
+  it('an unknown id leaves a tombstone so that nothing is ever archived under it, and is deleted at Vobiz too', async () => {
     const never = fake.addRecording();
     const unknown = await api()({
       method: 'DELETE',
       path: `/recordings/${idOf(never)}`,
       query: { reason: 'DSR-3' },
     });
-    expect(unknown.body).toMatchObject({ status: 'erased', versions_deleted: 0 });
+    expect(unknown.body).toMatchObject({ status: 'erased', versions_deleted: 0, vobiz: 'deleted' });
+    expect(fake.recording(idOf(never))).toBeUndefined();
     const answer = await deliver(webhookHandler(webhookEnv(fake, env)), fake, never);
     expect(answer.json).toEqual({ recording_id: idOf(never), status: 'erased' });
     expect((await readRecord(env.documents, env.tableName, idOf(never)))!.status).toBe('erased');
+  });
+
+  it('the first step strips personal data and lookup keys; with Vobiz down the erasure finishes, and the scheduled run deletes it there later, audited', async () => {
+    const recording = fake.addRecording({ call_uuid: 'call-erase-down' });
+    const stored = await archive(fake, env, clock, recording);
+    clock.advance(60_000); // the erasure's own times differ from the call's
+    let during: Record<string, unknown> = {};
+    const interrupted = api({
+      steps: {
+        erase: async (at) => {
+          if (at === 'intent') during = await rawItem(idOf(recording));
+        },
+      },
+    });
+    fake.api = { deleteFailures: { status: 503, times: 3 } };
+    let response: Awaited<ReturnType<typeof interrupted>>;
+    try {
+      response = await interrupted({
+        method: 'DELETE',
+        path: `/recordings/${idOf(recording)}`,
+        query: { reason: 'DSR-7' },
+        caller: DPO,
+      });
+    } finally {
+      fake.api = {};
+    }
+    // While the audio was being deleted: nothing personal, found by nothing but its id and status.
+    expect(during.status).toBe('erasing');
+    expect(shapeOf(during).indexKeys.sort()).toEqual(['gsi_status_pk', 'gsi_time_sk']);
+    const text = JSON.stringify(during);
+    for (const personal of [
+      stored.from_number,
+      stored.to_number,
+      stored.call_uuid,
+      stored.add_time,
+      stored.recording_url,
+    ])
+      expect(text).not.toContain(String(personal));
+    expect(during).toMatchObject({
+      account_id: fake.authId,
+      s3_bucket: env.bucketName,
+      s3_key: stored.s3_key,
+      erasure_keys: [stored.s3_key],
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 'erased', vobiz: 'pending', vobiz_deleted_at: null });
+    expect(fake.recording(idOf(recording))).toBeDefined();
+    const owed = await rawItem(idOf(recording));
+    expect(owed).toMatchObject({ status: 'erased', erasure_also_vobiz: true, vobiz_delete_attempts: 1 });
+    expect(owed[INDEXES.due.partitionKey]).toMatch(/^EVDEL#/);
+
+    // No delay set for this stage: the scheduled run still retries it, after its backoff.
+    expect((await lifecycle().run({ remainingMs: () => 10 * 60_000 })).erasures.vobiz).toMatchObject({
+      due: 0,
+    });
+    clock.advance(5 * 60_000 + 1);
+    const summary = await lifecycle().run({ remainingMs: () => 10 * 60_000 });
+    expect(summary.erasures.vobiz).toMatchObject({ due: 1, deleted: 1 });
+    expect(summary.vobiz).toBeUndefined();
+    expect(fake.recording(idOf(recording))).toBeUndefined();
+    const done = await rawItem(idOf(recording));
+    expect(done).toMatchObject({ status: 'erased', vobiz_deleted_at: new Date(clock.ms).toISOString() });
+    expect(done[INDEXES.due.partitionKey]).toBeUndefined();
+    expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.outcome, a.actor])).toEqual([
+      ['erase', 'done', { arn: DPO }],
+      ['vobiz_delete', 'done', { arn: 'system' }],
+    ]);
+  });
+
+  it("refuses the delete at Vobiz of another account's recording: the erasure is done, the refusal audited", async () => {
+    const recording = fake.addRecording();
+    await archive(fake, env, clock, recording);
+    await env.documents.send(
+      new UpdateCommand({
+        TableName: env.tableName,
+        Key: keys.recording(idOf(recording)),
+        UpdateExpression: 'SET account_id = :other',
+        ExpressionAttributeValues: { ':other': 'MA_PREVIOUS01' },
+      }),
+    );
+    const erased = await api()({
+      method: 'DELETE',
+      path: `/recordings/${idOf(recording)}`,
+      query: { reason: 'DSR-8' },
+    });
+    expect(erased.body).toMatchObject({ status: 'erased', vobiz: 'refused', vobiz_deleted_at: null });
+    expect(fake.deleteCalls.filter((c) => c.recordingId === idOf(recording))).toEqual([]);
+    const item = await rawItem(idOf(recording));
+    expect(item.vobiz_delete_blocked).toMatch(/belongs to Vobiz account MA_PREVIOUS01/);
+    expect(item[INDEXES.due.partitionKey]).toBeUndefined();
+    expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.outcome])).toEqual([
+      ['erase', 'done'],
+      ['vobiz_delete', 'refused'],
+    ]);
+  });
+
+  it('records which console user acted, in the audit, erased_by and legal_hold_by', async () => {
+    const recording = fake.addRecording();
+    await archive(fake, env, clock, recording);
+    const held = await api()({
+      method: 'PUT',
+      path: `/recordings/${idOf(recording)}/legal-hold`,
+      caller: consoleUser(1),
+    });
+    expect(held.body.legal_hold_by).toEqual(consoleActor(1));
+    clock.advance(1000);
+    await api()({
+      method: 'DELETE',
+      path: `/recordings/${idOf(recording)}/legal-hold`,
+      caller: consoleUser(2),
+    });
+    clock.advance(1000);
+    const erased = await api()({
+      method: 'DELETE',
+      path: `/recordings/${idOf(recording)}`,
+      query: { reason: 'DSR-9' },
+      caller: consoleUser(3),
+    });
+    expect(erased.body.erased_by).toEqual(consoleActor(3));
+    expect((await readRecord(env.documents, env.tableName, idOf(recording)))!.erased_by).toEqual(
+      consoleActor(3),
+    );
+    expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.actor])).toEqual([
+      ['legal_hold', consoleActor(1)],
+      ['legal_hold_release', consoleActor(2)],
+      ['erase', consoleActor(3)],
+      ['vobiz_delete', consoleActor(3)],
+    ]);
+    const trail = await lookup({ path: '/audit', query: { action: 'legal_hold_release', limit: '100' } });
+    expect(
+      (trail.body.items as { recording_id: string; actor: unknown }[]).find(
+        (a) => a.recording_id === idOf(recording),
+      )?.actor,
+    ).toEqual(consoleActor(2));
+  });
+
+  it('refuses a free-text reason (400 naming the rule) for an erasure or a hold, and writes nothing', async () => {
+    const recording = fake.addRecording();
+    await archive(fake, env, clock, recording);
+    const before = await rawItem(idOf(recording));
+    const erase = await api()({
+      method: 'DELETE',
+      path: `/recordings/${idOf(recording)}`,
+      query: { reason: 'Jane Doe called and asked us to delete it' },
+    });
+    expect([erase.status, erase.body.error.code]).toEqual([400, 'validation_error']);
+    expect(erase.body.error.message).toMatch(/reason must be a reference such as DSR-2026-0042/);
+    const hold = await api()({
+      method: 'PUT',
+      path: `/recordings/${idOf(recording)}/legal-hold`,
+      body: JSON.stringify({ reason: 'lawsuit by +919876543210' }),
+    });
+    expect([hold.status, hold.body.error.message]).toEqual([
+      400,
+      expect.stringMatching(/reason must be a reference/),
+    ]);
+    expect(await rawItem(idOf(recording))).toEqual(before);
+    expect(await auditEntries(env, idOf(recording))).toEqual([]);
   });
 
   it('refuses a held recording (409 legal_hold), deletes nothing and audits the refusal', async () => {
@@ -380,12 +590,35 @@ describe('erasure', () => {
     await expectAudioIntact(env, recording, stored.s3_key!);
     expect((await readRecord(env.documents, env.tableName, idOf(recording)))!.status).toBe('stored');
     expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.outcome, a.actor])).toEqual([
-      ['legal_hold', 'done', LEGAL],
-      ['erase', 'refused', DPO],
+      ['legal_hold', 'done', { arn: LEGAL }],
+      ['erase', 'refused', { arn: DPO }],
     ]);
   });
 
-  it('answers 409 archiving (with Retry-After) while a worker holds the recording, and 400 without a reason', async () => {
+  it('a version held by S3 Object Lock outside the archive: refused before anything is removed', async () => {
+    const recording = fake.addRecording({ call_uuid: 'call-erase-locked' });
+    const stored = await archive(fake, env, clock, recording);
+    await versions().setLegalHold(stored.s3_key!, stored.s3_version_id!, true);
+    const refused = await api()({
+      method: 'DELETE',
+      path: `/recordings/${idOf(recording)}`,
+      query: { reason: 'DSR-10' },
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'legal_hold']);
+    // Nothing stripped: still found by its call, audio and metadata intact.
+    expect(await readRecord(env.documents, env.tableName, idOf(recording))).toMatchObject({
+      status: 'stored',
+      call_uuid: 'call-erase-locked',
+    });
+    expect((await listAll(lookup, { call_uuid: 'call-erase-locked' })).ids).toEqual([idOf(recording)]);
+    expect(fake.recording(idOf(recording))).toBeDefined();
+    expect((await auditEntries(env, idOf(recording))).map((a) => [a.action, a.outcome, a.detail])).toEqual([
+      ['erase', 'refused', 'S3 Object Lock protects a version: nothing erased (DSR-10)'],
+    ]);
+    await versions().setLegalHold(stored.s3_key!, stored.s3_version_id!, false);
+  });
+
+  it('answers 409 archiving (with Retry-After) while a worker may still be archiving it, and 400 without a reason', async () => {
     const recording = fake.addRecording();
     const id = await enqueue(env, clock, recording, fake.authId);
     await env.documents.send(
@@ -397,17 +630,29 @@ describe('erasure', () => {
       }),
     );
     const busy = await api()({ method: 'DELETE', path: `/recordings/${id}`, query: { reason: 'DSR-5' } });
+    // The lease's 30 s, then two minutes in which the worker's last S3 requests may still land.
     expect([busy.status, busy.body.error.code, busy.headers['retry-after']]).toEqual([
       409,
       'archiving',
-      '30',
+      '150',
     ]);
+    clock.advance(30_000 + LEASE_AFTERLIFE_MS - 1_000);
+    const stillBusy = await api()({
+      method: 'DELETE',
+      path: `/recordings/${id}`,
+      query: { reason: 'DSR-5' },
+    });
+    expect([stillBusy.status, stillBusy.headers['retry-after']]).toEqual([409, '1']);
     const noReason = await api()({ method: 'DELETE', path: `/recordings/${id}` });
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.message).toMatch(/reason is required/);
+    clock.advance(1_001);
+    expect(
+      (await api()({ method: 'DELETE', path: `/recordings/${id}`, query: { reason: 'DSR-5' } })).status,
+    ).toBe(200);
   });
 
-  it.each(['intent', 'audio_deleted', 'vobiz_deleted', 'tombstoned'] as const)(
+  it.each(['intent', 'audio_deleted', 'tombstoned', 'relisted'] as const)(
     'interrupted after "%s": repeating the request, or the scheduled run 10 minutes later, finishes it consistently',
     async (step) => {
       for (const finisher of ['request', 'schedule'] as const) {
@@ -423,33 +668,35 @@ describe('erasure', () => {
         const first = await crashing({
           method: 'DELETE',
           path: `/recordings/${idOf(recording)}`,
-          query: { reason: 'DSR-6', also_vobiz: 'true' },
+          query: { reason: 'DSR-6' },
           caller: DPO,
         });
         expect(first.status).toBe(500);
         const between = await readRecord(env.documents, env.tableName, idOf(recording));
-        if (step !== 'tombstoned') {
+        if (step === 'intent' || step === 'audio_deleted') {
           // Meanwhile: marked as being erased, never archived again, audio answered 410.
           expect(between!.status).toBe('erasing');
+          expect(between!.call_uuid).toBeUndefined();
           expect((await lookup({ path: `/recordings/${idOf(recording)}/audio` })).status).toBe(410);
-        }
+        } else expect(between!.status).toBe('erased');
         if (finisher === 'request') {
           const again = await api()({
             method: 'DELETE',
             path: `/recordings/${idOf(recording)}`,
-            query: { reason: 'other', also_vobiz: 'true' },
+            query: { reason: 'DSR-other' },
           });
           expect(again.status).toBe(200);
         } else {
           clock.advance(11 * 60_000);
           const summary = await lifecycle().run({ remainingMs: () => 10 * 60_000 });
-          if (step !== 'tombstoned') expect(summary.erasures.finished).toBeGreaterThanOrEqual(1);
+          if (between!.status === 'erasing') expect(summary.erasures.finished).toBeGreaterThanOrEqual(1);
+          else expect(summary.erasures.vobiz).toMatchObject({ deleted: 1 });
         }
         const record = await readRecord(env.documents, env.tableName, idOf(recording));
         expect(record).toMatchObject({
           status: 'erased',
           erasure_reason: 'DSR-6',
-          erased_by: DPO,
+          erased_by: { arn: DPO },
           vobiz_deleted_at: expect.any(String),
         });
         expect(await versions().listVersions(stored.s3_key!)).toEqual([]);
@@ -488,7 +735,7 @@ describe('GET /audit', () => {
       time: expect.any(String),
       action: 'legal_hold_release',
       recording_id: ids[2],
-      actor: LEGAL,
+      actor: { arn: LEGAL },
       outcome: 'done',
       detail: expect.any(String),
     });

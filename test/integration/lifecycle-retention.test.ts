@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3AudioArchive } from '../../functions/shared/adapters/s3-archive.js';
 import { S3AudioVersions } from '../../functions/shared/adapters/s3-lifecycle.js';
+import { keys } from '../../functions/shared/domain/recording.js';
 import { VobizFake } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
 import { listAll, loadLookupHandler, type LookupResponse } from '../support/lookup-client.js';
@@ -46,7 +48,11 @@ const plentyOfTime = () => 10 * 60_000;
 const idOf = (recording: { metadata: Record<string, unknown> }) => recording.metadata.recording_id as string;
 
 function lifecycle(options: Omit<Parameters<typeof buildTestLifecycle>[2], 'clock'> = {}) {
-  return buildTestLifecycle(fake, env, { ...options, clock, extraEnv: { RETENTION_DAYS: '30' } });
+  return buildTestLifecycle(fake, env, {
+    ...options,
+    clock,
+    extraEnv: { RETENTION_DAYS: '30', ...options.extraEnv },
+  });
 }
 
 /** A recording made `ageDays` before the clock's now, archived now. */
@@ -104,14 +110,16 @@ describe('retention', () => {
       young.id,
     ]);
 
-    expect(await auditEntries(env, old.id)).toEqual([
-      expect.objectContaining({
-        action: 'expire',
-        actor: 'system',
-        outcome: 'done',
-        detail: expect.stringMatching(/retention of 30 days/),
-      }),
-    ]);
+    const [expiry] = await auditEntries(env, old.id);
+    expect(expiry).toMatchObject({
+      action: 'expire',
+      actor: { arn: 'system' },
+      outcome: 'done',
+      detail: 'retention of 30 days reached; 2 audio version(s) deleted, metadata kept',
+    });
+    // The immutable trail keeps neither the time of the call nor the key (which holds its date).
+    expect(expiry!.detail).not.toContain(old.record.add_time!.slice(0, 10));
+    expect(expiry!.detail).not.toContain('recordings/');
     // Expired records leave the index: the next run reads nothing.
     expect((await lifecycle().run({ remainingMs: plentyOfTime })).expiry).toMatchObject({ due: 0 });
   });
@@ -119,7 +127,7 @@ describe('retention', () => {
   it('keeps a held recording past retention, and expires it once released', async () => {
     const old = await archivedAged(40);
     const life = lifecycle();
-    await life.legalHold.place(old.id, { actor: 'arn:aws:iam::1:user/legal' });
+    await life.legalHold.place(old.id, { actor: { arn: 'arn:aws:iam::1:user/legal' } });
     expect((await life.run({ remainingMs: plentyOfTime })).expiry).toMatchObject({ due: 0, expired: 0 });
     // A stale read of the index (hold placed just after) is refused by the record's condition.
     expect(await life.expireRecording(old.id, { retentionMs: 30 * DAY })).toEqual({
@@ -127,7 +135,7 @@ describe('retention', () => {
       reason: 'held',
     });
     expect((await readRecord(env.documents, env.tableName, old.id))!.status).toBe('stored');
-    await life.legalHold.release(old.id, { actor: 'arn:aws:iam::1:user/legal' });
+    await life.legalHold.release(old.id, { actor: { arn: 'arn:aws:iam::1:user/legal' } });
     expect((await life.run({ remainingMs: plentyOfTime })).expiry).toMatchObject({ due: 1, expired: 1 });
   });
 
@@ -144,10 +152,74 @@ describe('retention', () => {
     expect(record).toMatchObject({
       status: 'stored',
       legal_hold: true,
-      legal_hold_by: expect.stringMatching(/outside the archive/),
+      legal_hold_by: { arn: 'system' },
+      legal_hold_reason: expect.stringMatching(/outside the archive/),
     });
     expect((await lookup({ path: `/recordings/${old.id}/audio` })).status).toBe(302);
-    expect((await auditEntries(env, old.id)).map((a) => a.outcome)).toEqual(['refused']);
+    // The refused expiry, then the audio link just handed out (who listened).
+    expect((await auditEntries(env, old.id)).map((a) => [a.action, a.outcome])).toEqual([
+      ['expire', 'refused'],
+      ['audio_link', 'done'],
+    ]);
+  });
+});
+
+describe('retention implies the delete at Vobiz', () => {
+  it('an expired recording still at Vobiz stays due and is deleted there (no delay of its own set); Vobiz down: retried with backoff', async () => {
+    const old = await archivedAged(31);
+    const life = lifecycle();
+    const first = await life.run({ remainingMs: plentyOfTime });
+    expect(first.expiry).toMatchObject({ expired: 1 });
+    expect(fake.recording(old.id)).toBeDefined();
+
+    fake.api = { deleteFailures: { status: 503, times: 3 } };
+    try {
+      expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 1, deferred: 1 });
+    } finally {
+      fake.api = {};
+    }
+    expect(await readRecord(env.documents, env.tableName, old.id)).toMatchObject({
+      status: 'expired',
+      vobiz_delete_attempts: 1,
+    });
+    expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 0 });
+    clock.advance(5 * 60_000 + 1);
+    expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 1, deleted: 1 });
+    expect(fake.recording(old.id)).toBeUndefined();
+    expect(await readRecord(env.documents, env.tableName, old.id)).toMatchObject({
+      status: 'expired',
+      vobiz_deleted_at: new Date(clock.ms).toISOString(),
+    });
+    expect((await auditEntries(env, old.id)).map((a) => [a.action, a.outcome, a.detail])).toEqual([
+      ['expire', 'done', expect.any(String)],
+      [
+        'vobiz_delete',
+        'done',
+        'deleted at Vobiz (204); retention reached, its audio was expired here (nothing to verify)',
+      ],
+    ]);
+    expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 0 });
+  });
+
+  it('a recording kept at Vobiz because its copy failed verification is deleted there once retention expires it', async () => {
+    const old = await archivedAged(31);
+    await env.documents.send(
+      new UpdateCommand({
+        TableName: env.tableName,
+        Key: keys.recording(old.id),
+        UpdateExpression: 'SET size_bytes = :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    const life = lifecycle({ extraEnv: { VOBIZ_DELETE_AFTER_DAYS: '0' } });
+    const first = await life.run({ remainingMs: plentyOfTime });
+    expect([first.vobiz?.refused, first.expiry?.expired]).toEqual([1, 1]);
+    expect(fake.recording(old.id)).toBeDefined();
+    expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 1, deleted: 1 });
+    expect(fake.recording(old.id)).toBeUndefined();
+    const record = await readRecord(env.documents, env.tableName, old.id);
+    expect(record).toMatchObject({ status: 'expired', vobiz_deleted_at: expect.any(String) });
+    expect(record).not.toHaveProperty('vobiz_delete_blocked');
   });
 });
 

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3AudioArchive } from '../../functions/shared/adapters/s3-archive.js';
 import { keys } from '../../functions/shared/domain/recording.js';
+import { INDEXES } from '../../functions/shared/domain/table.js';
+import { AuditEntryExistsError } from '../../functions/shared/lifecycle/ports.js';
 import { buildBackfillSweep, readRecoverySettings } from '../../functions/redrive/dependencies.js';
 import { VobizFake } from '../../local/vobiz-fake.js';
 import { useEmulators } from '../support/aws.js';
@@ -47,6 +49,13 @@ function lifecycle(
   });
 }
 
+async function rawDueKey(id: string): Promise<unknown> {
+  const result = await env.documents.send(
+    new GetCommand({ TableName: env.tableName, Key: keys.recording(id), ConsistentRead: true }),
+  );
+  return result.Item?.[INDEXES.due.partitionKey];
+}
+
 async function setRecord(id: string, values: Record<string, unknown>) {
   const names = Object.keys(values);
   await env.documents.send(
@@ -77,7 +86,7 @@ describe('verified delete at Vobiz (scheduled run)', () => {
     const [audit] = await auditEntries(env, idOf(recording));
     expect(audit).toMatchObject({
       action: 'vobiz_delete',
-      actor: 'system',
+      actor: { arn: 'system' },
       outcome: 'done',
       detail: expect.stringMatching(/deleted at Vobiz \(204\); archived copy verified \(S3 SHA-256 checksum/),
     });
@@ -142,6 +151,12 @@ describe('verified delete at Vobiz (scheduled run)', () => {
       async (id: string) => setRecord(id, { s3_checksum_sha256: `${'A'.repeat(43)}=` }).then(() => id),
       /checksum S3 keeps differs/,
     ],
+    [
+      // A 404 in the configured account would say nothing about it: no request is sent at all.
+      'the recording belongs to another account (the credentials changed since it was archived)',
+      async (id: string) => setRecord(id, { account_id: 'MA_PREVIOUS01' }).then(() => id),
+      /the recording belongs to Vobiz account MA_PREVIOUS01, the configured credentials are for MA_/,
+    ],
   ])(
     'refuses when %s: nothing is deleted at Vobiz, the record is blocked and the refusal audited',
     async (_, tamper, reason) => {
@@ -174,12 +189,12 @@ describe('verified delete at Vobiz (scheduled run)', () => {
     const recording = fake.addRecording();
     await archive(fake, env, clock, recording);
     const life = lifecycle();
-    await life.legalHold.place(idOf(recording), { actor: 'arn:aws:iam::1:user/legal' });
+    await life.legalHold.place(idOf(recording), { actor: { arn: 'arn:aws:iam::1:user/legal' } });
     expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 0, deleted: 0 });
     // Even a stale index entry (the hold landed after the index was read) is skipped: the record is read consistently.
     expect(await life.deleteAtVobiz(idOf(recording))).toEqual({ outcome: 'skipped', reason: 'held' });
     expect(fake.deleteCalls).toEqual([]);
-    await life.legalHold.release(idOf(recording), { actor: 'arn:aws:iam::1:user/legal' });
+    await life.legalHold.release(idOf(recording), { actor: { arn: 'arn:aws:iam::1:user/legal' } });
     expect((await life.run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ due: 1, deleted: 1 });
   });
 
@@ -210,6 +225,27 @@ describe('verified delete at Vobiz (scheduled run)', () => {
     });
     expect((await lifecycle().run({ remainingMs: plentyOfTime })).vobiz).toMatchObject({ alreadyAbsent: 1 });
     expect((await readRecord(env.documents, env.tableName, idOf(recording)))!.vobiz_deleted_at).toBeDefined();
+  });
+
+  it('an audit entry whose key is taken cancels the change with it: reported as a failure, the record unchanged', async () => {
+    const recording = fake.addRecording();
+    await archive(fake, env, clock, recording);
+    const life = lifecycle();
+    const entry = {
+      audit_id: 'f'.repeat(32),
+      time: new Date(clock.ms).toISOString(),
+      action: 'vobiz_delete' as const,
+      recording_id: idOf(recording),
+      actor: { arn: 'system' },
+      outcome: 'done' as const,
+    };
+    expect(await life.repository.record(entry)).toBe('written');
+    await expect(
+      life.repository.markVobizDeleted(idOf(recording), { at: entry.time }, entry),
+    ).rejects.toBeInstanceOf(AuditEntryExistsError);
+    const record = await readRecord(env.documents, env.tableName, idOf(recording));
+    expect(record!.vobiz_deleted_at).toBeUndefined();
+    expect(await rawDueKey(idOf(recording))).toMatch(/^VDEL#/);
   });
 
   it('backs off on 429 (honouring Retry-After) and stops the run; the record is due again later', async () => {

@@ -1,15 +1,24 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../local/emulators.js';
+import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import type { SimulatedRecording } from '../../local/simulator.js';
-import { spawnLocalStack, type SpawnedStack } from '../support/local-stack-process.js';
+import {
+  childPids,
+  commandLine,
+  spawnLocalStack,
+  waitForHealth,
+  waitUntilGone,
+  type Health,
+  type SpawnedStack,
+} from '../support/local-stack-process.js';
 import { fetchDocumented } from '../support/openapi.js';
 
 /**
@@ -22,69 +31,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 type Stack = SpawnedStack;
 const startStack = spawnLocalStack;
 
-/** Direct children of a process, from /proc (Linux). */
-function childPids(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === pid ? [Number(entry)] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Gone, or a zombie waiting for init to reap it. */
-async function waitUntilGone(pid: number, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!existsSync(`/proc/${pid}`)) return true;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
-    } catch {
-      return true;
-    }
-    await sleep(100);
-  }
-  return false;
-}
-
-async function waitForHealth(stack: Stack, gateway: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 120_000;
-  let sawStarting = false;
-  for (;;) {
-    if (stack.child.exitCode !== null) throw new Error(`npm start exited early:\n${stack.output()}`);
-    try {
-      const response = await fetchDocumented(`${gateway}/health`);
-      if (response.status === 200) return (await response.json()) as Record<string, unknown>;
-      if (response.status === 503) sawStarting = true;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`no healthy stack in time (saw 503: ${sawStarting}):\n${stack.output()}`);
-    await sleep(200);
-  }
-}
-
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () => {
   let stack: Stack;
   let gateway: string;
-  let health: Record<string, unknown>;
+  let health: Health;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -111,7 +63,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     count: number,
     format: 'mp3' | 'wav' | 'mixed' = 'mixed',
   ): Promise<SimulatedRecording[]> {
-    const response = await fetch(`${health.simulator_url as string}/_simulator/recordings`, {
+    const response = await fetch(`${health.simulator_url}/_simulator/recordings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count, format, size_bytes: 300_000, callback_url: health.webhook_url }),
@@ -228,9 +180,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     // Deleted at the simulator by the scheduled lifecycle once the archived copy verified.
     const deleted = await recordWhen(recording!.recording_id, (r) => typeof r.vobiz_deleted_at === 'string');
     expect(deleted.status).toBe('stored');
-    const listed = (await (
-      await fetch(`${health.simulator_url as string}/_simulator/recordings`)
-    ).json()) as {
+    const listed = (await (await fetch(`${health.simulator_url}/_simulator/recordings`)).json()) as {
       recordings: { recording_id: string }[];
     };
     expect(listed.recordings.map((r) => r.recording_id)).not.toContain(recording!.recording_id);
@@ -244,11 +194,23 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     expect(stack.output()).toMatch(/lifecycle \d+ deleted at Vobiz/);
 
     await recordWhen(held!.recording_id, (r) => r.status === 'stored');
+    // The local gateway turns these headers into the IAM authorizer's context, as API Gateway would.
+    const consoleUser = (n: number) => ({
+      'x-local-iam-user-arn': 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+      'x-local-cognito-identity-id': `us-east-1:0000000${n}-0000-4000-8000-000000000000`,
+      'x-local-cognito-sub': `0000000${n}-aaaa-4bbb-8ccc-000000000000`,
+    });
     const hold = await fetchDocumented(`${gateway}/recordings/${held!.recording_id}/legal-hold`, {
       method: 'PUT',
-      body: JSON.stringify({ reason: 'local test' }),
+      headers: consoleUser(1),
+      body: JSON.stringify({ reason: 'case-local-1' }),
     });
     expect(hold.status).toBe(200);
+    expect(((await hold.json()) as { legal_hold_by: unknown }).legal_hold_by).toEqual({
+      arn: 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+      cognito_identity_id: 'us-east-1:00000001-0000-4000-8000-000000000000',
+      user_sub: '00000001-aaaa-4bbb-8ccc-000000000000',
+    });
     const refused = await fetchDocumented(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
       method: 'DELETE',
     });
@@ -259,22 +221,36 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     ).toBe(200);
     const erased = await fetchDocumented(`${gateway}/recordings/${held!.recording_id}?reason=DSR`, {
       method: 'DELETE',
+      headers: consoleUser(2),
     });
     expect(erased.status).toBe(200);
-    expect(((await erased.json()) as { status: string }).status).toBe('erased');
+    expect(await erased.json()).toMatchObject({
+      status: 'erased',
+      erased_by: { user_sub: '00000002-aaaa-4bbb-8ccc-000000000000' },
+    });
     expect(
       (await fetchDocumented(`${gateway}/recordings/${held!.recording_id}/audio`, { redirect: 'manual' }))
         .status,
     ).toBe(410);
 
     const audit = (await (await fetchDocumented(`${gateway}/audit?limit=100`)).json()) as {
-      items: { action: string; recording_id: string; outcome: string }[];
+      items: {
+        action: string;
+        recording_id: string;
+        outcome: string;
+        actor: { arn: string; user_sub?: string };
+      }[];
     };
     const mine = audit.items
       // It may also have been deleted at the simulator before the hold: not what this checks.
       .filter((a) => a.recording_id === held!.recording_id && a.action !== 'vobiz_delete')
-      .map((a) => `${a.action}:${a.outcome}`);
-    expect(mine).toEqual(['erase:done', 'legal_hold_release:done', 'erase:refused', 'legal_hold:done']);
+      .map((a) => `${a.action}:${a.outcome}:${a.actor.user_sub ?? a.actor.arn}`);
+    expect(mine).toEqual([
+      'erase:done:00000002-aaaa-4bbb-8ccc-000000000000',
+      'legal_hold_release:done:unsigned request (local stack)',
+      'erase:refused:unsigned request (local stack)',
+      'legal_hold:done:00000001-aaaa-4bbb-8ccc-000000000000',
+    ]);
     expect(audit.items).toContainEqual(
       expect.objectContaining({
         action: 'vobiz_delete',
@@ -282,6 +258,33 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
         outcome: 'done',
       }),
     );
+
+    // Each of those entries reaches the audit bucket through the stream, with the same content.
+    const s3 = new S3Client({
+      endpoint: health.s3_endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    const bucket = health.audit_bucket as string;
+    const heldEntries = audit.items.filter((a) => a.recording_id === held!.recording_id);
+    const deadline = Date.now() + 30_000;
+    let copies: Record<string, unknown>[] = [];
+    while (copies.length < heldEntries.length && Date.now() < deadline) {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'entries/' }));
+      copies = [];
+      for (const { Key } of listed.Contents ?? []) {
+        const body = await (
+          await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))
+        ).Body!.transformToString();
+        const copy = JSON.parse(body) as Record<string, unknown>;
+        if (copy.recording_id === held!.recording_id) copies.push(copy);
+      }
+      if (copies.length < heldEntries.length) await sleep(200);
+    }
+    s3.destroy();
+    for (const entry of heldEntries) expect(copies).toContainEqual(expect.objectContaining(entry));
+    expect(copies).toHaveLength(heldEntries.length);
   });
 
   it('runs `npm run simulate` to the end with a table of stored records and curl commands', async () => {
@@ -329,7 +332,7 @@ describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
       const first = startStack([], env);
       const health = await waitForHealth(first, gateway);
       expect(health.data_dir).toBe(dataDir);
-      const created = await fetch(`${health.simulator_url as string}/_simulator/recordings`, {
+      const created = await fetch(`${health.simulator_url}/_simulator/recordings`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ count: 2, size_bytes: 50_000, callback_url: health.webhook_url }),
@@ -376,6 +379,8 @@ describe.skipIf(!existsSync('/proc'))('npm start with a data directory', () => {
           body: other!.callback!.body,
         });
         expect(reused.status).toBe(401);
+        // The first run stopped cleanly: nothing to recover (local/crash-recovery.ts).
+        expect(second.output()).not.toContain('did not stop cleanly');
       } finally {
         second.child.kill('SIGTERM');
         expect((await second.exited).code).toBe(0);

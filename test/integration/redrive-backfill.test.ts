@@ -241,13 +241,17 @@ describe('npm run backfill', () => {
     const run = promisify(execFile);
     const cliEnv = { ...redriveEnv(fake, env), POWERTOOLS_LOG_LEVEL: 'SILENT' };
     const since = new Date(Date.now() - 60 * MINUTE).toISOString();
-    const { stdout, stderr } = await run('node', ['--import', 'tsx', 'bin/backfill.ts', '--since', since], {
-      env: cliEnv,
-    });
+    const { stdout, stderr } = await run(
+      'node',
+      ['--import', 'tsx', 'bin/vobiz-archive.ts', 'backfill', '--since', since],
+      {
+        env: cliEnv,
+      },
+    );
     expect(summaryOf(stdout, { withoutNotes: true })).toMatchObject({ found: 1, new: 1, failed: 0 });
     expect(stderr).not.toContain('\r');
     await expect(
-      run('node', ['--import', 'tsx', 'bin/backfill.ts', '--until', since], { env: cliEnv }),
+      run('node', ['--import', 'tsx', 'bin/vobiz-archive.ts', 'backfill', '--until', since], { env: cliEnv }),
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--since is required'),

@@ -148,7 +148,10 @@ describe('re-drive: Vobiz trouble is retried with backoff until it passes', () =
       clock.passDue(record.next_attempt_at);
     }
     expect(delays).toEqual([30_000, 60_000, 120_000]);
-    expect(await deps.redrive({ remainingMs: plentyOfTime })).toMatchObject({ stored: 1 });
+    expect(await deps.redrive({ remainingMs: plentyOfTime })).toMatchObject({
+      stored: 1,
+      bytesStored: recording.sizeBytes,
+    });
     const record = await expectArchivedOnce(env, recording);
     expect(record.attempts).toBe(4);
     expect(recording.retrieveCalls).toBe(10);

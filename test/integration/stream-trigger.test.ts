@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,12 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { ARCHIVE_TRIGGER_FILTER } from '../../functions/shared/domain/archive-trigger.js';
 import { keys, toItem } from '../../functions/shared/domain/recording.js';
-import { matches, startStreamTrigger, type StreamTriggerOptions } from '../../local/stream-trigger.js';
+import {
+  matches,
+  rewindCheckpointsPastLostWrites,
+  startStreamTrigger,
+  type StreamTriggerOptions,
+} from '../../local/stream-trigger.js';
 import { useEmulators } from '../support/aws.js';
 
 /**
@@ -226,6 +231,42 @@ describe('local event source mapping on DynamoDB Local streams', () => {
       await until(() => seen.includes('while-stopped'));
       await sleep(300);
       expect(seen.filter((id) => id === 'before-restart')).toHaveLength(1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('after an unclean stop, moves a checkpoint that ran past lost writes back, so the writes that reuse their numbers are delivered', async () => {
+    const table = await useEmulators();
+    const checkpointFile = join(dir, `${table.tableName}.json`);
+    const seen: string[] = [];
+    const handler: StreamTriggerOptions['handler'] = (event) => {
+      seen.push(...idsOf(event.Records));
+      return Promise.resolve({ batchItemFailures: [] });
+    };
+    const first = await trigger(table.tableName, handler, { checkpointFile });
+    await putPending(table.tableName, 'kept');
+    await until(() => seen.includes('kept'));
+    await first.stop();
+    // Two writes the trigger had checkpointed were lost by the kill: the emulator numbers the next
+    // write as the first of them, at or before the checkpoint.
+    const saved = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { shards: Record<string, string> };
+    for (const [shard, position] of Object.entries(saved.shards))
+      saved.shards[shard] = String(BigInt(position) + 2n).padStart(position.length, '0');
+    writeFileSync(checkpointFile, JSON.stringify(saved));
+    expect(
+      await rewindCheckpointsPastLostWrites({
+        endpoint: inject('dynamoEndpoint'),
+        tableName: table.tableName,
+        checkpointFile,
+      }),
+    ).toBe(1);
+    await putPending(table.tableName, 'numbered-again');
+    const second = await trigger(table.tableName, handler, { checkpointFile });
+    try {
+      await until(() => seen.includes('numbered-again'));
+      await sleep(300);
+      expect(seen.filter((id) => id === 'kept')).toHaveLength(1);
     } finally {
       await second.stop();
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createDocumentClient } from '../../functions/shared/adapters/aws-clients.js';
 import {
@@ -40,5 +40,28 @@ export async function useEmulators(): Promise<{
     forcePathStyle: true,
   });
   await Promise.all([createTable(dynamo, tableName), createBucket(s3, bucketName)]);
+  created.push({ endpoint: dynamoEndpoint, tableName });
   return { tableName, bucketName, dynamo, documents: createDocumentClient(dynamo), s3 };
+}
+
+const created: { endpoint: string; tableName: string }[] = [];
+
+/** Deletes the tables this test file created (integration-setup.ts calls it when the file ends). */
+export async function dropCreatedTables(): Promise<void> {
+  const tables = created.splice(0);
+  if (tables.length === 0) return;
+  const client = new DynamoDBClient({
+    endpoint: tables[0]!.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    await Promise.all(
+      tables.map(({ tableName }) =>
+        client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined),
+      ),
+    );
+  } finally {
+    client.destroy();
+  }
 }

@@ -24,9 +24,11 @@ export class InMemoryRecordings implements RecordingRepository {
   readonly nonces = new Map<string, string>();
   /** Makes `replaceLeased` slow, to observe what happens while a write is in flight. */
   writeDelayMs = 0;
-  /** Lease renewals, in order, and an optional failure to inject into them. */
-  readonly renewals: { recordingId: string; owner: string; nowMs: number }[] = [];
+  /** Lease renewals, in order, and an optional failure or delay to inject into them. */
+  readonly renewals: { recordingId: string; owner: string; nowMs: number; uploadKey?: string }[] = [];
   renewFailure: Error | undefined;
+  /** Renewals from the `fromCall`-th on (0-based) answer `delayMs` late (a request that hangs). */
+  slowRenewals: { fromCall: number; delayMs: number } | undefined;
 
   accept({
     record,
@@ -50,19 +52,21 @@ export class InMemoryRecordings implements RecordingRepository {
     return Promise.resolve({ kind: 'recorded', status: 'pending' });
   }
 
-  renewLease({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<void> {
-    this.renewals.push({ recordingId, owner, nowMs });
-    if (this.renewFailure) return Promise.reject(this.renewFailure);
+  async renewLease({ recordingId, owner, nowMs, leaseMs, uploadKey }: LeaseRequest): Promise<void> {
+    this.renewals.push({ recordingId, owner, nowMs, ...(uploadKey ? { uploadKey } : {}) });
+    const slow = this.slowRenewals;
+    if (slow && this.renewals.length > slow.fromCall)
+      await new Promise((resolve) => setTimeout(resolve, slow.delayMs));
+    if (this.renewFailure) throw this.renewFailure;
     const current = this.records.get(recordingId);
-    if (current?.lease_owner !== owner || current.status !== 'pending')
-      return Promise.reject(new LeaseLostError(recordingId));
+    if (current?.lease_owner !== owner || current.status !== 'pending') throw new LeaseLostError(recordingId);
     const until = nowMs + leaseMs;
     this.records.set(recordingId, {
       ...current,
       lease_until_ms: until,
       next_attempt_at: new Date(until).toISOString(),
+      ...(uploadKey ? { s3_upload_key: uploadKey } : {}),
     });
-    return Promise.resolve();
   }
 
   claim({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<ClaimResult> {
@@ -138,6 +142,9 @@ export class InMemoryArchive implements AudioArchive {
       },
       { signal: input.signal },
     );
+    // As the S3 adapter: the object appears only if the caller still may write it.
+    await input.beforeComplete?.();
+    input.signal?.throwIfAborted();
     this.objects.set(input.key, { bytes: Buffer.concat(chunks), contentType: input.contentType });
     const sha256 = digest.hash.digest();
     return {

@@ -1,6 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import { AUDIT_PARTITION_PREFIX } from '../../functions/shared/domain/audit.js';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_PARTITION_PREFIX,
+  type AuditAction,
+} from '../../functions/shared/domain/audit.js';
 import { AUDIT_SHARDS } from '../../functions/shared/domain/table.js';
 import type { Clock } from '../../functions/shared/ingest/ports.js';
 import { buildArchiveRecording, readArchiveSettings } from '../../functions/shared/wiring/archive.js';
@@ -58,9 +62,11 @@ export async function auditEntries(env: Emulators, recordingId?: string): Promis
     );
     entries.push(...(result.Items ?? []));
   }
+  // Entries of one instant (a fake clock) in the order the actions follow each other.
+  const rank = (entry: Record<string, unknown>) => AUDIT_ACTIONS.indexOf(entry.action as AuditAction);
   return entries
     .filter((entry) => recordingId === undefined || entry.recording_id === recordingId)
-    .sort((a, b) => String(a.time).localeCompare(String(b.time)));
+    .sort((a, b) => String(a.time).localeCompare(String(b.time)) || rank(a) - rank(b));
 }
 
 /** The archived audio of a record is in S3, byte for byte what the fake served. */

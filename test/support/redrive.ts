@@ -118,7 +118,10 @@ export async function expectArchivedOnce(env: Emulators, recording: FakeRecordin
   return record!;
 }
 
-export async function objectKeysFor(env: Emulators, recordingId: string): Promise<string[]> {
+export async function objectKeysFor(
+  env: Pick<Emulators, 's3' | 'bucketName'>,
+  recordingId: string,
+): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {

@@ -17,6 +17,8 @@ import { DynamoRecordingRepository } from '../../functions/shared/adapters/dynam
 import { VobizClient } from '../../functions/shared/adapters/vobiz-client.js';
 import { HttpMediaSource } from '../../functions/shared/adapters/media.js';
 import { LeaseLostError } from '../../functions/shared/ingest/ports.js';
+import { AccountMismatchError, AuditEntryExistsError } from '../../functions/shared/lifecycle/ports.js';
+import { DynamoLifecycleRepository } from '../../functions/shared/adapters/dynamo-lifecycle.js';
 import {
   IntegrityError,
   RecordingNotAvailableError,
@@ -158,6 +160,22 @@ describe('DynamoRecordingRepository (SDK mocked)', () => {
     await expect(
       repo.renewLease({ recordingId: 'rec-1', owner: 'me', nowMs: 1_000, leaseMs: 60_000 }),
     ).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it('renewLease with the upload key records it in the same conditional write', async () => {
+    documents.on(UpdateCommand).resolves({});
+    await repo.renewLease({
+      recordingId: 'rec-1',
+      owner: 'me',
+      nowMs: 1_000,
+      leaseMs: 60_000,
+      uploadKey: 'recordings/MA_1/2026/01/01/rec-1.mp3',
+    });
+    expect(documents.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      UpdateExpression: expect.stringMatching(/, s3_upload_key = :key$/),
+      ConditionExpression: 'lease_owner = :owner AND #status = :pending',
+      ExpressionAttributeValues: { ':key': 'recordings/MA_1/2026/01/01/rec-1.mp3' },
+    });
   });
 
   it('claim reports stored or busy from a consistent read when the condition fails', async () => {
@@ -304,6 +322,54 @@ describe('VobizClient (fetch stubbed)', () => {
   });
 });
 
+describe('DynamoLifecycleRepository audited changes (SDK mocked)', () => {
+  const lifecycle = new DynamoLifecycleRepository(
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    'table',
+  );
+  const audit = {
+    audit_id: 'a'.repeat(32),
+    time: '2026-03-01T00:00:00.000Z',
+    action: 'vobiz_delete' as const,
+    recording_id: 'rec-1',
+    actor: { arn: 'system' },
+    outcome: 'done' as const,
+  };
+  const cancelled = (record: string, entry: string) =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: [{ Code: record }, { Code: entry }],
+    });
+  beforeEach(() => documents.reset());
+
+  it('writes the change and its entry in one transaction, the entry only if its key is new', async () => {
+    documents.on(TransactWriteCommand).resolves({});
+    expect(await lifecycle.markVobizDeleted('rec-1', { at: audit.time }, audit)).toBe(true);
+    const [change, entry] = documents.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(change!.Update).toMatchObject({ Key: { pk: 'REC#rec-1', sk: 'REC' } });
+    expect(entry!.Put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      Item: { ...audit, pk: expect.stringMatching(/^AUDIT#/) },
+    });
+  });
+
+  it("the record's condition failing is false: nothing written, nothing to report", async () => {
+    documents.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    expect(await lifecycle.markVobizDeleted('rec-1', { at: audit.time }, audit)).toBe(false);
+  });
+
+  it('an entry whose key is taken rolled the change back with it: a failure, never success', async () => {
+    documents.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    await expect(lifecycle.markVobizDeleted('rec-1', { at: audit.time }, audit)).rejects.toBeInstanceOf(
+      AuditEntryExistsError,
+    );
+    await expect(lifecycle.finishExpiry('rec-1', { at: audit.time }, audit)).rejects.toThrow(
+      /exists already: the change it records was rolled back/,
+    );
+  });
+});
+
 describe('VobizClient deletes (fetch stubbed)', () => {
   const client = (f: typeof fetch) =>
     new VobizClient({
@@ -346,6 +412,21 @@ describe('VobizClient deletes (fetch stubbed)', () => {
     );
   });
 
+  it("deletes in the recording's own account only: another account's is refused before anything is sent", async () => {
+    const none = fakeFetch([]);
+    const error = await client(none.fetch)
+      .deleteRecording('rec-1', { accountId: 'MA_OTHER' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccountMismatchError);
+    expect((error as Error).message).toBe(
+      'the recording belongs to Vobiz account MA_OTHER, the configured credentials are for MA_1',
+    );
+    expect(none.calls).toHaveLength(0);
+    // Its own account: a 404 there means absent.
+    const absent = fakeFetch([json(404, { api_id: 'a', error: 'Recording not found' })]);
+    expect(await client(absent.fetch).deleteRecording('rec-1', { accountId: 'MA_1' })).toBe('absent');
+  });
+
   it('sends Bulk Delete filters as query parameters and refuses to send one without a filter', async () => {
     const accepted = fakeFetch([json(202, { api_id: 'b' })]);
     expect(await client(accepted.fetch).bulkDelete({ call_uuid: 'c-1', from_number: '' })).toEqual({
@@ -358,6 +439,48 @@ describe('VobizClient deletes (fetch stubbed)', () => {
     await expect(client(none.fetch).bulkDelete({})).rejects.toThrow(/without a filter/);
     await expect(client(none.fetch).bulkDelete({ from_number: '' })).rejects.toThrow(/without a filter/);
     expect(none.calls).toHaveLength(0);
+  });
+});
+
+describe('VobizClient failures reported to its observer (fetch stubbed)', () => {
+  const observed = (f: typeof fetch) => {
+    const failures: (number | 'network')[] = [];
+    const vobiz = new VobizClient({
+      baseUrl: 'https://api.vobiz.ai',
+      credentials: { authId: 'MA_1', authToken: 'tok' },
+      fetch: f,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+      onFailure: (status) => failures.push(status),
+    });
+    return { vobiz, failures };
+  };
+
+  it('reports every attempt that failed, by status, and one with no answer as network', async () => {
+    const { vobiz, failures } = observed(
+      fakeFetch([json(503, {}), () => Promise.reject(new TypeError('fetch failed')), json(200, body)]).fetch,
+    );
+    await vobiz.getRecording('rec-1');
+    expect(failures).toEqual([503, 'network']);
+  });
+
+  it('reports a 404 that is an error, not one that answers a delete (already gone), nor a 2xx', async () => {
+    const retrieve = observed(fakeFetch([json(404, {})]).fetch);
+    await expect(retrieve.vobiz.getRecording('rec-1')).rejects.toBeInstanceOf(RecordingNotAvailableError);
+    expect(retrieve.failures).toEqual([404]);
+    const remove = observed(
+      fakeFetch([json(404, {}), () => Promise.resolve(new Response(null, { status: 204 }))]).fetch,
+    );
+    expect(await remove.vobiz.deleteRecording('rec-1')).toBe('absent');
+    expect(await remove.vobiz.deleteRecording('rec-2')).toBe('deleted');
+    expect(remove.failures).toEqual([]);
+  });
+
+  it('reports refused credentials and final 4xx answers', async () => {
+    const { vobiz, failures } = observed(fakeFetch([json(401, {}), json(400, {})]).fetch);
+    await expect(vobiz.getRecording('rec-1')).rejects.toBeInstanceOf(VobizAuthError);
+    await expect(vobiz.deleteRecording('rec-1')).rejects.toBeInstanceOf(IntegrityError);
+    expect(failures).toEqual([401, 400]);
   });
 });
 

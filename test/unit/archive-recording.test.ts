@@ -11,6 +11,7 @@ import {
   VobizAuthError,
 } from '../../functions/shared/domain/errors.js';
 import { DEFAULT_RETRY_POLICY } from '../../functions/shared/domain/retry-policy.js';
+import type { RecordingRecord } from '../../functions/shared/domain/recording.js';
 import { systemClock, type MediaDownload, type MediaSource } from '../../functions/shared/ingest/ports.js';
 import {
   InMemoryArchive,
@@ -177,7 +178,7 @@ describe('archive recording use case', () => {
     expect(record.next_attempt_at).toBeUndefined();
   });
 
-  it('a worker that lost its lease does not overwrite the new owner', async () => {
+  it('a worker that lost its lease does not overwrite the new owner, and completes no upload', async () => {
     await accept('rec-1');
     const result = await build({
       afterStep: async (step) => {
@@ -191,6 +192,39 @@ describe('archive recording use case', () => {
     expect(result.outcome).toBe('busy');
     expect(recordings.records.get('rec-1')!.lease_owner).toBe('other');
     expect(recordings.records.get('rec-1')!.status).toBe('pending');
+    // The lease is proved right before the upload completes: lost, so no object appears.
+    expect(archive.objects.size).toBe(0);
+  });
+
+  it('records the S3 key it uploads to before the first byte is sent', async () => {
+    await accept('rec-1');
+    let atOpen: RecordingRecord | undefined;
+    media = new StubMedia(() => {
+      atOpen = structuredClone(recordings.records.get('rec-1'));
+      return { bytes: AUDIO };
+    });
+    expect((await build()('rec-1')).outcome).toBe('stored');
+    expect(atOpen).toMatchObject({
+      status: 'pending',
+      s3_upload_key: 'recordings/MA_1/2025/11/06/rec-1.mp3',
+    });
+    // Nothing of the metadata is on the record yet: the key is all an erasure could derive it from.
+    expect(atOpen?.add_time_ms).toBeUndefined();
+    expect(recordings.records.get('rec-1')).not.toHaveProperty('s3_upload_key');
+    expect(recordings.records.get('rec-1')!.s3_key).toBe('recordings/MA_1/2025/11/06/rec-1.mp3');
+  });
+
+  it('a lease that cannot be proved right before completing (the table unreachable) stores nothing', async () => {
+    await accept('rec-1');
+    const result = await build({
+      afterStep: (step) => {
+        if (step === 'completing') recordings.renewFailure = new Error('DynamoDB unreachable');
+      },
+    })('rec-1');
+    recordings.renewFailure = undefined;
+    expect(result.outcome).toBe('pending');
+    expect(archive.objects.size).toBe(0);
+    expect(recordings.records.get('rec-1')!.last_error).toMatch(/lease could not be confirmed/);
   });
 });
 
@@ -231,7 +265,7 @@ describe('accept notification use case', () => {
 });
 
 describe('archive recording: round trips', () => {
-  it('starts the Retrieve call while the lease is being taken, and writes the record twice in all', async () => {
+  it('starts the Retrieve call while the lease is being taken, and writes the record four times in all', async () => {
     const recordings = new InMemoryRecordings();
     await makeAcceptNotification({
       recordings,
@@ -253,6 +287,11 @@ describe('archive recording: round trips', () => {
       events.push(`write ${record.status}`);
       return replace(record, owner);
     };
+    const renew = recordings.renewLease.bind(recordings);
+    recordings.renewLease = (input) => {
+      events.push(input.uploadKey ? 'renew with the upload key' : 'renew');
+      return renew(input);
+    };
     const vobiz = new StubVobiz((id) => {
       events.push('retrieve');
       return vobizRecording({ recording_id: id });
@@ -268,7 +307,15 @@ describe('archive recording: round trips', () => {
       newLeaseOwner: () => 'o1',
     })('rec-1');
     expect(result.outcome).toBe('stored');
-    expect(events).toEqual(['retrieve', 'claim started', 'claim done', 'write stored']);
+    // Two conditional writes besides claim and store: the key before the upload, the lease before completing.
+    expect(events).toEqual([
+      'retrieve',
+      'claim started',
+      'claim done',
+      'renew with the upload key',
+      'renew',
+      'write stored',
+    ]);
     // The metadata arrives with the final write: one record, both halves.
     expect(recordings.records.get('rec-1')).toMatchObject({ status: 'stored', call_uuid: 'call-1' });
   });
@@ -394,8 +441,26 @@ describe('archive recording: a short lease, renewed while the transfer progresse
     expect(archive.objects.size).toBe(0);
   });
 
+  it('a renewal still unanswered when the lease is about to end stops the transfer', async () => {
+    // The first renewal (with the upload key) answers; the next ones hang for longer than the lease.
+    recordings.slowRenewals = { fromCall: 1, delayMs: 1_500 };
+    const media = new SlowMedia(20, 50); // about 1 s, more than three leases
+    const result = await run(media);
+    expect(result.outcome).toBe('pending');
+    expect(media.yielded).toBeLessThan(20);
+    expect(recordings.records.get('rec-1')!.last_error).toMatch(
+      /renewal did not answer before the lease ran out/,
+    );
+    expect(archive.objects.size).toBe(0);
+  });
+
   it('a lease that cannot be renewed before it runs out stops the transfer', async () => {
-    recordings.renewFailure = new Error('DynamoDB unreachable');
+    // The upload key is recorded; every renewal after that fails.
+    const renew = recordings.renewLease.bind(recordings);
+    recordings.renewLease = async (input) => {
+      await renew(input);
+      recordings.renewFailure = new Error('DynamoDB unreachable');
+    };
     const result = await run(new SlowMedia(40, 50));
     expect(result.outcome).toBe('pending');
     expect(recordings.records.get('rec-1')!.last_error).toMatch(/lease could not be renewed/);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../bin/lib/cli.js';
 import { checkRecordingIds, commandCredentials, HELP, setUp, storageEnv } from '../../bin/lib/command.js';
 import { ConfigError } from '../../functions/shared/config.js';
+import { TargetError } from '../../bin/lib/targets.js';
 
 function io() {
   const out = { stdout: '', stderr: '' };
@@ -13,26 +14,26 @@ function io() {
 }
 
 describe('setUp', () => {
-  it('hands back what the set-up prepared', () => {
+  it('hands back what the set-up prepared', async () => {
     const streams = io();
-    expect(setUp('cmd', 'Usage: cmd', streams, () => ({ table: 't' }))).toEqual({
+    expect(await setUp('cmd', 'Usage: cmd', streams, () => ({ table: 't' }))).toEqual({
       ok: true,
       value: { table: 't' },
     });
     expect(streams.out).toEqual({ stdout: '', stderr: '' });
   });
 
-  it('prints the usage on stdout for --help and exits 0', () => {
+  it('prints the usage on stdout for --help and exits 0', async () => {
     const streams = io();
-    expect(setUp('cmd', 'Usage: cmd', streams, () => HELP)).toEqual({ ok: false, exitCode: 0 });
+    expect(await setUp('cmd', 'Usage: cmd', streams, () => HELP)).toEqual({ ok: false, exitCode: 0 });
     expect(streams.out).toEqual({ stdout: 'Usage: cmd\n', stderr: '' });
   });
 
   it.each([new UsageError('--since is required'), new ConfigError('TABLE_NAME is required')])(
     'prints a usage or configuration error with the usage on stderr and exits 2 (%s)',
-    (error) => {
+    async (error) => {
       const streams = io();
-      const result = setUp('cmd', 'Usage: cmd', streams, () => {
+      const result = await setUp('cmd', 'Usage: cmd', streams, () => {
         throw error;
       });
       expect(result).toEqual({ ok: false, exitCode: 2 });
@@ -40,12 +41,35 @@ describe('setUp', () => {
     },
   );
 
-  it('lets any other error through (a bug, not a usage problem)', () => {
-    expect(() =>
+  it('reports a stage it cannot read without the usage (exit 1), and as a JSON document with --json', async () => {
+    const streams = io();
+    const missing = new TargetError('there is no stack VobizRecordingArchive-dev in this account and region');
+    expect(
+      await setUp('cmd', 'Usage: cmd', streams, async () => {
+        await Promise.resolve();
+        throw missing;
+      }),
+    ).toEqual({ ok: false, exitCode: 1 });
+    expect(streams.out).toEqual({ stdout: '', stderr: `cmd: ${missing.message}\n` });
+    const json = io();
+    await setUp(
+      'cmd',
+      'Usage: cmd',
+      json,
+      () => {
+        throw missing;
+      },
+      { json: true },
+    );
+    expect(JSON.parse(json.out.stdout)).toEqual({ ok: false, error: missing.message });
+  });
+
+  it('lets any other error through (a bug, not a usage problem)', async () => {
+    await expect(
       setUp('cmd', 'Usage: cmd', io(), () => {
         throw new TypeError('boom');
       }),
-    ).toThrow(TypeError);
+    ).rejects.toThrow(TypeError);
   });
 });
 
@@ -64,7 +88,7 @@ describe('checkRecordingIds', () => {
 describe('commandCredentials', () => {
   it('reads the credentials from the environment', async () => {
     const env = { VOBIZ_AUTH_ID: 'MA_TEST', VOBIZ_AUTH_TOKEN: 'token-token-token' };
-    await expect(commandCredentials('cmd', env, 'us-east-1', io())).resolves.toMatchObject({
+    await expect(commandCredentials('cmd', env, io())).resolves.toMatchObject({
       authId: 'MA_TEST',
       authToken: 'token-token-token',
     });
@@ -72,9 +96,7 @@ describe('commandCredentials', () => {
 
   it('says why they cannot be read, prefixed with the command, and returns nothing', async () => {
     const streams = io();
-    await expect(
-      commandCredentials('erase: --also-vobiz', {}, 'us-east-1', streams),
-    ).resolves.toBeUndefined();
+    await expect(commandCredentials('erase: --also-vobiz', {}, streams)).resolves.toBeUndefined();
     expect(streams.out.stderr).toMatch(/^erase: --also-vobiz: .*VOBIZ/);
   });
 });

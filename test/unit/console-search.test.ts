@@ -17,6 +17,7 @@ import {
   checkQuery,
   cleanNumber,
   Listing,
+  localBound,
   queryFromUrl,
   queryToUrl,
   type SearchQuery,
@@ -88,10 +89,42 @@ describe('console search query', () => {
       }),
     ).toEqual([
       'Search by a phone number or by a call UUID, not both.',
-      'From date: use a date like 2025-11-06.',
-      'The from date is after the to date.',
-      'Status: one of stored, pending, failed, expired.',
+      'From: use a date like 2025-11-06, with an optional time like 09:30.',
+      'Status: one of pending, stored, failed, expiring, expired, erasing, erased.',
     ]);
+    expect(checkQuery({ direction: 'any', since: '2025-02-03', until: '2025-01-01' })).toEqual([
+      'The from date is after the to date.',
+    ]);
+    expect(checkQuery({ direction: 'any', since: '2025-02-03T17:00', until: '2025-02-03T09:00' })).toEqual([
+      'The from date is after the to date.',
+    ]);
+    expect(checkQuery({ direction: 'any', since: 'T09:00' })).toEqual([
+      'From: pick a date for the time of day.',
+    ]);
+    for (const bad of ['2025-02-03T24:00', '2025-02-03T09:60', '2025-02-03T9:00', '2025-02-03 09:00'])
+      expect(checkQuery({ direction: 'any', until: bad }), bad).toEqual([
+        'To: use a date like 2025-11-06, with an optional time like 09:30.',
+      ]);
+  });
+
+  it('reads a time of day in a bound as that minute in the viewer’s time zone, a date alone as the whole day', () => {
+    const [since, until] = [localBound('2025-11-06T09:30', 'start'), localBound('2025-11-06T09:30', 'end')];
+    expect(since).toBe(new Date(2025, 10, 6, 9, 30).getTime());
+    expect(until).toBe(new Date(2025, 10, 6, 9, 31).getTime() - 1);
+    expect(localBound('2025-11-06', 'end')).toBe(new Date(2025, 10, 7).getTime() - 1);
+    expect(
+      apiQueries({
+        direction: 'any',
+        since: '2025-11-06T09:30',
+        until: '2025-11-06T17:05',
+        status: 'erased',
+      }),
+    ).toEqual([
+      { since: String(since), until: String(new Date(2025, 10, 6, 17, 6).getTime() - 1), status: 'erased' },
+    ]);
+    expect(queryToUrl({ direction: 'any', since: '2025-11-06T09:30' }).toString()).toBe(
+      'since=2025-11-06T09%3A30',
+    );
   });
 
   it('asks the API for calls from and to a number when the direction is open, and local days as bounds', () => {
@@ -359,6 +392,7 @@ describe('first page prefetch', () => {
     '?number=+91%2098123%2040060&dir=from&since=2025-11-01&until=2025-11-06&status=stored',
     '?call=6f1e1a9e-1b7c-4c1e-9a2b-0c8f5d2e3a41',
     '?status=failed',
+    '?status=erased&since=2025-11-06T09%3A30&until=2025-11-06T17%3A00',
   ])('starts exactly the requests the app makes for the first page of %j', async (search) => {
     const fetchMock = vi.fn<typeof fetch>(okPage);
     const prefetched = prefetchFirstPage(LOCAL, { search, origin: ORIGIN }, fetchMock)!;
@@ -374,11 +408,17 @@ describe('first page prefetch', () => {
     expect([...remote.keys()]).toEqual(await appUrls(search, 'https://api.example'));
   });
 
-  it('starts nothing for a signed-in console, a recording page or a search the app refuses', () => {
+  it('starts nothing for a signed-in console, a recording page, the audit log or a search the app refuses', () => {
     const fetchMock = vi.fn<typeof fetch>(okPage);
     const signed = parseConfig({ apiUrl: 'https://api.example', auth: AWS_AUTH });
     expect(prefetchFirstPage(signed, { search: '', origin: ORIGIN }, fetchMock)).toBeUndefined();
-    for (const search of ['?id=rec-1', '?number=12', '?since=2025-02-30', '?number=919812340060&call=abc'])
+    for (const search of [
+      '?id=rec-1',
+      '?view=audit',
+      '?number=12',
+      '?since=2025-02-30',
+      '?number=919812340060&call=abc',
+    ])
       expect(prefetchFirstPage(LOCAL, { search, origin: ORIGIN }, fetchMock), search).toBeUndefined();
     expect(fetchMock).not.toHaveBeenCalled();
   });

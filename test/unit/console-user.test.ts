@@ -183,11 +183,15 @@ describe('npm run console-user as a process', () => {
   function cli(args: string[], env: Record<string, string> = {}) {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     if (!('USER_POOL_ID' in env)) delete childEnv.USER_POOL_ID;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/console-user.ts', ...args], {
-      cwd: ROOT,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bin/vobiz-archive.ts', 'console-user', ...args],
+      {
+        cwd: ROOT,
+        env: childEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -210,7 +214,7 @@ describe('npm run console-user as a process', () => {
       const { code, output } = await cli(args);
       expect(code).toBe(2);
       expect(output).toContain(message);
-      expect(output).toContain('Usage: npm run console-user -- add <email>');
+      expect(output).toContain('Usage: vobiz-archive console-user add <email>');
     },
     30_000,
   );

@@ -70,7 +70,11 @@ describe('cached Vobiz credentials', () => {
 describe('Vobiz client after a token change', () => {
   const recordingBody = JSON.stringify(vobizRecording({ recording_id: 'rec-1' }));
 
-  function vobiz(tokenAtVobiz: () => string, credentials: CachedCredentials, authFailures: number[]) {
+  function vobiz(
+    tokenAtVobiz: () => string,
+    credentials: CachedCredentials,
+    authFailures: (number | 'network')[],
+  ) {
     const seen: string[] = [];
     const fetch = (_url: string | URL | Request, init?: RequestInit) => {
       const token = (init?.headers as Record<string, string>)['X-Auth-Token']!;
@@ -85,7 +89,7 @@ describe('Vobiz client after a token change', () => {
       baseUrl: 'https://api.vobiz.ai',
       credentials,
       fetch,
-      onAuthFailure: (status) => authFailures.push(status),
+      onFailure: (status) => authFailures.push(status),
     });
     return { client, seen };
   }
@@ -97,7 +101,7 @@ describe('Vobiz client after a token change', () => {
     await cache.current();
     state.value = { authId: 'MA_1', authToken: 'new' }; // rotated at Vobiz and in the secret
     now += 60_000;
-    const failures: number[] = [];
+    const failures: (number | 'network')[] = [];
     const { client, seen } = vobiz(() => 'new', cache, failures);
     const recording = await client.getRecording('rec-1');
     expect(recording.recording_id).toBe('rec-1');
@@ -110,7 +114,7 @@ describe('Vobiz client after a token change', () => {
   it('when the secret still holds the wrong token, fails with VobizAuthError and does not hammer the secret', async () => {
     const { state, load } = secret({ authId: 'MA_1', authToken: 'wrong' });
     const cache = new CachedCredentials(load, { nowMs: () => 5_000_000 });
-    const failures: number[] = [];
+    const failures: (number | 'network')[] = [];
     const { client } = vobiz(() => 'right', cache, failures);
     await expect(client.getRecording('rec-1')).rejects.toBeInstanceOf(VobizAuthError);
     await expect(client.getRecording('rec-1')).rejects.toBeInstanceOf(VobizAuthError);

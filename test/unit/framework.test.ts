@@ -1,5 +1,14 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  countVobizFailures,
+  createObservability,
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+  VOBIZ_ERROR_STATUSES,
+  vobizErrorStatus,
+} from '../../functions/shared/framework/observability.js';
 import { onceUntilFailure } from '../../functions/shared/framework/once.js';
 import { remainingTime } from '../../functions/shared/framework/remaining-time.js';
 
@@ -45,5 +54,61 @@ describe('remainingTime', () => {
     vi.advanceTimersByTime(15_000);
     expect(remaining()).toBe(45_000);
     expect(remainingTime(undefined, 5_000)()).toBe(5_000);
+  });
+});
+
+describe('Vobiz failures as metrics', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('buckets statuses into a fixed set: the telling ones, the class of the rest, and network', () => {
+    expect([401, 403, 404, 429, 400, 418, 500, 503, 'network' as const].map(vobizErrorStatus)).toEqual([
+      '401',
+      '403',
+      '404',
+      '429',
+      '4xx',
+      '4xx',
+      '5xx',
+      '5xx',
+      'network',
+    ]);
+    expect(VOBIZ_ERROR_STATUSES).toEqual(['401', '403', '404', '429', '4xx', '5xx', 'network']);
+  });
+
+  it('emits VobizApiErrors with a status dimension beside service, and VobizAuthFailed for 401/403', () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    const { metrics } = createObservability('test');
+    const count = countVobizFailures(metrics);
+    count(503);
+    count(401);
+    metrics.publishStoredMetrics();
+    const emitted = lines.map(
+      (line) =>
+        JSON.parse(line) as {
+          _aws: {
+            CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+          };
+          [key: string]: unknown;
+        },
+    );
+    const errors = emitted.filter((e) => e[METRIC.vobizErrors] !== undefined);
+    expect(errors.map((e) => e.status)).toEqual(['5xx', '401']);
+    for (const e of errors) {
+      expect(e.service).toBe(SERVICE_NAME);
+      expect(e._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [expect.arrayContaining(['service', 'status'])],
+      });
+      expect(e._aws.CloudWatchMetrics[0]!.Dimensions[0]).toHaveLength(2);
+    }
+    const auth = emitted.filter((e) => e[METRIC.vobizAuthFailed] !== undefined);
+    expect(auth).toHaveLength(1);
+    expect(auth[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
   });
 });

@@ -11,6 +11,8 @@ import {
   type GatewayRequest,
   type LambdaHttpHandler,
 } from '../../local/gateway.js';
+import { callerOf } from '../../functions/shared/framework/caller.js';
+import { localGroupRefusal } from '../../local/console-files.js';
 
 function gatewayRequest(input: Partial<GatewayRequest> & { headers?: [string, string][] }): GatewayRequest {
   return {
@@ -64,6 +66,18 @@ describe('route matching', () => {
         target: 'lifecycle',
       });
     expect(matchRoute('GET', '/audit')).toEqual({ routeKey: 'GET /audit', target: 'lookup' });
+  });
+
+  it('sends POST …/retry to the retry function, and other methods there too (for the 405)', () => {
+    expect(matchRoute('POST', '/recordings/r-1/retry')).toEqual({
+      routeKey: 'POST /recordings/{recording_id}/retry',
+      target: 'retry',
+      pathParameters: { recording_id: 'r-1' },
+    });
+    expect(matchRoute('GET', '/recordings/r-1/retry')).toMatchObject({
+      routeKey: 'ANY /recordings/{recording_id}/retry',
+      target: 'retry',
+    });
   });
 
   it('matches nothing for other paths, empty parameters and trailing segments', () => {
@@ -123,6 +137,51 @@ describe('request → API Gateway v2 event', () => {
       },
       isBase64Encoded: false,
     });
+  });
+
+  it("carries a test caller's identity (local headers) in the IAM authorizer context, read back by the one extraction", () => {
+    const signed = toEvent(
+      gatewayRequest({
+        method: 'DELETE',
+        url: '/recordings/r-1?reason=DSR-1',
+        headers: [
+          ['Host', '127.0.0.1:3000'],
+          [
+            'X-Local-IAM-User-Arn',
+            'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+          ],
+          ['X-Local-Cognito-Identity-Id', 'us-east-1:11111111-0000-4000-8000-000000000000'],
+          ['X-Local-Cognito-Sub', '22222222-0000-4000-8000-000000000000'],
+        ],
+      }),
+      Buffer.alloc(0),
+      matchRoute('DELETE', '/recordings/r-1')!,
+    );
+    expect(signed.requestContext).toMatchObject({
+      authorizer: {
+        iam: {
+          userArn: 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+          cognitoIdentity: {
+            identityId: 'us-east-1:11111111-0000-4000-8000-000000000000',
+            amr: expect.arrayContaining(['authenticated']),
+          },
+        },
+      },
+    });
+    // The headers themselves do not reach the function.
+    expect(Object.keys(signed.headers).filter((name) => name.startsWith('x-local-'))).toEqual([]);
+    expect(callerOf(signed)).toEqual({
+      arn: 'arn:aws:sts::000000000000:assumed-role/console/CognitoIdentityCredentials',
+      cognito_identity_id: 'us-east-1:11111111-0000-4000-8000-000000000000',
+      user_sub: '22222222-0000-4000-8000-000000000000',
+    });
+    // Without them: no authorizer, as for an unsigned request.
+    const unsigned = toEvent(
+      gatewayRequest({ url: '/recordings/r-1' }),
+      Buffer.alloc(0),
+      matchRoute('GET', '/recordings/r-1')!,
+    );
+    expect(unsigned.requestContext).not.toHaveProperty('authorizer');
   });
 
   it('keeps repeated query keys raw in rawQueryString and joins them with commas in queryStringParameters', () => {
@@ -287,6 +346,7 @@ describe('the gateway over real HTTP', () => {
               body: Buffer.from('{"status":"ok"}'),
             }
           : undefined,
+      authorize: localGroupRefusal,
       onRequest: (line) => logged.push(line),
       maxRequestBytes: 1024 * 1024,
     });
@@ -366,6 +426,25 @@ describe('the gateway over real HTTP', () => {
     const response = await send('GET', '/recordings');
     expect(response.status).toBe(204);
     expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2; Secure']);
+  });
+
+  it('refuses what the local console’s group could not call in AWS, with API Gateway’s 403; no header, no limit', async () => {
+    const group = (name: string) => ({ headers: { 'x-vra-local-group': name } });
+    for (const [method, path] of [
+      ['PUT', '/recordings/r1/legal-hold'],
+      ['DELETE', '/recordings/r1'],
+      ['POST', '/recordings/r1/retry'],
+      ['GET', '/audit'],
+    ] as const) {
+      const refused = await send(method, path, group('reviewers'));
+      expect(refused.status, `${method} ${path}`).toBe(403);
+      expect(JSON.parse(refused.body.toString())).toEqual({ message: 'Forbidden' });
+      expect((await send(method, path, group('admins'))).status, `${method} ${path}`).not.toBe(403);
+    }
+    expect(seen.filter((e) => e.rawPath !== '/audit')).toHaveLength(0);
+    expect((await send('GET', '/recordings/r1/audio', group('reviewers'))).status).toBe(200);
+    expect((await send('GET', '/audit', group('root'))).status).toBe(403);
+    expect((await send('GET', '/audit')).status).toBe(200);
   });
 
   it('answers 404 in the API error shape for unknown routes, without calling a handler', async () => {

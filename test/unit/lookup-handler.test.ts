@@ -1,8 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createLookupHandler } from '../../functions/lookup/app.js';
+import type { AuditEntry } from '../../functions/shared/domain/audit.js';
 import type {
   AudioLinks,
+  AuditQueries,
+  AuditWriter,
   DownloadUrlOptions,
   RecordingQueries,
 } from '../../functions/shared/ports/recording-queries.js';
@@ -23,22 +26,37 @@ function setup(overrides: Partial<RecordingQueries> = {}, cursorKey = vi.fn(() =
     ),
   );
   const audio: AudioLinks = { downloadUrl };
+  const entries: AuditEntry[] = [];
+  const record = vi.fn<AuditWriter['record']>((entry) => {
+    entries.push(entry);
+    return Promise.resolve();
+  });
+  const auditList = vi.fn<AuditQueries['list']>(() => Promise.resolve({ items: [] }));
   const handler = createLookupHandler({
     logger: new Logger({ logLevel: 'SILENT' }),
     recordings,
     audio,
+    audit: { list: auditList },
+    auditLog: { record },
     cursorKey,
     presignTtlSeconds: 300,
   });
-  const call = async (path: string, query?: Record<string, string>, headers?: Record<string, string>) => {
-    const result = await handler(httpEvent({ path, query, headers }), lambdaContext());
+  const call = async (
+    path: string,
+    query?: Record<string, string>,
+    headers?: Record<string, string>,
+    userArn?: string,
+  ) => {
+    const event = httpEvent({ path, query, headers });
+    if (userArn) Object.assign(event.requestContext, { authorizer: { iam: { userArn } } });
+    const result = await handler(event, lambdaContext());
     return {
       status: result.statusCode,
       headers: result.headers ?? {},
       body: result.body ? JSON.parse(result.body) : undefined,
     };
   };
-  return { call, recordings, audio, downloadUrl, cursorKey };
+  return { call, recordings, audio, downloadUrl, cursorKey, entries, record, auditList };
 }
 
 describe('lookup handler', () => {
@@ -158,5 +176,104 @@ describe('lookup handler', () => {
     expect((await call('/recordings')).status).toBe(200);
     expect((await call('/recordings')).status).toBe(200);
     expect(cursorKey).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('who listened: an audit entry for every audio link handed out', () => {
+  beforeEach(() => vi.clearAllMocks());
+  const ARN = 'arn:aws:sts::123456789012:assumed-role/console-admins/CognitoIdentityCredentials';
+  const record = storedRecording({
+    recording_id: 'r1',
+    add_time_ms: Date.UTC(2025, 0, 1),
+    from_number: '+919812340060',
+    to_number: '918000000001',
+  });
+
+  it('writes one entry per link, redirect or JSON, play or download, naming the caller and never the link or a number', async () => {
+    const { call, entries, record: put } = setup({ get: () => Promise.resolve(record) });
+    const redirect = await call('/recordings/r1/audio', undefined, undefined, ARN);
+    const json = await call(
+      '/recordings/r1/audio',
+      { download: 'true' },
+      { accept: 'application/json' },
+      ARN,
+    );
+    expect([redirect.status, json.status]).toEqual([302, 200]);
+    expect(put).toHaveBeenCalledTimes(2);
+    expect(entries[0]).toEqual({
+      audit_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      time: expect.any(String),
+      action: 'audio_link',
+      recording_id: 'r1',
+      actor: { arn: ARN },
+      outcome: 'done',
+      variant: 'redirect',
+      download: false,
+      link_expires_at: expect.any(String),
+    });
+    expect(entries[1]).toMatchObject({
+      variant: 'json',
+      download: true,
+      link_expires_at: json.body.expires_at,
+    });
+    expect(entries[0]!.audit_id).not.toBe(entries[1]!.audit_id);
+    const written = JSON.stringify(entries);
+    for (const secret of [record.s3_key!, 's3.example', '9812340060', '8000000001', 'X-Amz'])
+      expect(written).not.toContain(secret);
+  });
+
+  it('records the local-stack marker when the request is not signed (npm start)', async () => {
+    const { call, entries } = setup({ get: () => Promise.resolve(record) });
+    await call('/recordings/r1/audio');
+    expect(entries[0]!.actor).toEqual({ arn: 'unsigned request (local stack)' });
+  });
+
+  it('hands out no link when the entry cannot be written: 503 with Retry-After, and no URL anywhere', async () => {
+    const { call, record: put } = setup({ get: () => Promise.resolve(record) });
+    put.mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException on table secret-name'));
+    for (const headers of [undefined, { accept: 'application/json' }]) {
+      if (headers) put.mockRejectedValueOnce(new Error('throttled'));
+      const response = await call('/recordings/r1/audio', undefined, headers);
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('2');
+      expect(response.headers.location).toBeUndefined();
+      expect(response.body.error.code).toBe('audit_unavailable');
+      expect(response.body.error.message).toMatch(/could not be recorded in the audit trail/);
+      expect(JSON.stringify(response)).not.toMatch(/s3\.example|secret-name|throttled/);
+    }
+  });
+
+  it.each([
+    ['unknown', undefined, 404],
+    ['pending', { ...record, status: 'pending' as const }, 409],
+    ['expired', { ...record, status: 'expired' as const }, 410],
+  ])('writes nothing when no link is handed out (%s)', async (_name, found, status) => {
+    const { call, record: put } = setup({ get: () => Promise.resolve(found) });
+    expect((await call('/recordings/r1/audio')).status).toBe(status);
+    expect(put).not.toHaveBeenCalled();
+  });
+
+  it('GET /audit filters by recording_id and action, and binds the cursor to them', async () => {
+    const { call, auditList } = setup();
+    auditList.mockResolvedValueOnce({ items: [], next: `${'0'.repeat(14)}1#${'a'.repeat(32)}` });
+    const first = await call('/audit', { recording_id: 'r1', action: 'audio_link' });
+    expect(first.status).toBe(200);
+    expect(auditList).toHaveBeenLastCalledWith(
+      { action: 'audio_link', recordingId: 'r1', sinceMs: undefined, untilMs: undefined },
+      { limit: 25, after: undefined },
+    );
+    const other = await call('/audit', {
+      recording_id: 'r2',
+      action: 'audio_link',
+      cursor: first.body.next_cursor,
+    });
+    expect(other.status).toBe(400);
+    expect(other.body.error.code).toBe('invalid_cursor');
+    for (const bad of ['../x', 'a b', 'x'.repeat(129)]) {
+      const response = await call('/audit', { recording_id: bad });
+      expect(response.status, bad).toBe(400);
+      expect(response.body.error.message).toMatch(/recording_id must be a recording id/);
+    }
+    expect((await call('/audit', { action: 'retry' })).status).toBe(200);
   });
 });

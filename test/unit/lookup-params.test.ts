@@ -116,6 +116,22 @@ describe('parseAuditParams', () => {
     expect(parseAuditParams({}).limit).toBe(25);
   });
 
+  it('narrows to one recording with recording_id; cursors of listings without it keep working', () => {
+    expect(parseAuditParams({ recording_id: 'rec_1-a', action: 'audio_link' }).query).toEqual({
+      action: 'audio_link',
+      recordingId: 'rec_1-a',
+      sinceMs: undefined,
+      untilMs: undefined,
+    });
+    expect(parseAuditParams({ action: 'erase' }).binding).toBe(
+      JSON.stringify(['audit', 'erase', null, null]),
+    );
+    expect(parseAuditParams({ recording_id: 'r1' }).binding).not.toBe(parseAuditParams({}).binding);
+    expect(parseAuditParams({ recording_id: 'r1' }).binding).not.toBe(
+      parseAuditParams({ recording_id: 'r2' }).binding,
+    );
+  });
+
   it.each([
     [{ since: '2026-02-01', until: '2026-01-01' }, /since must not be after until/],
     [{ limit: '0' }, /limit must be an integer between 1 and 100/],
@@ -123,7 +139,12 @@ describe('parseAuditParams', () => {
     [{ cursor: '' }, /cursor must not be empty/],
     [{ action: 'rewrite' }, /action must be one of/],
     [{ since: '2025' }, /since/],
-    [{ status: 'stored' }, /unknown query parameter status \(allowed: since, until, action, limit, cursor\)/],
+    [
+      { status: 'stored' },
+      /unknown query parameter status \(allowed: since, until, action, recording_id, limit, cursor\)/,
+    ],
+    [{ recording_id: 'a/b' }, /recording_id must be a recording id/],
+    [{ action: 'listen' }, /action must be one of .*retry, audio_link/],
   ])('refuses %j with a message naming the parameter', (raw, message) => {
     expect(() => parseAuditParams(raw as Record<string, string>)).toThrow(ValidationError);
     expect(() => parseAuditParams(raw as Record<string, string>)).toThrow(message);

@@ -277,3 +277,80 @@ describe('S3AudioArchive settles only after every S3 request it started', () => 
     expect(calls(CompleteMultipartUploadCommand)).toBe(0);
   });
 });
+
+describe('S3AudioArchive makes the object exist only once the caller proved it may (its lease)', () => {
+  it('asks right before CompleteMultipartUpload, after every part; refused: no Complete, the upload aborted', async () => {
+    s3Mock.on(UploadPartCommand).callsFake(async () => {
+      await sleep(1);
+      events.push('UploadPart');
+      return { ETag: '"e"' };
+    });
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'v-2' });
+    const lost = new Error('lease lost');
+    const bytes = PART_SIZE + 1000;
+    const store = archive.store({
+      key: 'k',
+      contentType: 'audio/mpeg',
+      body: audio(bytes),
+      expectedBytes: bytes,
+      beforeComplete: () => {
+        events.push('beforeComplete');
+        return Promise.reject(lost);
+      },
+    });
+    await expect(store).rejects.toThrow(/lease lost/);
+    expect(events).toEqual(['UploadPart', 'UploadPart', 'beforeComplete', 'AbortMultipartUpload answered']);
+    expect(calls(CompleteMultipartUploadCommand)).toBe(0);
+  });
+
+  it('asks before the one PutObject of a small file; granted, the object is stored; refused, it is never sent', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v-1' });
+    let asked = 0;
+    const granted = await archive.store({
+      key: 'k',
+      contentType: 'audio/mpeg',
+      body: audio(5000),
+      expectedBytes: 5000,
+      beforeComplete: () => {
+        asked++;
+        return Promise.resolve();
+      },
+    });
+    expect([asked, granted.versionId, calls(PutObjectCommand)]).toEqual([1, 'v-1', 1]);
+    await expect(
+      archive.store({
+        key: 'k',
+        contentType: 'audio/mpeg',
+        body: audio(5000),
+        expectedBytes: 5000,
+        beforeComplete: () => Promise.reject(new Error('lease lost')),
+      }),
+    ).rejects.toThrow(/lease lost/);
+    expect(calls(PutObjectCommand)).toBe(1);
+  });
+
+  it('an abort that arrives while the caller is being asked still keeps the Complete from being sent', async () => {
+    s3Mock.on(UploadPartCommand).resolves({ ETag: '"e"' });
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'v-2' });
+    const controller = new AbortController();
+    const asking = deferred<void>();
+    const bytes = PART_SIZE + 1000;
+    const store = watch(
+      archive.store({
+        key: 'k',
+        contentType: 'audio/mpeg',
+        body: audio(bytes),
+        expectedBytes: bytes,
+        signal: controller.signal,
+        beforeComplete: () => asking.promise,
+      }),
+    );
+    await until(() => calls(UploadPartCommand) === 2);
+    await sleep(20);
+    controller.abort(new Error('lease ran out'));
+    asking.resolve();
+    await expect(store.result).rejects.toBeInstanceOf(TransientError);
+    expect(calls(CompleteMultipartUploadCommand)).toBe(0);
+    expect(calls(AbortMultipartUploadCommand)).toBe(1);
+  });
+});

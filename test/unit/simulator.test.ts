@@ -183,6 +183,19 @@ describe('Delete a Recording and Bulk Delete (fake and simulator)', () => {
     expect((await fetch(fake.mediaUrl(id, 'mp3'))).status).toBe(404);
   });
 
+  it('lists newest first by the instant of add_time, whatever offset each is rendered in', async () => {
+    const { fake, client } = await startFake();
+    const now = Date.now();
+    // Rendered in +05:30, four hours ago reads "later" than now in +00:00: the order must not follow the text.
+    const older = fake.addRecording({ addTimeMs: now - 4 * 3_600_000, utcOffsetMinutes: 330 });
+    const newest = fake.addRecording({ addTimeMs: now });
+    const middle = fake.addRecording({ addTimeMs: now - 60_000, utcOffsetMinutes: 330 });
+    const page = await client.listRecordings({ limit: 10, offset: 0 });
+    expect(page.recordings.map((r) => r.recording_id)).toEqual(
+      [newest, middle, older].map((r) => r.metadata.recording_id),
+    );
+  });
+
   it('answers 429 with Retry-After and 5xx as configured, and waits the configured latency', async () => {
     const { fake, client } = await startFake();
     const id = fake.addRecording().metadata.recording_id as string;

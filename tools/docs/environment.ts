@@ -1,7 +1,9 @@
 import { ARCHIVE_WORKER_VARIABLES } from '../../functions/archive-worker/dependencies.js';
+import { AUDIT_COPY_VARIABLES } from '../../functions/audit-copy/config.js';
 import { LIFECYCLE_VARIABLES } from '../../functions/lifecycle/dependencies.js';
 import { LOOKUP_VARIABLES } from '../../functions/lookup/config.js';
 import { REDRIVE_VARIABLES } from '../../functions/redrive/dependencies.js';
+import { RETRY_API_VARIABLES } from '../../functions/retry-api/config.js';
 import { AWS_ENV, RUNTIME_ENV, type EnvVar } from '../../functions/shared/config.js';
 import { WEBHOOK_VARIABLES } from '../../functions/webhook/dependencies.js';
 import { SETTINGS } from '../../infra/settings.js';
@@ -16,6 +18,8 @@ export const FUNCTION_VARIABLES: readonly (readonly [string, readonly EnvVar[]])
   ['lookup', LOOKUP_VARIABLES],
   ['lifecycle', LIFECYCLE_VARIABLES],
   ['lifecycle API', LIFECYCLE_VARIABLES],
+  ['audit copy', AUDIT_COPY_VARIABLES],
+  ['retry API', RETRY_API_VARIABLES],
 ];
 
 /** Every variable the functions read, once, by name: the archive's first, the SDK's and the runtime's last. */
@@ -35,7 +39,8 @@ export function functionVariables(): Map<string, EnvVar> {
   return new Map([...byName].sort(([a], [b]) => Number(platform.has(a)) - Number(platform.has(b))));
 }
 
-function readBy(name: string): string {
+/** Which functions read a variable, for the docs. */
+export function readBy(name: string): string {
   const readers = FUNCTION_VARIABLES.filter(([, variables]) => variables.some((v) => v.name === name)).map(
     ([reader]) => reader,
   );

@@ -2,7 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarmActionsTable, alarmsTable, metricsTable } from './alarms.js';
 import { BlockError, blockNames, replaceBlock } from './blocks.js';
-import { DOCUMENTED_COMMANDS, npmScriptsTable, usageBlock } from './commands.js';
+import {
+  commandsTable,
+  localSynopsisBlock,
+  npmScriptsTable,
+  OPERATOR_COMMANDS,
+  synopsisBlock,
+} from './commands.js';
 import { functionsEnvironmentTable, functionVariables, localEnvironmentTable } from './environment.js';
 import { settingsTable } from './settings.js';
 
@@ -21,12 +27,14 @@ export const GENERATED_BLOCKS: readonly GeneratedBlock[] = [
   },
   { page: 'docs/reference/environment.md', name: 'environment-functions', render: functionsEnvironmentTable },
   { page: 'docs/reference/environment.md', name: 'environment-local', render: localEnvironmentTable },
-  { page: 'docs/reference/commands.md', name: 'npm-scripts', render: npmScriptsTable },
-  ...DOCUMENTED_COMMANDS.map((command) => ({
+  { page: 'docs/reference/commands.md', name: 'commands', render: commandsTable },
+  ...OPERATOR_COMMANDS.map((command) => ({
     page: 'docs/reference/commands.md',
     name: `usage-${command.name}`,
-    render: () => usageBlock(command),
+    render: () => synopsisBlock(command),
   })),
+  { page: 'docs/reference/commands.md', name: 'npm-scripts', render: npmScriptsTable },
+  { page: 'docs/reference/commands.md', name: 'usage-local', render: localSynopsisBlock },
   { page: 'docs/reference/alarms.md', name: 'alarms', render: alarmsTable },
   { page: 'docs/reference/alarms.md', name: 'metrics', render: metricsTable },
   { page: 'docs/guides/runbook.md', name: 'alarm-actions', render: alarmActionsTable },

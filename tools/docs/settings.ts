@@ -6,6 +6,7 @@ import {
   type SettingDefinition,
   type SettingKind,
 } from '../../infra/settings.js';
+import { readBy } from './environment.js';
 import { code, codes, table } from './markdown.js';
 
 const ARN_OF: Record<string, string> = {
@@ -71,13 +72,13 @@ function defaultOf(definition: SettingDefinition, key: string, variables: Map<st
 export function settingsTable(variables: Map<string, EnvVar>): string {
   const definitions: [string, SettingDefinition][] = Object.entries(SETTINGS);
   return table(
-    ['setting', 'default', 'accepted', 'meaning', 'variable'],
+    ['setting', 'default', 'accepted', 'meaning', 'reaches'],
     definitions.map(([key, definition]) => [
       code(key),
       defaultOf(definition, key, variables),
       accepted(definition.kind, definition.constraint),
       definition.description,
-      definition.variable ? code(definition.variable) : '',
+      definition.variable ? `${code(definition.variable)}: ${readBy(definition.variable)}` : '',
     ]),
   );
 }

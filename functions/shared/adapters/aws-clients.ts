@@ -1,22 +1,88 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/**
+ * Per-request limits for DynamoDB. Without them a request that hangs (a half-open connection) is never
+ * given up: a lease renewal that hangs lets the lease lapse while the transfer goes on. DynamoDB answers
+ * in milliseconds; 3 s per attempt, 3 attempts, is at most about 10 s: a renewal (every 20 s of a 60 s
+ * lease) settles before the next one is due, and every function still answers within its timeout
+ * (webhook and lookup 10 s, lifecycle API 28 s).
+ */
+export const DYNAMODB_TIMEOUTS = {
+  connectionTimeout: 1_000,
+  requestTimeout: 3_000,
+  socketTimeout: 3_000,
+  throwOnRequestTimeout: true,
+} as const;
+export const DYNAMODB_MAX_ATTEMPTS = 3;
+
+/**
+ * Per-request limits for S3. A 6 MiB part needs 0.2 MB/s to be sent within 30 s (Lambda reaches S3 at
+ * tens of MB/s); a body that stops flowing for 30 s is given up. Three attempts bound the life of any S3
+ * request, a CompleteMultipartUpload included, to about 91 s: the erasure waits that long after a
+ * worker's lease ends (LEASE_AFTERLIFE_MS) before it lists what to delete.
+ */
+export const S3_TIMEOUTS = {
+  connectionTimeout: 3_000,
+  requestTimeout: 30_000,
+  socketTimeout: 30_000,
+  throwOnRequestTimeout: true,
+} as const;
+export const S3_MAX_ATTEMPTS = 3;
+
+/**
+ * Against an emulator (an endpoint override: the local stack, the tests) the limits are this many times
+ * longer: DynamoDB Local on a busy machine pauses for seconds at times, which in AWS would be a hang.
+ */
+export const EMULATOR_TIMEOUT_FACTOR = 10;
+
+type Env = Record<string, string | undefined>;
+
+function limits<T extends { connectionTimeout: number; requestTimeout: number; socketTimeout: number }>(
+  base: T,
+  emulator: boolean,
+): T {
+  if (!emulator) return { ...base };
+  return {
+    ...base,
+    connectionTimeout: base.connectionTimeout * EMULATOR_TIMEOUT_FACTOR,
+    requestTimeout: base.requestTimeout * EMULATOR_TIMEOUT_FACTOR,
+    socketTimeout: base.socketTimeout * EMULATOR_TIMEOUT_FACTOR,
+  };
+}
 
 /**
  * SDK clients, created once per container. Endpoints come from the SDK-standard
  * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` variables, which the SDK reads itself; an S3
  * endpoint override also switches on path-style addressing, which S3-compatible servers need.
  */
-export function createDocumentClient(dynamo = new DynamoDBClient({})): DynamoDBDocumentClient {
+export function createDynamoClient(
+  config: DynamoDBClientConfig = {},
+  env: Env = process.env,
+): DynamoDBClient {
+  return new DynamoDBClient({
+    maxAttempts: DYNAMODB_MAX_ATTEMPTS,
+    requestHandler: limits(DYNAMODB_TIMEOUTS, Boolean(env.AWS_ENDPOINT_URL_DYNAMODB)),
+    ...config,
+  });
+}
+
+export function createDocumentClient(dynamo = createDynamoClient()): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(dynamo, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
   });
 }
 
-export function createS3Client(env: Record<string, string | undefined> = process.env): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
+export function createS3Client(env: Env = process.env, config: S3ClientConfig = {}): S3Client {
+  return new S3Client({
+    forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3),
+    maxAttempts: S3_MAX_ATTEMPTS,
+    requestHandler: limits(S3_TIMEOUTS, Boolean(env.AWS_ENDPOINT_URL_S3)),
+    ...config,
+  });
 }
 
 export function createSecretsClient(): SecretsManagerClient {

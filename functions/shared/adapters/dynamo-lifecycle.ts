@@ -10,21 +10,26 @@ import {
   type QueryCommandInput,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { SYSTEM_ACTOR, type Actor } from '../domain/actor.js';
 import { auditItem, type AuditEntry } from '../domain/audit.js';
 import {
+  AUDIO_FIELDS,
+  erasingRecord,
+  erasureVobizDueKeys,
   expiryKeys,
   fromItem,
+  heldIndexKey,
   indexAttributes,
   keys,
   statusIndexKey,
   timeSortKey,
   toItem,
   vobizDueKeys,
+  type ErasureIntent,
   type RecordingRecord,
-  type RecordingStatus,
 } from '../domain/recording.js';
 import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from '../domain/table.js';
-import type { AuditLog, ErasureIntent, LifecycleRecords } from '../lifecycle/ports.js';
+import { AuditEntryExistsError, type AuditLog, type LifecycleRecords } from '../lifecycle/ports.js';
 import { statusIndexPages } from './dynamo-status-pages.js';
 
 type Item = Record<string, unknown>;
@@ -36,18 +41,8 @@ const NAMES = {
   '#dueSk': INDEXES.due.sortKey,
   '#expPk': INDEXES.expiry.partitionKey,
   '#expSk': INDEXES.expiry.sortKey,
+  '#holdPk': INDEXES.held.partitionKey,
 } as const;
-
-/** Audio fields an expiry removes: the record keeps its metadata, not a pointer to audio that is gone. */
-const AUDIO_FIELDS = [
-  's3_bucket',
-  's3_key',
-  'size_bytes',
-  'sha256',
-  'content_type',
-  's3_version_id',
-  's3_checksum_sha256',
-];
 
 /**
  * The lifecycle's access to the recordings table: the `VDEL#` partitions of the `due` index, the
@@ -76,6 +71,15 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       INDEXES.due,
       Array.from({ length: DUE_SHARDS }, (_, shard) => keys.vobizDuePartition(shard)),
       cutoffMs,
+      perShard,
+    );
+  }
+
+  findErasureVobizDue(nowMs: number, perShard: number): Promise<RecordingRecord[]> {
+    return this.readShards(
+      INDEXES.due,
+      Array.from({ length: DUE_SHARDS }, (_, shard) => keys.erasureVobizPartition(shard)),
+      nowMs,
       perShard,
     );
   }
@@ -143,15 +147,17 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
   ): Promise<void> {
     await this.update({
       Key: keys.recording(recordingId),
+      // Only the sort key moves: the record stays in its partition (VDEL#, or EVDEL# for a tombstone).
       UpdateExpression: 'SET vobiz_delete_attempts = :n, vobiz_delete_error = :error, #dueSk = :sk',
-      ConditionExpression: '#status = :stored AND begins_with(#duePk, :vdel)',
+      ConditionExpression: '#status IN (:stored, :expired, :erased) AND attribute_exists(#duePk)',
       ExpressionAttributeNames: { '#status': 'status', ...pick('#duePk', '#dueSk') },
       ExpressionAttributeValues: {
         ':n': input.attempts,
         ':error': input.error.slice(0, 500),
         ':sk': vobizDueKeys(recordingId, input.eligibleAtMs)[INDEXES.due.sortKey],
         ':stored': 'stored',
-        ':vdel': keys.vobizDuePartition(0).slice(0, -1),
+        ':expired': 'expired',
+        ':erased': 'erased',
       },
     });
   }
@@ -160,9 +166,15 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
     return this.updateAudited(audit, {
       Key: keys.recording(recordingId),
       UpdateExpression: 'SET vobiz_delete_blocked = :reason REMOVE #duePk, #dueSk',
-      ConditionExpression: '#status = :stored AND attribute_not_exists(vobiz_deleted_at)',
+      ConditionExpression:
+        '#status IN (:stored, :expired, :erased) AND attribute_not_exists(vobiz_deleted_at)',
       ExpressionAttributeNames: { '#status': 'status', ...pick('#duePk', '#dueSk') },
-      ExpressionAttributeValues: { ':reason': reason.slice(0, 500), ':stored': 'stored' },
+      ExpressionAttributeValues: {
+        ':reason': reason.slice(0, 500),
+        ':stored': 'stored',
+        ':expired': 'expired',
+        ':erased': 'erased',
+      },
     });
   }
 
@@ -194,19 +206,31 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
     }
   }
 
-  finishExpiry(recordingId: string, at: string, audit: AuditEntry): Promise<boolean> {
+  finishExpiry(
+    recordingId: string,
+    input: { at: string; vobizDueAtMs?: number },
+    audit: AuditEntry,
+  ): Promise<boolean> {
+    // Still at Vobiz: due for that delete (retention implies it), whatever an earlier verification said.
+    const due = input.vobizDueAtMs === undefined ? undefined : vobizDueKeys(recordingId, input.vobizDueAtMs);
     return this.updateAudited(audit, {
       Key: keys.recording(recordingId),
       UpdateExpression:
-        'SET #status = :expired, #statusPk = :statusPk, expired_at = :at, updated_at = :at ' +
-        `REMOVE ${AUDIO_FIELDS.join(', ')}, expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk`,
+        'SET #status = :expired, #statusPk = :statusPk, expired_at = :at, updated_at = :at' +
+        (due ? ', #duePk = :duePk, #dueSk = :dueSk' : '') +
+        ` REMOVE ${AUDIO_FIELDS.join(', ')}, expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk` +
+        (due ? ', vobiz_delete_blocked' : ''),
       ConditionExpression: '#status = :expiring',
-      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk'),
+      ExpressionAttributeNames: {
+        ...pick('#status', '#statusPk', '#expPk', '#expSk'),
+        ...(due ? pick('#duePk', '#dueSk') : {}),
+      },
       ExpressionAttributeValues: {
         ':expired': 'expired',
         ':expiring': 'expiring',
         ':statusPk': statusIndexKey(recordingId, 'expired'),
-        ':at': at,
+        ':at': input.at,
+        ...(due ? { ':duePk': due[INDEXES.due.partitionKey], ':dueSk': due[INDEXES.due.sortKey] } : {}),
       },
     });
   }
@@ -233,35 +257,38 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       Key: keys.recording(recordingId),
       UpdateExpression:
         'SET #status = :stored, #statusPk = :statusPk, legal_hold = :true, legal_hold_at = :at, legal_hold_by = :by, ' +
-        'updated_at = :at REMOVE expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk',
+        'legal_hold_reason = :why, #holdPk = :holdPk, updated_at = :at REMOVE expiry_started_at, expiry_attempts, expiry_error, #expPk, #expSk',
       ConditionExpression: '#status = :expiring',
-      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk'),
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#expPk', '#expSk', '#holdPk'),
       ExpressionAttributeValues: {
         ':stored': 'stored',
         ':expiring': 'expiring',
         ':statusPk': statusIndexKey(recordingId, 'stored'),
+        ':holdPk': heldIndexKey(recordingId),
         ':true': true,
         ':at': at,
-        ':by': OUTSIDE_HOLD,
+        ':by': SYSTEM_ACTOR,
+        ':why': OUTSIDE_HOLD,
       },
     });
   }
 
   flagHold(
     recordingId: string,
-    input: { at: string; actor: string; reason?: string; versionId: string },
+    input: { at: string; actor: Actor; reason?: string; versionId: string },
     audit: AuditEntry,
   ): Promise<boolean> {
     return this.updateAudited(audit, {
       Key: keys.recording(recordingId),
       UpdateExpression:
-        'SET legal_hold = :true, legal_hold_at = :at, legal_hold_by = :actor, ' +
+        'SET legal_hold = :true, legal_hold_at = :at, legal_hold_by = :actor, #holdPk = :holdPk, ' +
         's3_version_id = if_not_exists(s3_version_id, :version), ' +
         `updated_at = :at${input.reason ? ', legal_hold_reason = :reason' : ''} REMOVE #duePk, #dueSk, #expPk, #expSk`,
       ConditionExpression: `#status = :stored AND ${NOT_HELD}`,
-      ExpressionAttributeNames: pick('#status', '#duePk', '#dueSk', '#expPk', '#expSk'),
+      ExpressionAttributeNames: pick('#status', '#duePk', '#dueSk', '#expPk', '#expSk', '#holdPk'),
       ExpressionAttributeValues: {
         ':true': true,
+        ':holdPk': heldIndexKey(recordingId),
         ':at': input.at,
         ':actor': input.actor,
         ':version': input.versionId,
@@ -290,72 +317,53 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       Key: keys.recording(record.recording_id),
       UpdateExpression:
         `SET updated_at = :now${sets.length > 0 ? `, ${sets.join(', ')}` : ''} ` +
-        'REMOVE legal_hold, legal_hold_at, legal_hold_by, legal_hold_reason',
+        'REMOVE legal_hold, legal_hold_at, legal_hold_by, legal_hold_reason, #holdPk',
       ConditionExpression: 'legal_hold = :true AND #status = :stored',
-      ExpressionAttributeNames: { '#status': 'status', ...names },
+      ExpressionAttributeNames: { '#status': 'status', ...pick('#holdPk'), ...names },
       ExpressionAttributeValues: { ':true': true, ':stored': 'stored', ':now': at, ...values },
     });
   }
 
   async beginErasure(
     recordingId: string,
-    expectedStatus: RecordingStatus | undefined,
+    previous: RecordingRecord | undefined,
     intent: ErasureIntent,
+    leaseAfterlifeMs: number,
   ): Promise<boolean> {
-    const fields = {
-      erasure_id: intent.erasureId,
-      erasure_started_at: intent.at,
-      erasure_reason: intent.reason,
-      erased_by: intent.actor,
-      erasure_also_vobiz: intent.alsoVobiz,
-    };
-    if (expectedStatus === 'erasing') return true;
-    if (expectedStatus === undefined) {
+    if (previous?.status === 'erasing') return true;
+    // A Put, not an Update: whatever the record held beyond what an erasure keeps is gone at once.
+    const item = toItem(erasingRecord(recordingId, previous, intent));
+    if (!previous) {
       // Nothing known yet: the `erasing` record itself keeps a callback or the backfill from archiving it.
       return conditionHeld(
         this.documents.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: {
-              ...keys.recording(recordingId),
-              recording_id: recordingId,
-              status: 'erasing',
-              [INDEXES.byStatus.partitionKey]: statusIndexKey(recordingId, 'erasing'),
-              [INDEXES.byStatus.sortKey]: timeSortKey(Date.parse(intent.at), recordingId),
-              received_at: intent.at,
-              updated_at: intent.at,
-              ...fields,
-            },
+            Item: item,
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
           }),
         ),
       );
     }
-    return this.update({
-      Key: keys.recording(recordingId),
-      UpdateExpression:
-        'SET #status = :erasing, #statusPk = :statusPk, erasure_id = :id, erasure_started_at = :at, ' +
-        'erasure_reason = :reason, erased_by = :actor, erasure_also_vobiz = :alsoVobiz, ' +
-        'erasure_previous_status = :previous, updated_at = :at ' +
-        'REMOVE #duePk, #dueSk, #expPk, #expSk, lease_owner, lease_until_ms, next_attempt_at',
-      ConditionExpression:
-        `#status = :previous AND ${NOT_HELD} ` +
-        'AND (attribute_not_exists(lease_until_ms) OR lease_until_ms < :nowMs)',
-      ExpressionAttributeNames: pick('#status', '#statusPk', '#duePk', '#dueSk', '#expPk', '#expSk'),
-      ExpressionAttributeValues: {
-        ':erasing': 'erasing',
-        ':statusPk': statusIndexKey(recordingId, 'erasing'),
-        ':id': fields.erasure_id,
-        ':at': intent.at,
-        ':reason': fields.erasure_reason,
-        ':actor': fields.erased_by,
-        ':alsoVobiz': fields.erasure_also_vobiz,
-        ':previous': expectedStatus,
-        ':true': true,
-        ':nowMs': Date.parse(intent.at),
-      },
-    });
+    return conditionHeld(
+      this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          // Not held, and no worker's lease ended too recently for its requests to have ended too.
+          ConditionExpression:
+            `#status = :previous AND ${NOT_HELD} ` +
+            'AND (attribute_not_exists(lease_until_ms) OR lease_until_ms < :leaseCutoff)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':previous': previous.status,
+            ':true': true,
+            ':leaseCutoff': Date.parse(intent.at) - leaseAfterlifeMs,
+          },
+        }),
+      ),
+    );
   }
 
   async abandonErasureHeld(record: RecordingRecord, at: string): Promise<void> {
@@ -364,16 +372,18 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       Key: keys.recording(record.recording_id),
       UpdateExpression:
         'SET #status = :previous, #statusPk = :statusPk, legal_hold = :true, legal_hold_at = :now, ' +
-        'legal_hold_by = :by, updated_at = :now REMOVE erasure_id, erasure_started_at, erasure_reason, ' +
-        'erased_by, erasure_also_vobiz, erasure_previous_status',
+        'legal_hold_by = :by, legal_hold_reason = :why, #holdPk = :holdPk, updated_at = :now REMOVE erasure_id, erasure_started_at, ' +
+        'erasure_reason, erased_by, erasure_also_vobiz, erasure_previous_status, erasure_keys',
       ConditionExpression: '#status = :erasing AND erasure_id = :id',
-      ExpressionAttributeNames: pick('#status', '#statusPk'),
+      ExpressionAttributeNames: pick('#status', '#statusPk', '#holdPk'),
       ExpressionAttributeValues: {
         ':previous': previous,
+        ':holdPk': heldIndexKey(record.recording_id),
         ':statusPk': statusIndexKey(record.recording_id, previous),
         ':true': true,
         ':now': at,
-        ':by': OUTSIDE_HOLD,
+        ':by': SYSTEM_ACTOR,
+        ':why': OUTSIDE_HOLD,
         ':erasing': 'erasing',
         ':id': record.erasure_id ?? '',
       },
@@ -388,6 +398,24 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
         ConditionExpression: '#status = :erasing AND erasure_id = :id',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':erasing': 'erasing', ':id': tombstone.erasure_id },
+      },
+    });
+  }
+
+  oweVobizDelete(recordingId: string, at: string): Promise<boolean> {
+    const due = erasureVobizDueKeys(recordingId, Date.parse(at));
+    return this.update({
+      Key: keys.recording(recordingId),
+      UpdateExpression: 'SET erasure_also_vobiz = :true, #duePk = :duePk, #dueSk = :dueSk, updated_at = :at',
+      ConditionExpression:
+        '#status = :erased AND attribute_not_exists(vobiz_deleted_at) AND attribute_not_exists(vobiz_delete_blocked)',
+      ExpressionAttributeNames: pick('#status', '#duePk', '#dueSk'),
+      ExpressionAttributeValues: {
+        ':true': true,
+        ':duePk': due[INDEXES.due.partitionKey],
+        ':dueSk': due[INDEXES.due.sortKey],
+        ':at': at,
+        ':erased': 'erased',
       },
     });
   }
@@ -418,52 +446,64 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
 
   /**
    * Records archived before the lifecycle existed carry no lifecycle index keys, so neither retention nor
-   * the scheduled delete at Vobiz would ever see them: this adds the keys the record module derives for
-   * them (conditionally: still stored, not held, not indexed meanwhile), one `by-status` page at a time.
-   * A one-off after upgrading; its cost is one pass over the stored records.
+   * the scheduled delete at Vobiz would ever see them, and records expired before retention implied the
+   * delete at Vobiz are not due for it: this adds the keys the record module derives for them
+   * (conditionally: same status, not held, not indexed meanwhile), one `by-status` page at a time. A
+   * one-off after upgrading; its cost is one pass over the stored and expired records.
    */
   async *indexExisting(options: { dryRun?: boolean; pageSize?: number } = {}): AsyncIterable<{
     examined: number;
     indexed: number;
   }> {
-    for await (const page of statusIndexPages(this.documents, this.tableName, 'stored', {
-      FilterExpression: `attribute_not_exists(#expPk) AND ${NOT_HELD}`,
-      ExpressionAttributeNames: pick('#expPk'),
-      ExpressionAttributeValues: { ':true': true },
-      Limit: options.pageSize ?? 200,
-    })) {
-      this.itemsRead += page.scanned;
-      let indexed = 0;
-      for (const item of page.items) {
-        const record = fromItem(item);
-        const derived = indexAttributes(record);
-        const names = [
-          INDEXES.due.partitionKey,
-          INDEXES.due.sortKey,
-          INDEXES.expiry.partitionKey,
-          INDEXES.expiry.sortKey,
-        ].filter((name) => derived[name] !== undefined);
-        if (names.length === 0) continue;
-        if (!options.dryRun) {
-          const done = await this.update({
-            Key: keys.recording(record.recording_id),
-            UpdateExpression: `SET ${names.map((_, i) => `#k${i} = :k${i}`).join(', ')}`,
-            ConditionExpression: `#status = :stored AND attribute_not_exists(#expPk) AND ${NOT_HELD}`,
-            ExpressionAttributeNames: {
-              ...Object.fromEntries(names.map((name, i) => [`#k${i}`, name])),
-              ...pick('#status', '#expPk'),
-            },
-            ExpressionAttributeValues: {
-              ...Object.fromEntries(names.map((name, i) => [`:k${i}`, derived[name]])),
-              ':stored': 'stored',
-              ':true': true,
-            },
-          });
-          if (!done) continue;
+    const plans = [
+      { status: 'stored', missing: 'attribute_not_exists(#expPk)', names: pick('#expPk') },
+      {
+        status: 'expired',
+        missing: 'attribute_not_exists(#duePk) AND attribute_not_exists(vobiz_deleted_at)',
+        names: pick('#duePk'),
+      },
+    ] as const;
+    for (const plan of plans) {
+      for await (const page of statusIndexPages(this.documents, this.tableName, plan.status, {
+        FilterExpression: `${plan.missing} AND ${NOT_HELD}`,
+        ExpressionAttributeNames: plan.names,
+        ExpressionAttributeValues: { ':true': true },
+        Limit: options.pageSize ?? 200,
+      })) {
+        this.itemsRead += page.scanned;
+        let indexed = 0;
+        for (const item of page.items) {
+          const record = fromItem(item);
+          const derived = indexAttributes(record);
+          const names = [
+            INDEXES.due.partitionKey,
+            INDEXES.due.sortKey,
+            INDEXES.expiry.partitionKey,
+            INDEXES.expiry.sortKey,
+          ].filter((name) => derived[name] !== undefined);
+          if (names.length === 0) continue;
+          if (!options.dryRun) {
+            const done = await this.update({
+              Key: keys.recording(record.recording_id),
+              UpdateExpression: `SET ${names.map((_, i) => `#k${i} = :k${i}`).join(', ')}`,
+              ConditionExpression: `#status = :status AND ${plan.missing} AND ${NOT_HELD}`,
+              ExpressionAttributeNames: {
+                ...Object.fromEntries(names.map((name, i) => [`#k${i}`, name])),
+                ...pick('#status'),
+                ...plan.names,
+              },
+              ExpressionAttributeValues: {
+                ...Object.fromEntries(names.map((name, i) => [`:k${i}`, derived[name]])),
+                ':status': plan.status,
+                ':true': true,
+              },
+            });
+            if (!done) continue;
+          }
+          indexed++;
         }
-        indexed++;
+        yield { examined: page.scanned, indexed };
       }
-      yield { examined: page.scanned, indexed };
     }
   }
 
@@ -532,7 +572,8 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
 
   /**
    * The record's change and its audit entry in one transaction: both or neither. False when the record's
-   * condition failed; true also when the audit entry exists already (the same change committed before).
+   * condition failed. An entry whose key is taken cancels the whole transaction, the change included:
+   * that is AuditEntryExistsError, never success.
    */
   private async transact(
     audit: AuditEntry,
@@ -549,7 +590,7 @@ export class DynamoLifecycleRepository implements LifecycleRecords, AuditLog {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const [record, entry] = (error.CancellationReasons ?? []).map((r) => r.Code);
       if (record === 'ConditionalCheckFailed') return false;
-      if (entry === 'ConditionalCheckFailed') return true;
+      if (entry === 'ConditionalCheckFailed') throw new AuditEntryExistsError(audit);
       throw error;
     }
   }

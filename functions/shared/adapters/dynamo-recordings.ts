@@ -185,7 +185,7 @@ export class DynamoRecordingRepository implements RecordingRepository {
     return { kind: 'busy', record: current };
   }
 
-  async renewLease({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<void> {
+  async renewLease({ recordingId, owner, nowMs, leaseMs, uploadKey }: LeaseRequest): Promise<void> {
     const leaseUntil = nowMs + leaseMs;
     const due = dueIndexKeys(recordingId, leaseUntil);
     try {
@@ -194,7 +194,9 @@ export class DynamoRecordingRepository implements RecordingRepository {
           TableName: this.tableName,
           Key: keys.recording(recordingId),
           // The due time moves with the lease: if this worker dies now, the record is due when it runs out.
-          UpdateExpression: 'SET lease_until_ms = :until, next_attempt_at = :due, #dueSk = :dueSk',
+          UpdateExpression:
+            'SET lease_until_ms = :until, next_attempt_at = :due, #dueSk = :dueSk' +
+            (uploadKey ? ', s3_upload_key = :key' : ''),
           ConditionExpression: 'lease_owner = :owner AND #status = :pending',
           ExpressionAttributeNames: { '#status': 'status', '#dueSk': INDEXES.due.sortKey },
           ExpressionAttributeValues: {
@@ -203,6 +205,7 @@ export class DynamoRecordingRepository implements RecordingRepository {
             ':until': leaseUntil,
             ':due': new Date(leaseUntil).toISOString(),
             ':dueSk': due[INDEXES.due.sortKey],
+            ...(uploadKey ? { ':key': uploadKey } : {}),
           },
         }),
       );

@@ -1,5 +1,5 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { keys, type RecordingStatus } from '../domain/recording.js';
+import { keys, timeSortKey, type RecordingStatus } from '../domain/recording.js';
 import { INDEXES, TIME_SHARDS } from '../domain/table.js';
 
 export type StatusPageQuery = Omit<
@@ -47,4 +47,47 @@ export async function* statusIndexPages(
       startKey = result.LastEvaluatedKey;
     } while (startKey);
   }
+}
+
+/**
+ * How many records have a status, from one query per `by-status` shard that reads at most
+ * `maxPerShard` index items (`doctor`'s bounded count): `atLeast` when a shard had more than that.
+ * `olderThanMs` counts only records received before then (their listing time is no later, so the sort
+ * key narrows the read).
+ */
+export async function countStatus(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  status: RecordingStatus,
+  options: { maxPerShard: number; olderThanMs?: number },
+): Promise<{ count: number; atLeast: boolean }> {
+  const cutoff = options.olderThanMs;
+  const shards = await Promise.all(
+    Array.from({ length: TIME_SHARDS }, (_, shard) =>
+      documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: INDEXES.byStatus.name,
+          KeyConditionExpression: cutoff === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :sk',
+          ...(cutoff === undefined ? {} : { FilterExpression: 'received_at < :received' }),
+          ExpressionAttributeNames: {
+            '#pk': INDEXES.byStatus.partitionKey,
+            ...(cutoff === undefined ? {} : { '#sk': INDEXES.byStatus.sortKey }),
+          },
+          ExpressionAttributeValues: {
+            ':pk': keys.statusPartition(status, shard),
+            ...(cutoff === undefined
+              ? {}
+              : { ':sk': timeSortKey(cutoff, ''), ':received': new Date(cutoff).toISOString() }),
+          },
+          Select: 'COUNT',
+          Limit: options.maxPerShard,
+        }),
+      ),
+    ),
+  );
+  return {
+    count: shards.reduce((sum, page) => sum + (page.Count ?? 0), 0),
+    atLeast: shards.some((page) => page.LastEvaluatedKey !== undefined),
+  };
 }

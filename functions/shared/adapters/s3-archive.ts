@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -60,6 +61,10 @@ export const QUEUE_SIZE = 2;
  * bucket's lifecycle rule removes the parts). If such a late request did create the object, `store()`
  * still rejects when it was aborted: the object is whole but unrecorded, and the next attempt
  * overwrites the same key.
+ *
+ * `beforeComplete` runs right before the request that makes the object exist (the Complete, or the one
+ * PutObject): the caller proves there that it may still write (its lease); if not, that request is
+ * never sent and the upload is aborted.
  */
 export class S3AudioArchive implements AudioArchive {
   constructor(
@@ -69,7 +74,7 @@ export class S3AudioArchive implements AudioArchive {
 
   async store(input: StoreAudioInput): Promise<StoredObject> {
     const digest = new DigestingStream(input.expectedBytes, input.onProgress);
-    const requests = new RequestTracker(this.s3);
+    const requests = new RequestTracker(this.s3, input.beforeComplete);
     const stop = (reason: unknown) => {
       requests.stop(reason);
       input.body.destroy();
@@ -196,7 +201,10 @@ class RequestTracker {
   private readonly controller = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(s3: S3Client) {
+  constructor(
+    s3: S3Client,
+    private readonly beforeComplete?: () => Promise<void>,
+  ) {
     // Everything but `send` (config, middleware) is read through to the shared client.
     this.client = Object.create(s3) as S3Client;
     Object.defineProperty(this.client, 'send', {
@@ -225,7 +233,16 @@ class RequestTracker {
     // Only parts are cancelled mid-flight: a Complete or PutObject cut short might still land, so
     // those run to their answer and the outcome is known.
     const options = command instanceof UploadPartCommand ? { abortSignal: this.stopped } : undefined;
-    const request = s3.send(command, options);
+    const completes =
+      command instanceof CompleteMultipartUploadCommand || command instanceof PutObjectCommand;
+    const request =
+      completes && this.beforeComplete
+        ? this.beforeComplete().then(() => {
+            // Stopped while the caller checked: the object must not appear.
+            if (this.stopped.aborted) throw new UploadAbortedError('upload stopped before it was completed');
+            return s3.send(command as Parameters<S3Client['send']>[0]);
+          })
+        : s3.send(command, options);
     this.inFlight.add(request);
     request.then(
       () => this.inFlight.delete(request),

@@ -11,14 +11,23 @@ import {
 import type { VobizCredentials } from '../config.js';
 import { staticCredentials, type CredentialsSource } from './credentials.js';
 import type { VobizApi } from '../ingest/ports.js';
-import type { BulkDeleteFilters, VobizDeletion, VobizRecordingDeleter } from '../lifecycle/ports.js';
+import {
+  AccountMismatchError,
+  type BulkDeleteFilters,
+  type VobizDeletion,
+  type VobizRecordingDeleter,
+} from '../lifecycle/ports.js';
 
 export interface VobizClientOptions {
   baseUrl: string;
   /** Fixed credentials, or a source that can re-read them after Vobiz refused them (rotated token). */
   credentials: VobizCredentials | CredentialsSource;
-  /** Told of every 401/403 from Vobiz (the functions count it as `VobizAuthFailed`, which is alarmed). */
-  onAuthFailure?: (status: number) => void;
+  /**
+   * Told of every call Vobiz answered with a status that is not 2xx (a 404 the caller takes as an
+   * answer excepted) and of every attempt that got no answer (`network`): the functions count them by
+   * status, and 401/403 as `VobizAuthFailed` (alarmed).
+   */
+  onFailure?: (status: number | 'network') => void;
   /** Per-request timeout. */
   timeoutMs?: number;
   /** Attempts for retryable failures (429, 5xx, network, timeout), including the first. */
@@ -105,12 +114,25 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
 
   /**
    * Delete a Recording: `204` (deleted now) and `404` (already gone, e.g. a retry after a lost answer)
-   * both mean the recording is no longer at Vobiz. Deleting is idempotent, so 429/5xx are retried.
+   * both mean the recording is no longer at Vobiz, in the account the URL names; so with `accountId`
+   * (the recording's) nothing is sent unless that is the configured account. Deleting is idempotent, so
+   * 429/5xx are retried.
    */
-  async deleteRecording(recordingId: string, options: { signal?: AbortSignal } = {}): Promise<VobizDeletion> {
-    const { status } = await this.request('DELETE', await this.recordingUrl(recordingId), options.signal, {
-      notFoundIsAnswer: true,
-    });
+  async deleteRecording(
+    recordingId: string,
+    options: { signal?: AbortSignal; accountId?: string } = {},
+  ): Promise<VobizDeletion> {
+    const { authId } = await this.credentials.current();
+    if (options.accountId !== undefined && options.accountId !== authId)
+      throw new AccountMismatchError(options.accountId, authId);
+    const { status } = await this.request(
+      'DELETE',
+      this.recordingUrlOf(authId, recordingId),
+      options.signal,
+      {
+        notFoundIsAnswer: true,
+      },
+    );
     return status === 404 ? 'absent' : 'deleted';
   }
 
@@ -133,6 +155,10 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
 
   private async recordingUrl(recordingId: string): Promise<string> {
     const { authId } = await this.credentials.current();
+    return this.recordingUrlOf(authId, recordingId);
+  }
+
+  private recordingUrlOf(authId: string, recordingId: string): string {
     return `${this.options.baseUrl}/api/v1/Account/${encodeURIComponent(authId)}/Recording/${encodeURIComponent(recordingId)}/`;
   }
 
@@ -198,6 +224,7 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
         });
       } catch (error) {
         if (outer?.aborted) throw error;
+        this.options.onFailure?.('network');
         lastError = new TransientError(`Vobiz API unreachable: ${(error as Error).name}`, { cause: error });
         continue;
       }
@@ -210,12 +237,12 @@ export class VobizClient implements VobizApi, VobizRecordingDeleter {
       }
       const apiId = apiIdOf(body);
       if (response.ok) return { status: response.status, body };
+      if (response.status === 404 && options.notFoundIsAnswer) return { status: 404, body };
+      this.options.onFailure?.(response.status);
       if (response.status === 404) {
-        if (options.notFoundIsAnswer) return { status: 404, body };
         throw new RecordingNotAvailableError('Vobiz says the recording is not found (yet)', apiId);
       }
       if (response.status === 401 || response.status === 403) {
-        this.options.onAuthFailure?.(response.status);
         throw new VobizAuthError(
           `Vobiz refused the credentials (HTTP ${response.status}); check the auth id and token`,
           apiId,

@@ -71,6 +71,27 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
+/**
+ * The request could not be served safely right now and may succeed if repeated: 503 with `Retry-After`.
+ * Its message is written for the caller (it names no internals), so it is shown as a 4xx message is.
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(503, code, message, options);
+  }
+  override get expose(): boolean {
+    return true;
+  }
+  override get headers(): Record<string, string> {
+    return { 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(message: string) {
     super(413, 'payload_too_large', message);

@@ -1,4 +1,5 @@
-import { DUE_SHARDS, EXPIRY_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
+import { actorOf, type Actor } from './actor.js';
+import { DUE_SHARDS, EXPIRY_SHARDS, HOLD_SHARDS, INDEXES, TABLE_KEYS, TIME_SHARDS } from './table.js';
 
 /**
  * `pending` → `stored` (or `failed`) while archiving; then the lifecycle: `expiring` → `expired`
@@ -103,11 +104,22 @@ export interface StoredAudio {
   s3_checksum_sha256?: string;
 }
 
+/** The audio fields of a stored record: what an expiry removes, and all an erasure keeps while it runs. */
+export const AUDIO_FIELDS = [
+  's3_bucket',
+  's3_key',
+  'size_bytes',
+  'sha256',
+  'content_type',
+  's3_version_id',
+  's3_checksum_sha256',
+] as const satisfies readonly (keyof StoredAudio)[];
+
 /** What the lifecycle adds to a record (see functions/shared/lifecycle/). */
 export interface LifecycleFields {
   legal_hold?: boolean;
   legal_hold_at?: string;
-  legal_hold_by?: string;
+  legal_hold_by?: Actor;
   legal_hold_reason?: string;
   vobiz_deleted_at?: string;
   /** Failed attempts to delete at Vobiz (transient errors); the next one waits longer each time. */
@@ -126,7 +138,9 @@ export interface LifecycleFields {
   erasure_also_vobiz?: boolean;
   /** The status before an erasure began, to restore if S3 refuses the deletion (an outside legal hold). */
   erasure_previous_status?: RecordingStatus;
-  erased_by?: string;
+  /** Every S3 key an erasure under way clears (computed before the metadata they derive from is removed). */
+  erasure_keys?: string[];
+  erased_by?: Actor;
   erased_at?: string;
 }
 
@@ -148,6 +162,11 @@ export interface RecordingRecord extends Partial<VobizRecording>, Partial<Stored
   /** Exclusive claim of one worker while it archives; absent when nobody works on the record. */
   lease_owner?: string;
   lease_until_ms?: number;
+  /**
+   * The S3 key an archive attempt uploads to, written before its first byte is sent: an erasure finds an
+   * object there even when the metadata it derives from never reached the record.
+   */
+  s3_upload_key?: string;
 }
 
 /** Phone numbers arrive as `+9180…` or `9180…`: the index and the filters use the digits only. */
@@ -205,15 +224,24 @@ export const keys = {
   statusPartition: (status: RecordingStatus, shard: number) => `STATUS#${status}#${shard}`,
   duePartition: (shard: number) => `DUE#${shard}`,
   vobizDuePartition: (shard: number) => `VDEL#${shard}`,
+  erasureVobizPartition: (shard: number) => `EVDEL#${shard}`,
   expiryPartition: (shard: number) => `EXP#${shard}`,
+  heldPartition: (shard: number) => `HOLD#${shard}`,
 };
 
+/** The `held` index partition of a record on legal hold (`gsi_hold_pk`; its sort key is `gsi_time_sk`). */
+export function heldIndexKey(recordingId: string): string {
+  return keys.heldPartition(shardOf(recordingId, HOLD_SHARDS));
+}
+
 /**
- * The time a record is listed under: Vobiz's `add_time` once known, else when we heard of it; a
- * tombstone (which keeps neither) by the time it was erased.
+ * The time a record is listed under: Vobiz's `add_time` once known, else when we heard of it; a record
+ * being erased, or its tombstone (which keep neither), by the time the erasure began or ended.
  */
 export function listingTimeMs(record: RecordingRecord): number {
-  return record.add_time_ms ?? Date.parse(record.erased_at ?? record.received_at);
+  return (
+    record.add_time_ms ?? Date.parse(record.erased_at ?? record.erasure_started_at ?? record.received_at)
+  );
 }
 
 /** The `by-status` partition key of a record with this status. */
@@ -232,6 +260,17 @@ export function vobizDueKeys(recordingId: string, eligibleAtMs: number): Record<
   };
 }
 
+/**
+ * The `due` index keys of a tombstone whose erasure still owes the delete at Vobiz: its own partitions
+ * (`EVDEL#`), read by every scheduled run whatever the stage's delay, sorted by when it became due.
+ */
+export function erasureVobizDueKeys(recordingId: string, eligibleAtMs: number): Record<string, string> {
+  return {
+    [INDEXES.due.partitionKey]: keys.erasureVobizPartition(shardOf(recordingId, DUE_SHARDS)),
+    [INDEXES.due.sortKey]: timeSortKey(eligibleAtMs, recordingId),
+  };
+}
+
 /** The `expiry` index keys of a stored record: by `add_time` (or a failed attempt's backoff). */
 export function expiryKeys(recordingId: string, eligibleAtMs: number): Record<string, string> {
   return {
@@ -240,36 +279,99 @@ export function expiryKeys(recordingId: string, eligibleAtMs: number): Record<st
   };
 }
 
-/** The key of the audio object a record has (or would have, once its metadata is known). */
-export function audioKeyOf(record: RecordingRecord): string | undefined {
-  if (record.s3_key) return record.s3_key;
-  if (record.add_time_ms === undefined || !record.recording_format || !record.account_id) return undefined;
-  return audioObjectKey(record.account_id, record.recording_id, record.add_time_ms, record.recording_format);
+/**
+ * Every key an audio object of this record may be under: the stored one, the one an archive attempt
+ * uploads to, and the one its metadata derives (older records have no upload key). An `erasing` record
+ * lists them itself, its metadata being gone.
+ */
+export function audioKeysOf(record: RecordingRecord): string[] {
+  if (record.erasure_keys) return [...record.erasure_keys];
+  const derived =
+    record.add_time_ms !== undefined && record.recording_format && record.account_id
+      ? audioObjectKey(record.account_id, record.recording_id, record.add_time_ms, record.recording_format)
+      : undefined;
+  return [...new Set([record.s3_key, record.s3_upload_key, derived].filter((key): key is string => !!key))];
+}
+
+/** What starts an erasure: its id, when, why (a reference), who, and whether Vobiz's copy goes too. */
+export interface ErasureIntent {
+  erasureId: string;
+  at: string;
+  reason: string;
+  actor: Actor;
+  alsoVobiz: boolean;
+}
+
+/**
+ * The record while an erasure runs: everything personal (numbers, call, times, Vobiz's metadata, the
+ * lookup index keys) is gone from the first step, so nobody can find the person while the audio is
+ * being deleted. It keeps what finishing needs: the recording and account ids, the audio's keys and
+ * facts (to delete it, or to restore a stored record if S3 Object Lock refuses), and the intent.
+ * Listed under `status=erasing` by the time the erasure began, nowhere else.
+ */
+export function erasingRecord(
+  recordingId: string,
+  previous: RecordingRecord | undefined,
+  intent: ErasureIntent,
+): RecordingRecord {
+  const kept: Record<string, unknown> = {};
+  for (const name of ['account_id', 'attempts', 'vobiz_deleted_at', ...AUDIO_FIELDS] as const)
+    if (previous?.[name] !== undefined) kept[name] = previous[name];
+  const audioKeys = previous ? audioKeysOf(previous) : [];
+  return {
+    recording_id: recordingId,
+    status: 'erasing',
+    ...kept,
+    ...(audioKeys.length > 0 ? { erasure_keys: audioKeys } : {}),
+    erasure_id: intent.erasureId,
+    erasure_started_at: intent.at,
+    erasure_reason: intent.reason,
+    erased_by: intent.actor,
+    erasure_also_vobiz: intent.alsoVobiz,
+    ...(previous ? { erasure_previous_status: previous.status } : {}),
+    updated_at: intent.at,
+  } as RecordingRecord;
 }
 
 /**
  * The tombstone an erasure leaves: no personal data (no numbers, call, times of the call or audio), so
  * that a late callback or the backfill sweep finds the id known and archives nothing. Listed under
- * `status=erased` by the time of erasure, nowhere else.
+ * `status=erased` by the time of erasure, and, while the delete at Vobiz it asked for is still owed, in
+ * the `due` index (`EVDEL#`) that the scheduled run retries from. The account id stays: the delete at
+ * Vobiz is made (and a 404 believed) only in the account the recording belongs to.
  */
 export function tombstone(input: {
   recordingId: string;
+  accountId?: string;
   erasureId: string;
   erasedAt: string;
   reason: string;
-  erasedBy: string;
+  erasedBy: Actor;
+  alsoVobiz: boolean;
   vobizDeletedAt?: string;
 }): RecordingRecord {
   return {
     recording_id: input.recordingId,
+    ...(input.accountId ? { account_id: input.accountId } : {}),
     status: 'erased',
     erasure_id: input.erasureId,
     erased_at: input.erasedAt,
     erasure_reason: input.reason,
     erased_by: input.erasedBy,
+    erasure_also_vobiz: input.alsoVobiz,
     ...(input.vobizDeletedAt ? { vobiz_deleted_at: input.vobizDeletedAt } : {}),
     updated_at: input.erasedAt,
   } as RecordingRecord;
+}
+
+/** A tombstone whose erasure asked for the delete at Vobiz, not done (nor refused) yet. */
+export function owesVobizDelete(record: RecordingRecord): boolean {
+  return (
+    record.status === 'erased' &&
+    record.erasure_also_vobiz === true &&
+    !record.vobiz_deleted_at &&
+    !record.vobiz_delete_blocked
+  );
 }
 
 /**
@@ -278,10 +380,11 @@ export function tombstone(input: {
  */
 export function indexAttributes(record: RecordingRecord): Record<string, string> {
   const id = record.recording_id;
-  if (record.status === 'erased') {
+  if (record.status === 'erased' || record.status === 'erasing') {
     return {
-      [INDEXES.byStatus.partitionKey]: statusIndexKey(id, 'erased'),
+      [INDEXES.byStatus.partitionKey]: statusIndexKey(id, record.status),
       [INDEXES.byStatus.sortKey]: timeSortKey(listingTimeMs(record), id),
+      ...(owesVobizDelete(record) ? erasureVobizDueKeys(id, Date.parse(record.erased_at!)) : {}),
     };
   }
   const attrs: Record<string, string> = {
@@ -304,9 +407,19 @@ export function indexAttributes(record: RecordingRecord): Record<string, string>
   ) {
     Object.assign(attrs, vobizDueKeys(id, Date.parse(record.archived_at)));
   }
+  // Retention implies the delete at Vobiz: an expired recording still there stays due for it.
+  if (
+    record.status === 'expired' &&
+    !record.vobiz_deleted_at &&
+    !record.vobiz_delete_blocked &&
+    record.add_time_ms !== undefined
+  ) {
+    Object.assign(attrs, vobizDueKeys(id, record.add_time_ms));
+  }
   if ((record.status === 'stored' || record.status === 'expiring') && !record.legal_hold) {
     if (record.add_time_ms !== undefined) Object.assign(attrs, expiryKeys(id, record.add_time_ms));
   }
+  if (record.legal_hold) attrs[INDEXES.held.partitionKey] = heldIndexKey(id);
   return attrs;
 }
 
@@ -328,10 +441,14 @@ export function toItem(record: RecordingRecord): Record<string, unknown> {
   return { ...record, ...keys.recording(record.recording_id), ...indexAttributes(record) };
 }
 
+/** Fields holding an `Actor` (a plain ARN string on records written before actors were objects). */
+const ACTOR_FIELDS = new Set(['erased_by', 'legal_hold_by']);
+
 export function fromItem(item: Record<string, unknown>): RecordingRecord {
   const record: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
-    if (!INTERNAL_ATTRIBUTES.has(name)) record[name] = value;
+    if (INTERNAL_ATTRIBUTES.has(name)) continue;
+    record[name] = ACTOR_FIELDS.has(name) ? (actorOf(value) ?? value) : value;
   }
   return record as unknown as RecordingRecord;
 }
@@ -340,7 +457,13 @@ export function fromItem(item: Record<string, unknown>): RecordingRecord {
  * Fields never shown to API callers: worker bookkeeping. Every Retrieve Recording field is shown, as the
  * design asks, including `recording_url` (Vobiz's own, possibly expired, link; use `/audio` for ours).
  */
-const HIDDEN_FIELDS = new Set(['lease_owner', 'lease_until_ms', 'erasure_previous_status']);
+const HIDDEN_FIELDS = new Set([
+  'lease_owner',
+  'lease_until_ms',
+  's3_upload_key',
+  'erasure_previous_status',
+  'erasure_keys',
+]);
 
 /** Identity and state first, then the call, the audio and the bookkeeping; anything else after, sorted. */
 const FIELD_ORDER = [
@@ -381,6 +504,7 @@ const FIELD_ORDER = [
   'erasure_id',
   'erasure_started_at',
   'erasure_reason',
+  'erasure_also_vobiz',
   'erased_by',
   'erased_at',
   'attempts',

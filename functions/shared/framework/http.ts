@@ -36,11 +36,10 @@ export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
     onError: (request) => {
       const error = request.error;
       if (error instanceof AppError && error.expose) {
-        logger.info('request rejected', {
-          status: error.statusCode,
-          code: error.code,
-          reason: error.message,
-        });
+        const fields = { status: error.statusCode, code: error.code, reason: error.message };
+        if (error.statusCode >= 500)
+          logger.error('request failed', { ...fields, error: error.cause as Error });
+        else logger.info('request rejected', fields);
         request.response = errorResponse(error.statusCode, error.code, error.message);
         request.response.headers = { ...request.response.headers, ...error.headers };
         return;

@@ -24,7 +24,8 @@ export type ArchiveOutcome =
   | { outcome: 'busy'; record?: RecordingRecord }
   | { outcome: 'missing' };
 
-export type ArchiveStep = 'claimed' | 'retrieved' | 'uploaded';
+/** `completing`: every byte is sent, the lease is about to be confirmed and the upload completed. */
+export type ArchiveStep = 'claimed' | 'retrieved' | 'completing' | 'uploaded';
 
 /** A lease lasts this long unless renewed: how soon the recording of a worker that died is taken up again. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -49,11 +50,13 @@ export interface ArchiveDependencies {
 
 /**
  * Archives one recording that has a record: takes its lease while fetching trusted metadata from Vobiz
- * (a wasted read is harmless when the lease is not ours), streams the audio to S3, then writes the
- * metadata and `stored` in one conditional write. The lease is short and renewed while bytes flow, so a
- * worker that dies mid-transfer holds a recording up for about a minute, not for its whole timeout.
- * Any failure leaves the record `pending` with a due time (or `failed` after the last attempt), so the
- * archive worker and the re-drive share this code.
+ * (a wasted read is harmless when the lease is not ours), records the S3 key it is about to write,
+ * streams the audio to S3, then writes the metadata and `stored` in one conditional write. The lease is
+ * short and renewed while bytes flow, so a worker that dies mid-transfer holds a recording up for about
+ * a minute, not for its whole timeout; it is confirmed (a conditional write) right before the upload is
+ * completed, so an object only appears while the lease is ours: an erasure that began once it lapsed
+ * cannot be followed by a late upload. Any failure leaves the record `pending` with a due time (or
+ * `failed` after the last attempt), so the archive worker and the re-drive share this code.
  */
 export function makeArchiveRecording(deps: ArchiveDependencies) {
   const random = deps.random ?? Math.random;
@@ -87,9 +90,17 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
       await deps.afterStep?.('claimed');
       const metadata = await retrieval;
       lease.touch();
-      record = { ...record, ...metadata, updated_at: iso(deps.clock.nowMs()) };
+      const key = audioObjectKey(
+        deps.accountId,
+        metadata.recording_id,
+        metadata.add_time_ms,
+        metadata.recording_format,
+      );
+      record = { ...record, ...metadata, s3_upload_key: key, updated_at: iso(deps.clock.nowMs()) };
+      // Before the first byte: an erasure must find this key even if the metadata never reaches the record.
+      await lease.confirm({ uploadKey: key });
       await deps.afterStep?.('retrieved');
-      const stored = await storeAudio(deps, metadata, signal, lease);
+      const stored = await storeAudio(deps, metadata, key, signal, lease);
       await deps.afterStep?.('uploaded');
       await lease.stop();
       const {
@@ -97,6 +108,7 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
         lease_until_ms: _until,
         last_error: _error,
         next_attempt_at: _next,
+        s3_upload_key: _uploadKey,
         ...rest
       } = record;
       const final: RecordingRecord = {
@@ -120,8 +132,9 @@ export function makeArchiveRecording(deps: ArchiveDependencies) {
 
 /**
  * Keeps a lease alive while the work progresses: renews it every `renewEveryMs`, and aborts the work
- * when the lease is lost (someone else took it), cannot be renewed before it runs out, or the transfer
- * has made no progress for a whole lease period (a stalled download must not hold the recording).
+ * when the lease is lost (someone else took it), cannot be renewed before it runs out (a renewal that
+ * failed, or one still unanswered when the lease is about to end), or the transfer has made no progress
+ * for a whole lease period (a stalled download must not hold the recording).
  */
 class LeaseKeeper {
   lost: Error | undefined;
@@ -129,6 +142,7 @@ class LeaseKeeper {
   private lastProgressMs: number;
   private bytes = 0;
   private renewal: Promise<void> | undefined;
+  private readonly every: number;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -141,9 +155,28 @@ class LeaseKeeper {
     const now = deps.clock.nowMs();
     this.leaseUntilMs = now + leaseMs;
     this.lastProgressMs = now;
-    const every = deps.renewEveryMs ?? Math.floor(leaseMs / 3);
-    this.timer = setInterval(() => this.tick(every), every);
+    this.every = deps.renewEveryMs ?? Math.floor(leaseMs / 3);
+    this.timer = setInterval(() => this.tick(), this.every);
     this.timer.unref();
+  }
+
+  /**
+   * Renews the lease now and proves it is still ours (a conditional write), recording the upload key
+   * when given; throws (and stops the work) when it is not, or when the write fails.
+   */
+  async confirm(extra: { uploadKey?: string } = {}): Promise<void> {
+    await this.renewal?.catch(() => undefined);
+    if (this.lost) throw this.lost;
+    try {
+      await this.renew(extra);
+    } catch (error) {
+      const failure =
+        error instanceof LeaseLostError
+          ? error
+          : new TransientError(`lease could not be confirmed: ${(error as Error).message}`, { cause: error });
+      this.fail(failure);
+      throw failure;
+    }
   }
 
   /** Something happened (metadata arrived, the download opened). */
@@ -160,36 +193,53 @@ class LeaseKeeper {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.renewal;
+    await this.renewal?.catch(() => undefined);
   }
 
-  private tick(every: number): void {
-    if (this.renewal || this.lost) return;
+  private tick(): void {
+    if (this.lost) return;
     const now = this.deps.clock.nowMs();
+    if (this.renewal) {
+      // Unanswered while the lease is about to end: it may lapse, and someone else may act on the record.
+      if (this.leaseUntilMs - now <= this.every)
+        this.fail(new TransientError('lease renewal did not answer before the lease ran out'));
+      return;
+    }
     if (now - this.lastProgressMs >= this.leaseMs) {
       this.fail(
         new TransientError(`audio transfer stalled: no progress for ${+(this.leaseMs / 1000).toFixed(1)} s`),
       );
       return;
     }
-    this.renewal = this.deps.recordings
-      .renewLease({ recordingId: this.recordingId, owner: this.owner, nowMs: now, leaseMs: this.leaseMs })
-      .then(
-        () => {
-          this.leaseUntilMs = now + this.leaseMs;
-        },
-        (error: unknown) => {
-          if (error instanceof LeaseLostError) this.fail(error);
-          // A failed renewal is tried again next tick, unless the lease would run out before that.
-          else if (this.leaseUntilMs - this.deps.clock.nowMs() <= every)
-            this.fail(
-              new TransientError(`lease could not be renewed: ${(error as Error).message}`, { cause: error }),
-            );
-        },
-      )
+    this.renew().catch((error: unknown) => {
+      if (error instanceof LeaseLostError) this.fail(error);
+      // A failed renewal is tried again next tick, unless the lease would run out before that.
+      else if (this.leaseUntilMs - this.deps.clock.nowMs() <= this.every)
+        this.fail(
+          new TransientError(`lease could not be renewed: ${(error as Error).message}`, { cause: error }),
+        );
+    });
+  }
+
+  /** One renewal at a time; the lease counts from when it was asked for, not from the answer. */
+  private renew(extra: { uploadKey?: string } = {}): Promise<void> {
+    const now = this.deps.clock.nowMs();
+    const renewal = this.deps.recordings
+      .renewLease({
+        recordingId: this.recordingId,
+        owner: this.owner,
+        nowMs: now,
+        leaseMs: this.leaseMs,
+        ...extra,
+      })
+      .then(() => {
+        this.leaseUntilMs = now + this.leaseMs;
+      })
       .finally(() => {
-        this.renewal = undefined;
+        if (this.renewal === renewal) this.renewal = undefined;
       });
+    this.renewal = renewal;
+    return renewal;
   }
 
   private fail(error: Error): void {
@@ -201,17 +251,12 @@ class LeaseKeeper {
 async function storeAudio(
   deps: ArchiveDependencies,
   metadata: VobizRecording,
+  key: string,
   signal: AbortSignal,
   lease: LeaseKeeper,
 ): Promise<StoredAudio> {
   const download = await deps.media.open(metadata.recording_url, { signal });
   lease.touch();
-  const key = audioObjectKey(
-    deps.accountId,
-    metadata.recording_id,
-    metadata.add_time_ms,
-    metadata.recording_format,
-  );
   const contentType = contentTypeOf(metadata.recording_format);
   const object = await deps.archive.store({
     key,
@@ -221,6 +266,10 @@ async function storeAudio(
     metadata: { 'recording-id': metadata.recording_id },
     signal,
     onProgress: (bytes) => lease.progress(bytes),
+    beforeComplete: async () => {
+      await deps.afterStep?.('completing');
+      await lease.confirm();
+    },
   });
   return {
     s3_bucket: object.bucket,

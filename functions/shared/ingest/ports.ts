@@ -35,6 +35,8 @@ export interface LeaseRequest {
   owner: string;
   nowMs: number;
   leaseMs: number;
+  /** With a renewal: the S3 key the upload is about to write (recorded before its first byte). */
+  uploadKey?: string;
 }
 
 /** Persistence of recording records; every write is conditional so concurrent workers cannot collide. */
@@ -49,7 +51,10 @@ export interface RecordingRepository {
    * becomes due again when the lease runs out, so a worker that dies leaves nothing stuck.
    */
   claim(input: LeaseRequest): Promise<ClaimResult>;
-  /** Extends `owner`'s lease (and the due time with it); throws LeaseLostError if it is not `owner`'s. */
+  /**
+   * Extends `owner`'s lease (and the due time with it), and records the upload key when given; throws
+   * LeaseLostError if the lease is not `owner`'s (any more).
+   */
   renewLease(input: LeaseRequest): Promise<void>;
   /** Replaces the record while `owner` still holds the lease; throws LeaseLostError otherwise. */
   replaceLeased(record: RecordingRecord, owner: string): Promise<void>;
@@ -94,6 +99,11 @@ export interface StoreAudioInput {
   signal?: AbortSignal;
   /** Called as bytes pass, with the running total: what the lease renewal watches. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Called right before the request that makes the object exist (CompleteMultipartUpload, or the one
+   * PutObject of a small file); if it rejects, that request is never sent and the upload is abandoned.
+   */
+  beforeComplete?: () => Promise<void>;
 }
 
 export interface StoredObject {

@@ -1,26 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { auditId, SYSTEM_ACTOR, type AuditEntry } from '../domain/audit.js';
+import { SYSTEM_ACTOR, type Actor } from '../domain/actor.js';
+import { auditId, type AuditEntry } from '../domain/audit.js';
 import { TransientError, VobizAuthError } from '../domain/errors.js';
 import type { RecordingRecord } from '../domain/recording.js';
-import type {
-  AudioVersions,
-  AuditLog,
-  Clock,
-  LifecycleRecords,
-  VobizDeletion,
-  VobizRecordingDeleter,
+import {
+  AccountMismatchError,
+  type AudioVersions,
+  type AuditLog,
+  type Clock,
+  type LifecycleRecords,
+  type VobizDeletion,
+  type VobizRecordingDeleter,
 } from './ports.js';
 
 export type VobizDeleteStep = 'read' | 'verified' | 'deleted' | 'marked';
 
 export type SkipReason = 'missing' | 'not_stored' | 'held' | 'already_deleted' | 'blocked';
 
+/**
+ * Why deleting at Vobiz is safe: the archived copy verified (S3's SHA-256 checksum, or read back and
+ * hashed), or no copy is meant to be kept (retention expired it, an erasure removed it on purpose).
+ */
+export type DeleteBasis = Verification['by'] | 'retention' | 'erasure';
+
 export type VobizDeleteOutcome =
-  | { outcome: 'deleted'; vobiz: VobizDeletion; verifiedBy: Verification['by']; record: RecordingRecord }
+  | { outcome: 'deleted'; vobiz: VobizDeletion; verifiedBy: DeleteBasis; record: RecordingRecord }
   /** A dry run: everything checked, nothing deleted. */
-  | { outcome: 'verified'; verifiedBy: Verification['by']; record: RecordingRecord }
+  | { outcome: 'verified'; verifiedBy: DeleteBasis; record: RecordingRecord }
   | { outcome: 'skipped'; reason: SkipReason }
-  /** Verification failed: nothing deleted; the record is blocked until someone looks. */
+  /** Verification failed, or the recording is another account's: nothing deleted; blocked until someone looks. */
   | { outcome: 'refused'; reason: string }
   /** Vobiz or S3 failed for now: the record is eligible again after a backoff. */
   | { outcome: 'deferred'; error: Error };
@@ -51,12 +59,16 @@ export interface Verification {
 const DEFAULT_BACKOFF = { baseMs: 5 * 60_000, maxMs: 6 * 3_600_000 };
 
 /**
- * Deletes a recording at Vobiz only once its copy here is proven: the record is `stored`, not held, and
- * the S3 version it names exists with the recorded size and the SHA-256 computed while uploading, as S3
- * itself reports it (or, for audio archived before checksums were sent to S3, as read back and hashed).
- * Then `DELETE …/Recording/{id}/` (204 and 404 both mean done), and `vobiz_deleted_at` with its audit
- * entry in one transaction. Every step can be repeated: a crash after the delete at Vobiz leaves the
- * record due, and the next run verifies again, gets 404 and records it.
+ * Deletes a recording at Vobiz once that loses nothing:
+ * - a `stored` record only once its copy here is proven: not held, and the S3 version it names exists
+ *   with the recorded size and the SHA-256 computed while uploading, as S3 itself reports it (or, for
+ *   audio archived before checksums were sent to S3, as read back and hashed);
+ * - an `expired` record (retention implies the delete at Vobiz: the audio is not to be kept anywhere)
+ *   and a tombstone whose erasure asked for it, without a copy to verify.
+ * Only in the recording's own account (a 404 elsewhere would prove nothing). Then `DELETE
+ * …/Recording/{id}/` (204 and 404 both mean done), and `vobiz_deleted_at` with its audit entry in one
+ * transaction. Every step can be repeated: a crash after the delete at Vobiz leaves the record due, and
+ * the next run checks again, gets 404 and records it.
  */
 export function makeDeleteAtVobiz(deps: DeleteAtVobizDependencies) {
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
@@ -64,12 +76,12 @@ export function makeDeleteAtVobiz(deps: DeleteAtVobizDependencies) {
   return async function deleteAtVobiz(
     recordingId: string,
     options: {
-      actor?: string;
+      actor?: Actor;
       dryRun?: boolean;
       signal?: AbortSignal;
       /** The stage's delay: a deferred record's due time is set so that it is due `backoff` from now. */
       delayMs?: number;
-      /** Verify again a record an earlier verification blocked (an operator fixed the cause). */
+      /** Try again a record an earlier refusal blocked (an operator fixed the cause). */
       retryBlocked?: boolean;
     } = {},
   ): Promise<VobizDeleteOutcome> {
@@ -77,60 +89,84 @@ export function makeDeleteAtVobiz(deps: DeleteAtVobizDependencies) {
     const record = await deps.records.get(recordingId);
     if (!record) return skipped('missing');
     if (record.vobiz_deleted_at) return skipped('already_deleted');
-    if (record.status !== 'stored') return skipped('not_stored');
+    const basis = unverifiedBasis(record);
+    if (record.status !== 'stored' && !basis) return skipped('not_stored');
     if (record.legal_hold) return skipped('held');
     if (record.vobiz_delete_blocked && !options.retryBlocked) return skipped('blocked');
     await deps.afterStep?.('read');
 
-    let verification: Verification;
-    try {
-      verification = await verifyArchivedAudio(deps.audio, record);
-    } catch (error) {
-      return defer(record, asError(error), options);
-    }
-    if (verification.held) return skipped('held');
-    if (!verification.ok) {
-      const reason = verification.reason ?? 'verification failed';
-      if (!options.dryRun)
-        await deps.records.blockVobizDelete(
-          recordingId,
-          reason,
-          entry(recordingId, actor, 'refused', `kept at Vobiz: ${reason}`, deps.clock.nowMs()),
-        );
-      return { outcome: 'refused', reason };
+    let verifiedBy: DeleteBasis;
+    let versionId: string | undefined;
+    if (basis) verifiedBy = basis;
+    else {
+      let verification: Verification;
+      try {
+        verification = await verifyArchivedAudio(deps.audio, record);
+      } catch (error) {
+        return defer(record, asError(error), options);
+      }
+      if (verification.held) return skipped('held');
+      if (!verification.ok)
+        return refuse(record, verification.reason ?? 'verification failed', actor, options);
+      verifiedBy = verification.by;
+      versionId = verification.versionId;
     }
     await deps.afterStep?.('verified');
-    if (options.dryRun) return { outcome: 'verified', verifiedBy: verification.by, record };
+    if (options.dryRun) return { outcome: 'verified', verifiedBy, record };
 
     let vobiz: VobizDeletion;
     try {
-      vobiz = await deps.vobiz.deleteRecording(recordingId, { signal: options.signal });
+      vobiz = await deps.vobiz.deleteRecording(recordingId, {
+        signal: options.signal,
+        accountId: record.account_id || undefined,
+      });
     } catch (error) {
+      if (error instanceof AccountMismatchError) return refuse(record, error.message, actor, options);
       return defer(record, asError(error), options);
     }
     await deps.afterStep?.('deleted');
 
     const nowMs = deps.clock.nowMs();
     const at = new Date(nowMs).toISOString();
+    const answer = vobiz === 'deleted' ? 'deleted at Vobiz (204)' : 'already absent at Vobiz (404)';
     const detail =
-      `${vobiz === 'deleted' ? 'deleted at Vobiz (204)' : 'already absent at Vobiz (404)'}; archived copy verified ` +
-      `(${verification.by === 'checksum' ? 'S3 SHA-256 checksum' : 'read back and hashed'}, version ${verification.versionId}, ${record.size_bytes} bytes)`;
+      verifiedBy === 'retention'
+        ? `${answer}; retention reached, its audio was expired here (nothing to verify)`
+        : verifiedBy === 'erasure'
+          ? `${answer}; the recording was erased here`
+          : `${answer}; archived copy verified (${verifiedBy === 'checksum' ? 'S3 SHA-256 checksum' : 'read back and hashed'}, version ${versionId}, ${record.size_bytes} bytes)`;
     const audit = entry(recordingId, actor, 'done', detail, nowMs);
     // Erased meanwhile: the delete at Vobiz still happened and is audited on its own.
-    if (!(await deps.records.markVobizDeleted(recordingId, { at, versionId: verification.versionId }, audit)))
+    if (!(await deps.records.markVobizDeleted(recordingId, { at, versionId }, audit)))
       await deps.audit.record(audit);
     await deps.afterStep?.('marked');
     return {
       outcome: 'deleted',
       vobiz,
-      verifiedBy: verification.by,
+      verifiedBy,
       record: {
         ...record,
         vobiz_deleted_at: at,
-        s3_version_id: record.s3_version_id ?? verification.versionId,
+        ...(record.status === 'stored' ? { s3_version_id: record.s3_version_id ?? versionId } : {}),
       },
     };
   };
+
+  /** Kept at Vobiz until someone looks: out of the due index, with the reason, audited. */
+  async function refuse(
+    record: RecordingRecord,
+    reason: string,
+    actor: Actor,
+    options: { dryRun?: boolean },
+  ): Promise<VobizDeleteOutcome> {
+    if (!options.dryRun)
+      await deps.records.blockVobizDelete(
+        record.recording_id,
+        reason,
+        entry(record.recording_id, actor, 'refused', `kept at Vobiz: ${reason}`, deps.clock.nowMs()),
+      );
+    return { outcome: 'refused', reason };
+  }
 
   async function defer(
     record: RecordingRecord,
@@ -151,9 +187,16 @@ export function makeDeleteAtVobiz(deps: DeleteAtVobizDependencies) {
   }
 }
 
+/** Records deleted at Vobiz without a copy to verify: none is meant to be kept any more. */
+function unverifiedBasis(record: RecordingRecord): 'retention' | 'erasure' | undefined {
+  if (record.status === 'expired') return 'retention';
+  if (record.status === 'erased' && record.erasure_also_vobiz === true) return 'erasure';
+  return undefined;
+}
+
 function entry(
   recordingId: string,
-  actor: string,
+  actor: Actor,
   outcome: AuditEntry['outcome'],
   detail: string,
   nowMs: number,
@@ -188,9 +231,10 @@ export async function verifyArchivedAudio(
       ok: false,
       by,
       versionId: record.s3_version_id ?? '',
+      // Not the key: it holds the date of the call, and the reason goes to the audit trail.
       reason: record.s3_version_id
-        ? `S3 has no version ${record.s3_version_id} of ${key}`
-        : `S3 has no object ${key}`,
+        ? `S3 has no version ${record.s3_version_id} at the recorded key`
+        : 'S3 has no object at the recorded key',
     };
   }
   const fail = (reason: string): Verification => ({ ok: false, by, versionId: facts.versionId, reason });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { auditId, SYSTEM_ACTOR, type AuditEntry } from '../domain/audit.js';
+import { SYSTEM_ACTOR } from '../domain/actor.js';
+import { auditId, type AuditEntry } from '../domain/audit.js';
 import type { RecordingRecord } from '../domain/recording.js';
 import {
   ObjectLockedError,
@@ -37,7 +38,8 @@ const DEFAULT_BACKOFF = { baseMs: 5 * 60_000, maxMs: 6 * 3_600_000 };
  * Retention: removes every version of a recording's audio and keeps its metadata. First the record says
  * `expiring` (so `/audio` answers 410 and a legal hold can no longer be placed), then the versions go,
  * then `expired` with its audit entry in one transaction. A crash anywhere leaves the record `expiring`
- * and in the `expiry` index, so the next run finishes the job.
+ * and in the `expiry` index, so the next run finishes the job. Retention implies the delete at Vobiz:
+ * an expired recording not deleted there yet stays due for it (delete-at-vobiz.ts).
  */
 export function makeExpireRecording(deps: ExpireDependencies) {
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
@@ -64,6 +66,7 @@ export function makeExpireRecording(deps: ExpireDependencies) {
 
     const at = new Date(deps.clock.nowMs()).toISOString();
     const started = record.expiry_started_at ?? at;
+    // No add_time and no S3 key (it holds the date): the trail is immutable and must not carry them.
     const audit: AuditEntry = {
       audit_id: auditId('expire', recordingId, started),
       time: at,
@@ -71,9 +74,16 @@ export function makeExpireRecording(deps: ExpireDependencies) {
       recording_id: recordingId,
       actor: SYSTEM_ACTOR,
       outcome: 'done',
-      detail: `retention of ${Math.round(options.retentionMs / 86_400_000)} days reached (add_time ${record.add_time ?? '?'}); audio deleted (${record.s3_key ? `every version of ${record.s3_key}` : 'none stored'}), metadata kept`,
+      detail: `retention of ${Math.round(options.retentionMs / 86_400_000)} days reached; ${versionsDeleted} audio version(s) deleted, metadata kept`,
     };
-    await deps.records.finishExpiry(recordingId, at, audit);
+    await deps.records.finishExpiry(
+      recordingId,
+      {
+        at,
+        ...(record.vobiz_deleted_at ? {} : { vobizDueAtMs: record.add_time_ms ?? Date.parse(at) }),
+      },
+      audit,
+    );
     await deps.afterStep?.('finished');
     return { outcome: 'expired', versionsDeleted };
   };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '../domain/actor.js';
 import { auditId, type AuditEntry } from '../domain/audit.js';
 import type { RecordingRecord, RecordingStatus } from '../domain/recording.js';
 import type { AudioVersions, Clock, LifecycleRecords } from './ports.js';
@@ -36,7 +37,7 @@ export function makeLegalHold(deps: LegalHoldDependencies) {
 
   async function place(
     recordingId: string,
-    options: { actor: string; reason?: string },
+    options: { actor: Actor; reason?: string },
   ): Promise<HoldOutcome> {
     const record = await deps.records.get(recordingId);
     if (!record) return { outcome: 'not_found' };
@@ -79,7 +80,10 @@ export function makeLegalHold(deps: LegalHoldDependencies) {
     return { outcome: 'held', record: (await deps.records.get(recordingId)) ?? record, already };
   }
 
-  async function release(recordingId: string, options: { actor: string }): Promise<HoldOutcome> {
+  async function release(
+    recordingId: string,
+    options: { actor: Actor; reason?: string },
+  ): Promise<HoldOutcome> {
     const record = await deps.records.get(recordingId);
     if (!record) return { outcome: 'not_found' };
     if (!record.legal_hold) return { outcome: 'not_held', record };
@@ -94,7 +98,9 @@ export function makeLegalHold(deps: LegalHoldDependencies) {
       recording_id: recordingId,
       actor: options.actor,
       outcome: 'done',
-      detail: `legal hold released on S3 version ${record.s3_version_id ?? '?'} (held since ${record.legal_hold_at ?? '?'} by ${record.legal_hold_by ?? '?'})`,
+      detail:
+        `legal hold released on S3 version ${record.s3_version_id ?? '?'} (held since ${record.legal_hold_at ?? '?'} by ${record.legal_hold_by?.arn ?? '?'})` +
+        (options.reason ? `: ${options.reason}` : ''),
     });
     await deps.afterStep?.('unflagged');
     const current = await deps.records.get(recordingId);

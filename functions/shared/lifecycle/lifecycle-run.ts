@@ -1,3 +1,5 @@
+import { SYSTEM_ACTOR } from '../domain/actor.js';
+import type { RecordingRecord } from '../domain/recording.js';
 import { DUE_SHARDS, EXPIRY_SHARDS } from '../domain/table.js';
 import { stopsTheRun, type DeleteAtVobiz, type VobizDeleteOutcome } from './delete-at-vobiz.js';
 import type { EraseRecording } from './erase-recording.js';
@@ -5,7 +7,10 @@ import type { ExpireOutcome, ExpireRecording } from './expire-recording.js';
 import type { Clock, LifecycleRecords } from './ports.js';
 
 export interface LifecycleRunSettings {
-  /** The stage's `deleteFromVobizAfterDays` in ms; undefined switches the delete at Vobiz off. */
+  /**
+   * The stage's `deleteFromVobizAfterDays` in ms; undefined: only what retention expired (and erasures)
+   * is deleted at Vobiz, retention implying it.
+   */
   vobizDeleteAfterMs: number | undefined;
   /** The stage's `retentionDays` in ms; undefined keeps audio forever. */
   retentionMs: number | undefined;
@@ -63,8 +68,11 @@ export interface ExpiryStepSummary {
 export interface LifecycleRunSummary {
   vobiz?: VobizStepSummary;
   expiry?: ExpiryStepSummary;
-  /** Erasures a crashed caller left half done, finished by this run. */
-  erasures: { found: number; finished: number; errors: number };
+  /**
+   * Erasures a crashed caller left half done, finished by this run; and the deletes at Vobiz erasures
+   * still owe (Vobiz failed when they ran), retried whatever the stage's settings.
+   */
+  erasures: { found: number; finished: number; errors: number; vobiz: VobizStepSummary };
   /** Items DynamoDB read for the whole run: bounded by the batch sizes, whatever the table's size. */
   itemsRead: number;
 }
@@ -80,9 +88,10 @@ export const ABANDONED_ERASURE_MS = 10 * 60_000;
 const STOP_AFTER_FAILURES = 3;
 
 /**
- * One scheduled lifecycle run: deletes due recordings at Vobiz (verified), expires audio past retention,
- * and finishes erasures a crashed caller left. Each step reads its due records from a sparse index, at
- * most `batchSize` per run, so a run's cost does not grow with the table.
+ * One scheduled lifecycle run: finishes erasures a crashed caller left and the deletes at Vobiz erasures
+ * still owe, deletes due recordings at Vobiz (verified; expired ones too, retention implying it), and
+ * expires audio past retention. Each step reads its due records from a sparse index, at most
+ * `batchSize` per run, so a run's cost does not grow with the table.
  */
 export function makeLifecycleRun(deps: LifecycleRunDependencies) {
   const minStart = deps.minRemainingToStartMs ?? 30_000;
@@ -95,7 +104,10 @@ export function makeLifecycleRun(deps: LifecycleRunDependencies) {
     const readsBefore = deps.itemsRead();
     const canStart = () => options.remainingMs() >= minStart && !options.signal?.aborted;
     const { vobizDeleteAfterMs, retentionMs, batchSize, concurrency } = deps.settings;
-    const summary: LifecycleRunSummary = { erasures: { found: 0, finished: 0, errors: 0 }, itemsRead: 0 };
+    const summary: LifecycleRunSummary = {
+      erasures: { found: 0, finished: 0, errors: 0, vobiz: emptyVobizStep() },
+      itemsRead: 0,
+    };
 
     const erasing = await deps.records.findErasing(deps.clock.nowMs() - ABANDONED_ERASURE_MS, 20);
     summary.erasures.found = erasing.length;
@@ -103,9 +115,9 @@ export function makeLifecycleRun(deps: LifecycleRunDependencies) {
       if (!canStart()) break;
       try {
         await deps.eraseRecording(record.recording_id, {
-          actor: record.erased_by ?? 'system',
+          actor: record.erased_by ?? SYSTEM_ACTOR,
           reason: record.erasure_reason ?? 'erasure',
-          alsoVobiz: record.erasure_also_vobiz,
+          alsoVobiz: record.erasure_also_vobiz === true,
           signal: options.signal,
         });
         summary.erasures.finished++;
@@ -124,65 +136,18 @@ export function makeLifecycleRun(deps: LifecycleRunDependencies) {
       }
     }
 
-    if (vobizDeleteAfterMs !== undefined && canStart()) {
-      const due = await deps.records.findVobizDue(
-        deps.clock.nowMs() - vobizDeleteAfterMs,
-        Math.ceil(batchSize / DUE_SHARDS),
-      );
-      const step: VobizStepSummary = {
-        due: due.length,
-        deleted: 0,
-        alreadyAbsent: 0,
-        skippedHeld: 0,
-        skipped: 0,
-        refused: 0,
-        deferred: 0,
-        errors: 0,
-        notStarted: 0,
-      };
-      let failuresInARow = 0;
-      await pool(due, concurrency, async (record) => {
-        if (step.stoppedBy || !canStart()) {
-          step.notStarted++;
-          return;
-        }
-        let result: VobizDeleteOutcome | { outcome: 'error'; error: Error };
-        try {
-          result = await deps.deleteAtVobiz(record.recording_id, {
-            delayMs: vobizDeleteAfterMs,
-            signal: options.signal,
-          });
-        } catch (error) {
-          result = { outcome: 'error', error: asError(error) };
-        }
-        switch (result.outcome) {
-          case 'deleted':
-            failuresInARow = 0;
-            if (result.vobiz === 'deleted') step.deleted++;
-            else step.alreadyAbsent++;
-            break;
-          case 'skipped':
-            if (result.reason === 'held') step.skippedHeld++;
-            else step.skipped++;
-            break;
-          case 'refused':
-            step.refused++;
-            break;
-          case 'deferred':
-            step.deferred++;
-            if (stopsTheRun(result.error)) step.stoppedBy = `${result.error.name}: ${result.error.message}`;
-            else if (++failuresInARow >= STOP_AFTER_FAILURES)
-              step.stoppedBy = `${STOP_AFTER_FAILURES} failures in a row, the last: ${result.error.message}`;
-            break;
-          case 'error':
-            step.errors++;
-            break;
-          case 'verified':
-            break;
-        }
-        options.onItem?.({ step: 'vobiz', recordingId: record.recording_id, result });
-      });
-      summary.vobiz = step;
+    // Vobiz is one service: once a step finds it down (or refusing us), the other does not call it.
+    const vobizState: { stoppedBy?: string } = {};
+    const perShard = Math.ceil(batchSize / DUE_SHARDS);
+    if (canStart()) {
+      const owed = await deps.records.findErasureVobizDue(deps.clock.nowMs(), perShard);
+      summary.erasures.vobiz = await vobizStep(owed, 0, vobizState);
+    }
+    // Retention implies the delete at Vobiz: without a delay of its own, it comes with retention's.
+    const vobizDelayMs = vobizDeleteAfterMs ?? retentionMs;
+    if (vobizDelayMs !== undefined && canStart()) {
+      const due = await deps.records.findVobizDue(deps.clock.nowMs() - vobizDelayMs, perShard);
+      summary.vobiz = await vobizStep(due, vobizDelayMs, vobizState);
     }
 
     if (retentionMs !== undefined && canStart()) {
@@ -228,6 +193,70 @@ export function makeLifecycleRun(deps: LifecycleRunDependencies) {
 
     summary.itemsRead = deps.itemsRead() - readsBefore;
     return summary;
+
+    /** Deletes at Vobiz, `concurrency` at a time; stops calling Vobiz when it is down or refuses us. */
+    async function vobizStep(
+      due: RecordingRecord[],
+      delayMs: number,
+      state: { stoppedBy?: string },
+    ): Promise<VobizStepSummary> {
+      const step: VobizStepSummary = { ...emptyVobizStep(), due: due.length };
+      let failuresInARow = 0;
+      await pool(due, concurrency, async (record) => {
+        if (state.stoppedBy || !canStart()) {
+          step.notStarted++;
+          return;
+        }
+        let result: VobizDeleteOutcome | { outcome: 'error'; error: Error };
+        try {
+          result = await deps.deleteAtVobiz(record.recording_id, { delayMs, signal: options.signal });
+        } catch (error) {
+          result = { outcome: 'error', error: asError(error) };
+        }
+        switch (result.outcome) {
+          case 'deleted':
+            failuresInARow = 0;
+            if (result.vobiz === 'deleted') step.deleted++;
+            else step.alreadyAbsent++;
+            break;
+          case 'skipped':
+            if (result.reason === 'held') step.skippedHeld++;
+            else step.skipped++;
+            break;
+          case 'refused':
+            step.refused++;
+            break;
+          case 'deferred':
+            step.deferred++;
+            if (stopsTheRun(result.error)) state.stoppedBy = `${result.error.name}: ${result.error.message}`;
+            else if (++failuresInARow >= STOP_AFTER_FAILURES)
+              state.stoppedBy = `${STOP_AFTER_FAILURES} failures in a row, the last: ${result.error.message}`;
+            break;
+          case 'error':
+            step.errors++;
+            break;
+          case 'verified':
+            break;
+        }
+        options.onItem?.({ step: 'vobiz', recordingId: record.recording_id, result });
+      });
+      if (state.stoppedBy) step.stoppedBy = state.stoppedBy;
+      return step;
+    }
+  };
+}
+
+function emptyVobizStep(): VobizStepSummary {
+  return {
+    due: 0,
+    deleted: 0,
+    alreadyAbsent: 0,
+    skippedHeld: 0,
+    skipped: 0,
+    refused: 0,
+    deferred: 0,
+    errors: 0,
+    notStarted: 0,
   };
 }
 

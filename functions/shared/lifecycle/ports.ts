@@ -1,7 +1,9 @@
+import type { Actor } from '../domain/actor.js';
 import type { AuditEntry } from '../domain/audit.js';
-import type { RecordingRecord, RecordingStatus } from '../domain/recording.js';
+import type { ErasureIntent, RecordingRecord } from '../domain/recording.js';
 
 export type { Clock } from '../ingest/ports.js';
+export type { ErasureIntent } from '../domain/recording.js';
 
 /**
  * What the lifecycle use cases (verified delete at Vobiz, retention, legal hold, erasure, audit) need
@@ -23,7 +25,15 @@ export interface BulkDeleteFilters {
 }
 
 export interface VobizRecordingDeleter {
-  deleteRecording(recordingId: string, options?: { signal?: AbortSignal }): Promise<VobizDeletion>;
+  /**
+   * Delete a Recording in the configured account. With `accountId` (the account the record says the
+   * recording belongs to) it throws AccountMismatchError, and sends nothing, when the credentials are
+   * another account's: a 404 there would say nothing about the recording.
+   */
+  deleteRecording(
+    recordingId: string,
+    options?: { signal?: AbortSignal; accountId?: string },
+  ): Promise<VobizDeletion>;
   bulkDelete(
     filters: BulkDeleteFilters,
     options?: { signal?: AbortSignal },
@@ -68,18 +78,36 @@ export class ObjectLockedError extends Error {
   }
 }
 
+/** The recording belongs to another Vobiz account than the configured credentials'. */
+export class AccountMismatchError extends Error {
+  constructor(
+    readonly recordAccountId: string,
+    readonly configuredAccountId: string,
+  ) {
+    super(
+      `the recording belongs to Vobiz account ${recordAccountId}, the configured credentials are for ${configuredAccountId}`,
+    );
+    this.name = 'AccountMismatchError';
+  }
+}
+
+/**
+ * An audit entry's key was taken already, so the transaction that was to write it with its change was
+ * cancelled: nothing was written. Never reported as success (the change did not happen).
+ */
+export class AuditEntryExistsError extends Error {
+  constructor(entry: Pick<AuditEntry, 'audit_id' | 'time' | 'recording_id' | 'action'>) {
+    super(
+      `audit entry ${entry.audit_id} (${entry.action} of ${entry.recording_id} at ${entry.time}) exists already: the change it records was rolled back`,
+    );
+    this.name = 'AuditEntryExistsError';
+  }
+}
+
 /** The audit trail: entries are only ever added, never changed. */
 export interface AuditLog {
   /** Puts the entry unless one with its id and time exists (a resumed operation writes it once). */
   record(entry: AuditEntry): Promise<'written' | 'exists'>;
-}
-
-export interface ErasureIntent {
-  erasureId: string;
-  at: string;
-  reason: string;
-  actor: string;
-  alsoVobiz: boolean;
 }
 
 /**
@@ -89,8 +117,13 @@ export interface ErasureIntent {
 export interface LifecycleRecords {
   get(recordingId: string): Promise<RecordingRecord | undefined>;
 
-  /** Stored records whose delete at Vobiz became eligible at or before `cutoffMs`, oldest first per shard. */
+  /**
+   * Records whose delete at Vobiz became eligible at or before `cutoffMs` (stored ones by archive time,
+   * expired ones by `add_time`), oldest first per shard.
+   */
   findVobizDue(cutoffMs: number, perShard: number): Promise<RecordingRecord[]>;
+  /** Tombstones whose erasure still owes the delete at Vobiz, due at or before `nowMs`. */
+  findErasureVobizDue(nowMs: number, perShard: number): Promise<RecordingRecord[]>;
   /** Stored (or expiring) records with `add_time` at or before `cutoffMs`, oldest first per shard. */
   findExpiryDue(cutoffMs: number, perShard: number): Promise<RecordingRecord[]>;
   /** Records whose erasure began before `beforeMs` and was not finished (a crashed caller). */
@@ -99,24 +132,35 @@ export interface LifecycleRecords {
   /**
    * Sets `vobiz_deleted_at` (and the verified version), takes the record out of the `due` index and adds
    * the audit entry, in one transaction; false (nothing written) if the record is gone or erased meanwhile.
+   * Every audited change throws AuditEntryExistsError when its entry's key is taken (nothing written).
    */
   markVobizDeleted(
     recordingId: string,
     input: { at: string; versionId?: string },
     audit: AuditEntry,
   ): Promise<boolean>;
-  /** A transient failure: counts it and makes the record eligible again at `eligibleAtMs`. */
+  /** A transient failure: counts it and makes the record (still due) eligible again at `eligibleAtMs`. */
   deferVobizDelete(
     recordingId: string,
     input: { attempts: number; error: string; eligibleAtMs: number },
   ): Promise<void>;
-  /** Verification failed: the record leaves the `due` index with the reason (an operator looks), audited. */
+  /**
+   * Verification failed, or the account is not ours: the record leaves the `due` index with the reason
+   * (an operator looks), audited.
+   */
   blockVobizDelete(recordingId: string, reason: string, audit: AuditEntry): Promise<boolean>;
 
   /** stored (or expiring) and not held → expiring; the fresh record, or undefined when not allowed. */
   beginExpiry(recordingId: string, at: string): Promise<RecordingRecord | undefined>;
-  /** expiring → expired: audio fields removed, metadata kept, audited; false if no longer expiring. */
-  finishExpiry(recordingId: string, at: string, audit: AuditEntry): Promise<boolean>;
+  /**
+   * expiring → expired: audio fields removed, metadata kept, audited; false if no longer expiring. With
+   * `vobizDueAtMs` (not deleted at Vobiz yet) the record stays due for that delete, from then.
+   */
+  finishExpiry(
+    recordingId: string,
+    input: { at: string; vobizDueAtMs?: number },
+    audit: AuditEntry,
+  ): Promise<boolean>;
   deferExpiry(
     recordingId: string,
     input: { attempts: number; error: string; eligibleAtMs: number },
@@ -130,23 +174,30 @@ export interface LifecycleRecords {
    */
   flagHold(
     recordingId: string,
-    input: { at: string; actor: string; reason?: string; versionId: string },
+    input: { at: string; actor: Actor; reason?: string; versionId: string },
     audit: AuditEntry,
   ): Promise<boolean>;
   /** Clears the flag, puts the record back in the lifecycle's indexes, audited; false if it was not held. */
   clearHold(record: RecordingRecord, at: string, audit: AuditEntry): Promise<boolean>;
 
   /**
-   * Marks the erasure as begun (status `erasing`) if the record is still in `expectedStatus`, not held and
-   * not being archived; creates the `erasing` record when there is none. False if the state changed.
+   * Replaces the record read as `previous` by its `erasing` form (without personal data or lookup keys)
+   * if it is still in that status, not held, and no worker's lease ended less than `leaseAfterlifeMs`
+   * ago; creates the `erasing` record when there was none. False if the state changed.
    */
   beginErasure(
     recordingId: string,
-    expectedStatus: RecordingStatus | undefined,
+    previous: RecordingRecord | undefined,
     intent: ErasureIntent,
+    leaseAfterlifeMs: number,
   ): Promise<boolean>;
   /** Undoes an erasure S3 refused: back to the previous status, now held (the lock was placed outside). */
   abandonErasureHeld(record: RecordingRecord, at: string): Promise<void>;
   /** Replaces the `erasing` record with the tombstone, audited, only if it is still this erasure. */
   replaceWithTombstone(tombstone: RecordingRecord, audit: AuditEntry): Promise<boolean>;
+  /**
+   * A tombstone erased without the delete at Vobiz, now asked for it: owed from `at` (in the `due`
+   * index); false if it is not a tombstone, is deleted at Vobiz already, or was refused there.
+   */
+  oweVobizDelete(recordingId: string, at: string): Promise<boolean>;
 }

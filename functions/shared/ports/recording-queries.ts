@@ -1,4 +1,4 @@
-import type { AuditAction } from '../domain/audit.js';
+import type { AuditAction, AuditEntry } from '../domain/audit.js';
 import type { RecordingRecord, RecordingStatus } from '../domain/recording.js';
 
 /** At most one of these narrows a listing; phone numbers are already reduced to their digits. */
@@ -38,6 +38,8 @@ export interface AudioLinks {
 /** A listing of the audit trail, newest first; `sinceMs`/`untilMs` are inclusive bounds on its time. */
 export interface AuditListQuery {
   action?: AuditAction;
+  /** Only this recording's entries. */
+  recordingId?: string;
   sinceMs?: number;
   untilMs?: number;
 }
@@ -48,4 +50,9 @@ export interface AuditQueries {
     query: AuditListQuery,
     page: { limit: number; after?: string },
   ): Promise<{ items: Record<string, unknown>[]; next?: string }>;
+}
+
+/** Adds entries to the audit trail (put-only: an entry is never overwritten). */
+export interface AuditWriter {
+  record(entry: AuditEntry): Promise<void>;
 }

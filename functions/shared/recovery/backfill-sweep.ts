@@ -117,23 +117,7 @@ export function makeBackfillSweep(deps: SweepDependencies) {
     // Only recent pages can repeat an entry (shifted by new arrivals): remember those, not the whole history.
     const recentPages: Set<string>[] = [];
     const seen = (id: string) => recentPages.some((ids) => ids.has(id));
-    const summary: SweepSummary = {
-      pages: 0,
-      found: 0,
-      enqueued: 0,
-      enqueuedUnparsed: 0,
-      alreadyArchived: 0,
-      alreadyQueued: 0,
-      alreadyFailed: 0,
-      alreadyRemoved: 0,
-      malformed: 0,
-      unidentified: 0,
-      unidentifiedIds: [],
-      errors: 0,
-      oldestSeenMs: undefined,
-      stoppedBy: undefined,
-      enqueuedIds: [],
-    };
+    const summary = emptySweepSummary();
 
     try {
       for (let offset = 0; ;) {
@@ -233,6 +217,27 @@ export function makeBackfillSweep(deps: SweepDependencies) {
       });
     }
   }
+}
+
+/** A sweep that has read nothing yet. */
+export function emptySweepSummary(): SweepSummary {
+  return {
+    pages: 0,
+    found: 0,
+    enqueued: 0,
+    enqueuedUnparsed: 0,
+    alreadyArchived: 0,
+    alreadyQueued: 0,
+    alreadyFailed: 0,
+    alreadyRemoved: 0,
+    malformed: 0,
+    unidentified: 0,
+    unidentifiedIds: [],
+    errors: 0,
+    oldestSeenMs: undefined,
+    stoppedBy: undefined,
+    enqueuedIds: [],
+  };
 }
 
 function enqueued(summary: SweepSummary, id: string, unparsed: ReadonlySet<string>): void {

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../domain/audit.js';
 import type { RecordingStatus } from '../domain/recording.js';
 import type { RecordingListPage } from '../domain/vobiz-list.js';
 
@@ -26,10 +27,22 @@ export type ResetResult = 'reset' | 'not_failed' | 'missing';
 
 /** Retrying `failed` records on purpose. */
 export interface FailedRecordings {
-  /** `failed` → `pending`, attempts 0, due now; only if the record is still `failed`. */
-  resetFailed(recordingId: string, nowMs: number): Promise<ResetResult>;
+  /**
+   * `failed` → `pending`, attempts 0, due now; only if the record is still `failed`. With `audit`, the
+   * entry is written in the same transaction (nothing is written when the record is not failed).
+   */
+  resetFailed(recordingId: string, nowMs: number, audit?: AuditEntry): Promise<ResetResult>;
   /** Ids of every `failed` record (by the status index), page by page. */
   listFailed(): AsyncIterable<string[]>;
+}
+
+/**
+ * Leases whose workers are known to be dead. Only the local stack knows that: after a hard kill every
+ * worker died with it, so at its next start, before any worker runs, every lease in the table is one.
+ */
+export interface AbandonedLeases {
+  /** Every `pending` record that holds a lease: lease removed and due at `nowMs`, unless the lease changed meanwhile. */
+  releaseAll(nowMs: number): Promise<number>;
 }
 
 /** List All Recordings, one page at a time (VobizClient implements it). */

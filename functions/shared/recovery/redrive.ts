@@ -27,6 +27,8 @@ export interface RedriveItemResult {
   error?: Error;
   attempts?: number;
   nextAttemptAt?: string;
+  /** The audio stored, when it was stored by this attempt. */
+  sizeBytes?: number;
 }
 
 export interface RedriveSummary {
@@ -35,6 +37,8 @@ export interface RedriveSummary {
   /** Of those, records overdue by more than OVERDUE_AFTER_MS. */
   overdue: number;
   stored: number;
+  /** The audio those recordings stored, in bytes. */
+  bytesStored: number;
   /** Attempted and still pending (a later run retries). */
   deferred: number;
   /** Attempted for the last time: now `failed`. */
@@ -69,6 +73,7 @@ export function makeRedrive(deps: RedriveDependencies) {
       due: due.length,
       overdue: due.filter((d) => d.dueAtMs < nowMs - OVERDUE_AFTER_MS).length,
       stored: 0,
+      bytesStored: 0,
       deferred: 0,
       failed: 0,
       busy: 0,
@@ -96,6 +101,8 @@ export function makeRedrive(deps: RedriveDependencies) {
           nextAttemptAt: record.next_attempt_at,
         };
       }
+      if (outcome.outcome === 'stored')
+        return { recordingId: item.recordingId, result: 'stored', sizeBytes: outcome.record.size_bytes };
       return { recordingId: item.recordingId, result: outcome.outcome };
     };
 
@@ -131,6 +138,7 @@ function count(summary: RedriveSummary, item: RedriveItemResult): void {
   switch (item.result) {
     case 'stored':
       summary.stored++;
+      summary.bytesStored += item.sizeBytes ?? 0;
       break;
     case 'pending':
       summary.deferred++;

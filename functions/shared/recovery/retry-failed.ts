@@ -1,3 +1,5 @@
+import type { Actor } from '../domain/actor.js';
+import { requestAuditEntry } from '../domain/audit.js';
 import type { Clock } from '../ingest/ports.js';
 import type { FailedRecordings, ResetResult } from './ports.js';
 
@@ -14,8 +16,14 @@ export interface RetryFailedSummary {
  */
 export function makeRetryFailed(deps: { failed: FailedRecordings; clock: Clock }) {
   return {
-    one(recordingId: string): Promise<ResetResult> {
-      return deps.failed.resetFailed(recordingId, deps.clock.nowMs());
+    /** One record; with an `actor`, the retry is recorded in the audit trail with it (the HTTP route). */
+    one(recordingId: string, options: { actor?: Actor } = {}): Promise<ResetResult> {
+      const nowMs = deps.clock.nowMs();
+      if (options.actor === undefined) return deps.failed.resetFailed(recordingId, nowMs);
+      const audit = requestAuditEntry('retry', recordingId, options.actor, new Date(nowMs).toISOString(), {
+        detail: 'failed recording queued again: status pending, attempts 0, due now',
+      });
+      return deps.failed.resetFailed(recordingId, nowMs, audit);
     },
 
     async all(

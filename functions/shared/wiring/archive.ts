@@ -108,7 +108,8 @@ export interface VobizClients {
   documents: DynamoDBDocumentClient;
   clock: Clock;
   vobiz?: Partial<VobizClientOptions>;
-  onAuthFailure?: (status: number) => void;
+  /** Every failed call to Vobiz, by status (see VobizClientOptions.onFailure). */
+  onVobizFailure?: (status: number | 'network') => void;
 }
 
 export interface ArchiveClients extends VobizClients {
@@ -127,7 +128,7 @@ export function buildVobizClient(
   return new VobizClient({
     baseUrl: settings.vobizApiBaseUrl,
     credentials,
-    onAuthFailure: clients.onAuthFailure,
+    onFailure: clients.onVobizFailure,
     ...clients.vobiz,
   });
 }

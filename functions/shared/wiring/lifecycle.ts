@@ -36,7 +36,10 @@ const DAY_MS = 86_400_000;
  */
 export interface LifecycleSettings extends VobizSettings {
   bucketName: string;
-  /** `VOBIZ_DELETE_AFTER_DAYS`: delete at Vobiz this long after archiving (0: once verified); unset: never. */
+  /**
+   * `VOBIZ_DELETE_AFTER_DAYS`: delete at Vobiz this long after archiving (0: once verified); unset: only
+   * with retention (at `RETENTION_DAYS`). Never longer than `RETENTION_DAYS`.
+   */
   vobizDeleteAfterMs: number | undefined;
   /** `RETENTION_DAYS`: expire audio whose `add_time` is older; unset: keep forever. */
   retentionMs: number | undefined;
@@ -50,12 +53,14 @@ export const LIFECYCLE_ENV = envVars({
   VOBIZ_DELETE_AFTER_DAYS: optionalDays({
     description:
       'delete recordings at Vobiz this many days after archiving, once their copy is verified (`0`: at once)',
-    default: 'unset: never',
+    default: 'unset: only what retention expires',
     min: 0,
     max: 3650,
+    constraint: 'not more than `RETENTION_DAYS`',
   }),
   RETENTION_DAYS: optionalDays({
-    description: 'expire the audio of recordings whose `add_time` is older',
+    description:
+      'expire the audio of recordings whose `add_time` is older, and delete it at Vobiz if it is still there',
     default: 'unset: keep forever',
     min: 1,
     max: 36_500,
@@ -82,11 +87,19 @@ export const LIFECYCLE_SETTINGS_VARIABLES = variablesOf(
 );
 
 export function readLifecycleSettings(env: Env): LifecycleSettings {
+  const vobizDeleteAfterMs = LIFECYCLE_ENV.VOBIZ_DELETE_AFTER_DAYS.read(env);
+  const retentionMs = LIFECYCLE_ENV.RETENTION_DAYS.read(env);
+  // Retention removes the audio here; a longer Vobiz delay would keep Vobiz's copy past it.
+  if (vobizDeleteAfterMs !== undefined && retentionMs !== undefined && vobizDeleteAfterMs > retentionMs)
+    throw new ConfigError(
+      `VOBIZ_DELETE_AFTER_DAYS (${vobizDeleteAfterMs / DAY_MS}) must not be longer than RETENTION_DAYS ` +
+        `(${retentionMs / DAY_MS}): a recording would stay at Vobiz after retention removed it here`,
+    );
   return {
     ...readVobizSettings(env),
     bucketName: STORAGE_ENV.BUCKET_NAME.read(env),
-    vobizDeleteAfterMs: LIFECYCLE_ENV.VOBIZ_DELETE_AFTER_DAYS.read(env),
-    retentionMs: LIFECYCLE_ENV.RETENTION_DAYS.read(env),
+    vobizDeleteAfterMs,
+    retentionMs,
     batchSize: LIFECYCLE_ENV.LIFECYCLE_BATCH_SIZE.read(env),
     concurrency: LIFECYCLE_ENV.LIFECYCLE_CONCURRENCY.read(env),
   };
@@ -98,12 +111,14 @@ function optionalDays(spec: {
   default: string;
   min: number;
   max: number;
+  /** What else it must respect (checked by `readLifecycleSettings`). */
+  constraint?: string;
 }): EnvVarSpec<number | undefined> {
   const { min, max } = spec;
   return {
     description: spec.description,
     default: spec.default,
-    accepted: `${min}–${max}, or \`none\``,
+    accepted: `${min}–${max}, or \`none\`${spec.constraint ? `; ${spec.constraint}` : ''}`,
     read: (env, name) => {
       const raw = optional(env, name);
       if (raw === undefined || raw === 'none') return undefined;
@@ -142,7 +157,7 @@ export function buildLifecycle(
   const expireRecording = makeExpireRecording({ ...common, afterStep: clients.steps?.expire });
   const eraseRecording = makeEraseRecording({
     ...common,
-    vobiz,
+    deleteAtVobiz,
     newId: clients.newId ?? (() => randomUUID()),
     afterStep: clients.steps?.erase,
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -56,27 +55,6 @@ export async function signApiRequest(options: {
 /** `https://{id}.execute-api.{region}.amazonaws.com` names its region; a custom domain does not. */
 export function regionFromApiUrl(apiUrl: string): string | undefined {
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(apiUrl).hostname)?.[1];
-}
-
-/**
- * The API base URL from `cdk deploy --outputs-file <file>`: the named stack's `ApiUrl`, or the only
- * stack's when there is just one.
- */
-export function apiUrlFromOutputsFile(file: string, stackName?: string): string | undefined {
-  let outputs: Record<string, Record<string, string>>;
-  try {
-    outputs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
-  } catch {
-    return undefined;
-  }
-  const stacks = Object.entries(outputs).filter(([, values]) => typeof values.ApiUrl === 'string');
-  if (stackName) return stacks.find(([name]) => name === stackName)?.[1].ApiUrl;
-  if (stacks.length > 1) {
-    throw new Error(
-      `${file} holds several stacks (${stacks.map(([name]) => name).join(', ')}): pick one with --stack`,
-    );
-  }
-  return stacks[0]?.[1].ApiUrl;
 }
 
 /** Joins the base URL and a route path (`/recordings?...`), keeping any base path (custom domain mappings). */

@@ -1,0 +1,54 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { functionCode, HANDLER_FILE } from '../../infra/bundling.js';
+import { LOOKUP_ENTRY } from '../../infra/lookup-api.js';
+import { WEBHOOK_ENTRY } from '../../infra/webhook.js';
+
+describe('function bundling (synthesized with bundling, as cdk deploy does)', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'bundling-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Bundling');
+  for (const [id, entry] of [
+    ['Webhook', WEBHOOK_ENTRY],
+    ['Lookup', LOOKUP_ENTRY],
+  ] as const) {
+    new LambdaFunction(stack, id, {
+      code: functionCode(entry),
+      handler: 'index.handler',
+      runtime: Runtime.NODEJS_22_X,
+    });
+  }
+  const assembly = app.synth();
+  const functions = Object.values(
+    Template.fromStack(stack).findResources('AWS::Lambda::Function') as Record<
+      string,
+      { Properties: { Code: { S3Key: string } } }
+    >,
+  );
+
+  it('gives every function its own bundle (all assets share the project folder as their source)', () => {
+    const keys = functions.map((f) => f.Properties.Code.S3Key);
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(2);
+  });
+
+  it('stages the handler file, its chunks and their source maps', () => {
+    const staged = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
+    expect(staged).toHaveLength(2);
+    for (const name of staged) {
+      const dir = join(assembly.directory, name);
+      expect(existsSync(join(dir, HANDLER_FILE))).toBe(true);
+      expect(existsSync(join(dir, `${HANDLER_FILE}.map`))).toBe(true);
+      const chunks = readdirSync(join(dir, 'chunks'));
+      expect(chunks.some((file) => file.endsWith('.mjs'))).toBe(true);
+      for (const chunk of chunks.filter((file) => file.endsWith('.mjs')))
+        expect(chunks).toContain(`${chunk}.map`);
+    }
+  });
+});
