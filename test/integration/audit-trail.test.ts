@@ -23,6 +23,7 @@ import { httpEvent, lambdaContext, type HttpEventInput } from '../support/http-e
 import { archive, auditEntries, buildTestLifecycle } from '../support/lifecycle.js';
 import { FakeClock, type Emulators } from '../support/redrive.js';
 import { storedRecording } from '../support/recording-dataset.js';
+import { expectDocumentedResult } from '../support/openapi.js';
 
 /**
  * The audit trail's new writers and readers against DynamoDB Local (and s3rver for the audio links):
@@ -51,6 +52,7 @@ function caller(handler: Handler) {
     if (input.userArn)
       Object.assign(event.requestContext, { authorizer: { iam: { userArn: input.userArn } } });
     const result = await handler(event, lambdaContext());
+    expectDocumentedResult(event, result as Parameters<typeof expectDocumentedResult>[1]);
     return {
       status: result.statusCode ?? 0,
       headers: (result.headers ?? {}) as Record<string, string>,

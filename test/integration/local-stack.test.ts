@@ -108,6 +108,22 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
     expect(stack.output()).toContain('npm run simulate -- --count 3');
   });
 
+  it('serves its own OpenAPI description at /openapi.json, with this stack first in servers, and its health routes as described', async () => {
+    const description = (await (await fetchDocumented(`${gateway}/openapi.json`)).json()) as {
+      openapi: string;
+      servers: { url: string }[];
+      paths: Record<string, unknown>;
+    };
+    expect(description.openapi).toBe('3.1.0');
+    expect(description.servers[0]!.url).toBe(gateway);
+    expect(Object.keys(description.paths)).toEqual(
+      expect.arrayContaining(['/webhooks/vobiz/recording', '/recordings/{recording_id}/retry', '/audit']),
+    );
+    expect((await fetchDocumented(`${gateway}/health`, { method: 'HEAD' })).status).toBe(200);
+    const vobiz = (await (await fetchDocumented(`${gateway}/health/vobiz`)).json()) as { ok: boolean };
+    expect(vobiz.ok).toBe(true);
+  });
+
   it('archives signed callbacks and serves the records and audio through the lookup routes', async () => {
     const recordings = await simulated(3);
     expect(new Set(recordings.map((r) => r.callback!.schemes.join('+'))).size).toBe(3);
@@ -143,6 +159,13 @@ describe.skipIf(!existsSync('/proc'))('npm start with the Vobiz simulator', () =
       expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(recording.sha256);
     }
     expect(stack.output()).toMatch(/POST \/webhooks\/vobiz\/recording \S*200\S* \d+ms/);
+
+    // The retry route, through the gateway: only a failed recording is queued again.
+    const retry = await fetchDocumented(`${gateway}/recordings/${recordings[0]!.recording_id}/retry`, {
+      method: 'POST',
+    });
+    expect(retry.status).toBe(409);
+    expect(((await retry.json()) as { error: { code: string } }).error.code).toBe('not_failed');
   });
 
   it('answers a repeated delivery 200 (a retry), refuses a reused signature and an unknown route', async () => {

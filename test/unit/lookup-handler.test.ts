@@ -11,6 +11,7 @@ import type {
 } from '../../functions/shared/ports/recording-queries.js';
 import { httpEvent, lambdaContext } from '../support/http-events.js';
 import { storedRecording } from '../support/recording-dataset.js';
+import { expectDocumentedResult } from '../support/openapi.js';
 
 const KEY = 'handler-unit-test-key-0123456789abcdef';
 
@@ -50,6 +51,7 @@ function setup(overrides: Partial<RecordingQueries> = {}, cursorKey = vi.fn(() =
     const event = httpEvent({ path, query, headers });
     if (userArn) Object.assign(event.requestContext, { authorizer: { iam: { userArn } } });
     const result = await handler(event, lambdaContext());
+    expectDocumentedResult(event, result);
     return {
       status: result.statusCode,
       headers: result.headers ?? {},
