@@ -253,7 +253,7 @@ export const ALARMS: Record<string, AlarmDefinition> = {
     meaning:
       'a recording was kept at Vobiz because its archived copy did not verify (version, size or SHA-256)',
     action:
-      "`npm run query -- '/audit?action=vobiz_delete'` (outcome `refused`, `detail` says why); the record has `vobiz_delete_blocked`. After fixing the cause, `npm run vobiz-cleanup -- --retry-blocked`",
+      "`npx vobiz-archive query --stage prod '/audit?action=vobiz_delete'` (outcome `refused`, `detail` says why); the record has `vobiz_delete_blocked`. After fixing the cause, `npx vobiz-archive vobiz-cleanup --stage prod --retry-blocked`",
     runbook: 'vobizdeleterefused',
   }),
   LifecycleFailures: businessAlarm(METRIC.lifecycleFailed, 'Sum', {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { describe, expect, it } from 'vitest';
+import { STATEFUL_RESOURCE_TYPES } from '../../infra/stateful.js';
 import { buildStack } from './build.js';
 
 /**
@@ -9,14 +10,7 @@ import { buildStack } from './build.js';
  * with the CDK's own diff, which knows CloudFormation's per-property update behaviour ("Update requires:
  * Replacement").
  */
-const STATEFUL_TYPES = new Set([
-  'AWS::S3::Bucket',
-  'AWS::DynamoDB::Table',
-  'AWS::Cognito::UserPool',
-  'AWS::Cognito::IdentityPool',
-  'AWS::KMS::Key',
-  'AWS::SecretsManager::Secret',
-]);
+const STATEFUL_TYPES = new Set<string>(STATEFUL_RESOURCE_TYPES);
 const UNSAFE = new Set<ResourceImpact>([
   ResourceImpact.WILL_REPLACE,
   ResourceImpact.MAY_REPLACE,

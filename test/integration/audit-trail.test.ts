@@ -170,7 +170,7 @@ describe('who listened: the lookup writes an audit entry per audio link', () => 
       [INDEXES.byCall.partitionKey]: auditRecordingPartition('listen-1'),
       [INDEXES.byCall.sortKey]: items[0]!.sk,
     });
-    expect(items[1]).toMatchObject({ actor: REVIEWER, variant: 'redirect', download: false });
+    expect(items[1]).toMatchObject({ actor: { arn: REVIEWER }, variant: 'redirect', download: false });
     for (const item of items) {
       const kept = JSON.stringify(item);
       expect(kept).not.toContain(record.s3_key!);

@@ -89,7 +89,11 @@ export const SCRIPT_ROWS: readonly ScriptRow[] = [
     summary: 'one of the four test projects',
   },
   { scripts: ['typecheck'], summary: '`tsc` over the functions and infra, the console and the e2e tests' },
-  { scripts: ['lint'], summary: "ESLint with type-aware rules, and Prettier's check (TypeScript, JSON, YAML; Markdown is left as written)" },
+  {
+    scripts: ['lint'],
+    summary:
+      "ESLint with type-aware rules, and Prettier's check (TypeScript, JSON, YAML; Markdown is left as written)",
+  },
   { scripts: ['format'], summary: 'format the tree with Prettier' },
   { scripts: ['check'], summary: 'what CI runs: typecheck, lint, tests, `cdk synth`, `lint:templates`' },
   { scripts: ['synth'], summary: '`cdk synth`, offline and without AWS credentials' },

@@ -71,13 +71,15 @@ export const METRIC_EMITTED_WHEN: Record<keyof typeof METRIC, string> = {
   callbackAccepted: 'a signed callback was recorded (new, duplicate or retried delivery): answered 200',
   signatureRejected: 'a callback was refused: missing or invalid signature, or a replayed nonce',
   stored: "a recording's audio and metadata were archived",
-  bytesStored: 'with `RecordingStored`: the bytes of audio stored in S3 (unit Bytes)',
+  bytesStored:
+    'the bytes of audio an archived recording stored in S3 (unit Bytes), from the archive worker and the re-drive',
   deferred: 'an attempt did not finish; the record stays `pending` and is retried',
   failed: 'a record ran out of attempts and is now `failed`',
   vobizAuthFailed: 'Vobiz refused our credentials (401/403), in any call',
   vobizErrors:
-    "a call to Vobiz's API got a non-2xx answer or none; dimension `status`: " +
-    VOBIZ_ERROR_STATUSES.map((status) => `\`${status}\``).join(', '),
+    "a call to Vobiz's API got an answer other than 2xx, or none; dimensions `service` and `status` (" +
+    VOBIZ_ERROR_STATUSES.map((status) => `\`${status}\``).join(', ') +
+    ': a fixed set). A `404` to a delete (already gone) is not counted; each retry attempt counts; 401 and 403 also count in `VobizAuthFailed`',
   backfilled: 'the backfill sweep enqueued a recording no callback announced',
   overduePending: 'every re-drive run, zero included: pending records more than 5 minutes past due',
   deletedAtVobiz: 'the lifecycle deleted a recording at Vobiz after verifying the copy (204 or 404)',
