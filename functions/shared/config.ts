@@ -134,7 +134,7 @@ export const AWS_ENV = envVars({
   }),
 });
 
-/** Read by Node.js and Powertools in every function; the stack sets most of them (infra/archive-function.ts). */
+/** Read by Powertools in every function; the stack sets most of them (infra/archive-function.ts). */
 export const RUNTIME_ENV = envVars({
   POWERTOOLS_LOG_LEVEL: optionalVar({
     description: 'log level',
@@ -152,10 +152,6 @@ export const RUNTIME_ENV = envVars({
   POWERTOOLS_METRICS_DISABLED: optionalVar({
     description: 'emit no metrics (the local stack and the tests)',
     accepted: '`true`',
-  }),
-  NODE_OPTIONS: optionalVar({
-    description: 'stack traces point into the TypeScript sources',
-    default: '`--enable-source-maps` (set by the stack)',
   }),
 });
 

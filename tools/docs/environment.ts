@@ -9,6 +9,7 @@ import { WEBHOOK_VARIABLES } from '../../functions/webhook/dependencies.js';
 import { SETTINGS } from '../../infra/settings.js';
 import { LOCAL_ENV } from '../../local/start-options.js';
 import { code, table } from './markdown.js';
+import { variablesTheStackSets } from './stack.js';
 
 /** Each function and what its loaders read (the lifecycle API shares the scheduled lifecycle's loader). */
 export const FUNCTION_VARIABLES: readonly (readonly [string, readonly EnvVar[]])[] = [
@@ -49,6 +50,7 @@ export function readBy(name: string): string {
 
 /** docs/reference/environment.md: what the functions read, who reads it and the stage setting that sets it. */
 export function functionsEnvironmentTable(): string {
+  const stackSets = variablesTheStackSets();
   const settingOf = new Map<string, string>();
   for (const [key, definition] of Object.entries(SETTINGS)) {
     const variable = (definition as { variable?: string }).variable;
@@ -62,7 +64,11 @@ export function functionsEnvironmentTable(): string {
       variable.default || '—',
       variable.accepted,
       variable.description,
-      settingOf.has(variable.name) ? `[${code(settingOf.get(variable.name)!)}](settings.md)` : '',
+      settingOf.has(variable.name)
+        ? `[${code(settingOf.get(variable.name)!)}](settings.md)`
+        : stackSets.has(variable.name)
+          ? '(stack)'
+          : '',
     ]),
   );
 }
