@@ -40,8 +40,7 @@ export function functionVariables(): Map<string, EnvVar> {
   return new Map([...byName].sort(([a], [b]) => Number(platform.has(a)) - Number(platform.has(b))));
 }
 
-/** Which functions read a variable, for the docs. */
-export function readBy(name: string): string {
+function readBy(name: string): string {
   const readers = FUNCTION_VARIABLES.filter(([, variables]) => variables.some((v) => v.name === name)).map(
     ([reader]) => reader,
   );

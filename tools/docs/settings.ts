@@ -6,8 +6,8 @@ import {
   type SettingDefinition,
   type SettingKind,
 } from '../../infra/settings.js';
-import { readBy } from './environment.js';
 import { code, codes, table } from './markdown.js';
+import { setOnText, variablesTheStackSets } from './stack.js';
 
 const ARN_OF: Record<string, string> = {
   secretsmanager: 'a Secrets Manager secret',
@@ -78,7 +78,9 @@ export function settingsTable(variables: Map<string, EnvVar>): string {
       defaultOf(definition, key, variables),
       accepted(definition.kind, definition.constraint),
       definition.description,
-      definition.variable ? `${code(definition.variable)}: ${readBy(definition.variable)}` : '',
+      definition.variable
+        ? `${code(definition.variable)}: ${setOnText(variablesTheStackSets().get(definition.variable) ?? [])}`
+        : '',
     ]),
   );
 }
