@@ -10,6 +10,10 @@ const silentEnv = {
 
 export default defineConfig({
   test: {
+    // Most files wait on emulators, a spawned stack or Chromium rather than on the CPU: two at a time
+    // on CI's two cores (vitest's default there is one): 518 s one at a time (load average ~2), 486 s two
+    // at a time with other jobs raising the load average to 5-6 (2026-12-04).
+    maxWorkers: 2,
     projects: [
       {
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: silentEnv },

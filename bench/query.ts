@@ -3,8 +3,8 @@
  * the stack creates them, stream included; why one process per size: support/dynamo-per-size.ts),
  * loaded in parallel. Each lookup query type is timed through the real handler (middy, validation,
  * cursor codec, DynamoDB adapter), alternating the sizes request by request. Right after each request,
- * the emulator floor replays the DynamoDB commands that request sent (the same GetItem/Query inputs, in
- * the same waves: what ran in parallel runs in parallel), bare, on a plain DynamoDB client: what DynamoDB
+ * the emulator floor replays the DynamoDB commands that request sent (the same GetItem/Query inputs, and
+ * the audio link's audit PutItem, in the same waves: what ran in parallel runs in parallel), bare, on a plain DynamoDB client: what DynamoDB
  * Local itself costs for that query's shape. It prints p50/p99 latency of both and the items DynamoDB read
  * per request at both sizes, with the 100k/10k ratios of the product next to the floor's.
  * The last line is one JSON object: {"bench":"query","p99_ratio_max":…,"floor_p99_ratio_max":…,…}.
@@ -12,7 +12,7 @@
  *   npm run bench:query            (BENCH_SAMPLES=1000, BENCH_SIZES=10000,100000, BENCH_DYNAMODB_HEAP_MB=2048)
  */
 import { performance } from 'node:perf_hooks';
-import { GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../functions/shared/adapters/aws-clients.js';
 import type { RecordingRecord } from '../functions/shared/domain/recording.js';
 import { createTable, LOCAL_REGION, type RunningDynamo } from '../local/emulators.js';
@@ -48,7 +48,7 @@ interface Stats {
 
 /** One DynamoDB command the handler sent, as sent (marshalled input), with when it ran. */
 interface Sent {
-  command: 'GetItemCommand' | 'QueryCommand';
+  command: 'GetItemCommand' | 'QueryCommand' | 'PutItemCommand';
   input: Record<string, unknown>;
   start: number;
   end: number;
@@ -125,8 +125,8 @@ async function prepare(
       const result = await next(args);
       if (into) {
         const command = context.commandName;
-        if (command !== 'GetItemCommand' && command !== 'QueryCommand')
-          throw new Error(`the lookup sent ${command}; the floor replays GetItem and Query only`);
+        if (command !== 'GetItemCommand' && command !== 'QueryCommand' && command !== 'PutItemCommand')
+          throw new Error(`the lookup sent ${command}; the floor replays GetItem, Query and PutItem only`);
         into.push({ command, input: args.input as Record<string, unknown>, start, end: performance.now() });
       }
       if (reads.counting) {
@@ -246,6 +246,12 @@ async function replay(client: DynamoDBClient, plan: Sent[][]): Promise<number> {
   const sends = plan.map((wave) =>
     wave.map((sent) => {
       const input = structuredClone(sent.input) as never;
+      if (sent.command === 'PutItemCommand') {
+        // The audio link's audit entry: the same item written again, without the condition that the
+        // first write made false (a write of the same size and indexes, not a refused one).
+        const { ConditionExpression: _condition, ExpressionAttributeNames: _names, ...put } = sent.input;
+        return () => client.send(new PutItemCommand(put as never));
+      }
       return sent.command === 'GetItemCommand'
         ? () => client.send(new GetItemCommand(input))
         : () => client.send(new QueryCommand(input));
@@ -335,7 +341,7 @@ async function measure(targets: Target[]): Promise<void> {
     );
   }
   console.log(
-    `(A = ${small.size} records, B = ${large.size}, each in its own DynamoDB Local; times in ms; × = B/A; floor = the same request's GetItem/Query commands replayed bare; read/req = items DynamoDB examined per request)`,
+    `(A = ${small.size} records, B = ${large.size}, each in its own DynamoDB Local; times in ms; × = B/A; floor = the same request's GetItem/Query/PutItem commands replayed bare; read/req = items DynamoDB examined per request)`,
   );
   const max = (values: number[]) => round(Math.max(...values));
   const summary = {
