@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient, createSecretsClient } from '../functions/shared/adapters/aws-clients.js';
+import { createDocumentClient, readSecretWithSdk } from '../functions/shared/adapters/aws-clients.js';
 import { loadVobizCredentials } from '../functions/shared/adapters/credentials.js';
 import { DynamoRecoveryRepository } from '../functions/shared/adapters/dynamo-recovery.js';
 import { systemClock } from '../functions/shared/ingest/ports.js';
@@ -70,7 +70,7 @@ async function sweepSinceUncleanStop(
   const dynamo = new DynamoDBClient({});
   try {
     const settings = readRecoverySettings(env);
-    const credentials = await loadVobizCredentials(env, createSecretsClient);
+    const credentials = await loadVobizCredentials(env, readSecretWithSdk());
     const sweep = buildBackfillSweep(settings, credentials, credentials.authId, {
       documents: createDocumentClient(dynamo),
       clock: systemClock,

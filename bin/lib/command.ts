@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readSecretWithSdk } from '../../functions/shared/adapters/aws-clients.js';
 import { loadVobizCredentials } from '../../functions/shared/adapters/credentials.js';
 import { ConfigError, type VobizCredentials } from '../../functions/shared/config.js';
 import { RECORDING_ID_PATTERN } from '../../functions/shared/domain/recording.js';
@@ -108,7 +109,10 @@ export async function commandCredentials(
   io: CommandIo,
 ): Promise<VobizCredentials | undefined> {
   try {
-    return await loadVobizCredentials(env, () => new SecretsManagerClient(awsConfig(env)));
+    return await loadVobizCredentials(
+      env,
+      readSecretWithSdk(() => new SecretsManagerClient(awsConfig(env))),
+    );
   } catch (error) {
     io.stderr.write(`${command}: ${(error as Error).message}\n`);
     return undefined;

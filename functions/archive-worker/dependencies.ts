@@ -1,4 +1,4 @@
-import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { createDocumentClient, createS3Client, readSecretWithSdk } from '../shared/adapters/aws-clients.js';
 import { CREDENTIALS_ENV, loadCachedCredentials } from '../shared/adapters/credentials.js';
 import { AWS_ENV, RUNTIME_ENV, variablesOf } from '../shared/config.js';
 import type { ArchiveRecording } from '../shared/ingest/archive-recording.js';
@@ -27,7 +27,7 @@ export async function loadArchiveWorkerDependencies(
   onVobizFailure?: (status: number | 'network') => void,
 ): Promise<ArchiveWorkerDependencies> {
   const settings = readArchiveSettings(env);
-  const { source, credentials } = await loadCachedCredentials(env, createSecretsClient);
+  const { source, credentials } = await loadCachedCredentials(env, readSecretWithSdk());
   return {
     archiveRecording: buildArchiveRecording(settings, source, credentials.authId, {
       documents: createDocumentClient(),

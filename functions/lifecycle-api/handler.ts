@@ -1,4 +1,4 @@
-import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { createDocumentClient, createS3Client, readSecretWithSdk } from '../shared/adapters/aws-clients.js';
 import { loadCachedCredentials } from '../shared/adapters/credentials.js';
 import { countVobizFailures, createObservability } from '../shared/framework/observability.js';
 import { systemClock } from '../shared/ingest/ports.js';
@@ -12,7 +12,7 @@ export const handler = createLifecycleApiHandler({
   metrics,
   load: async () => {
     const settings = readLifecycleSettings(process.env);
-    const { source } = await loadCachedCredentials(process.env, createSecretsClient);
+    const { source } = await loadCachedCredentials(process.env, readSecretWithSdk());
     return buildLifecycle(settings, source, {
       documents: createDocumentClient(),
       s3: createS3Client(process.env),

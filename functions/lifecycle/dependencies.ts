@@ -1,4 +1,4 @@
-import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { createDocumentClient, createS3Client, readSecretWithSdk } from '../shared/adapters/aws-clients.js';
 import { CREDENTIALS_ENV, loadCachedCredentials } from '../shared/adapters/credentials.js';
 import { DynamoHeartbeats } from '../shared/adapters/dynamo-heartbeats.js';
 import { AWS_ENV, RUNTIME_ENV, variablesOf } from '../shared/config.js';
@@ -27,7 +27,7 @@ export async function loadLifecycleDependencies(
   onVobizFailure?: (status: number | 'network') => void,
 ): Promise<ScheduledLifecycle> {
   const settings = readLifecycleSettings(env);
-  const { source } = await loadCachedCredentials(env, createSecretsClient);
+  const { source } = await loadCachedCredentials(env, readSecretWithSdk());
   const documents = createDocumentClient();
   return {
     ...buildLifecycle(settings, source, {

@@ -1,5 +1,5 @@
 import { loadCachedCredentials, type CredentialsSource } from '../shared/adapters/credentials.js';
-import { createDocumentClient, createS3Client, createSecretsClient } from '../shared/adapters/aws-clients.js';
+import { createDocumentClient, createS3Client, readSecretWithSdk } from '../shared/adapters/aws-clients.js';
 import { DynamoHeartbeats } from '../shared/adapters/dynamo-heartbeats.js';
 import { DynamoRecordingRepository } from '../shared/adapters/dynamo-recordings.js';
 import { DynamoRecoveryRepository } from '../shared/adapters/dynamo-recovery.js';
@@ -153,7 +153,7 @@ export async function loadRedriveDependencies(
   onVobizFailure?: (status: number | 'network') => void,
 ): Promise<RedriveDependencies> {
   const settings = readRedriveSettings(env);
-  const { source, credentials } = await loadCachedCredentials(env, createSecretsClient);
+  const { source, credentials } = await loadCachedCredentials(env, readSecretWithSdk());
   return buildRedriveDependencies(settings, source, credentials.authId, {
     documents: createDocumentClient(),
     s3: createS3Client(env),

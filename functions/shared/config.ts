@@ -121,6 +121,40 @@ function isEnvVar(value: unknown): value is EnvVar {
 
 /** Read by the AWS SDK itself (and by `createS3Client`): the local stack and the tests point them at the emulators. */
 export const AWS_ENV = envVars({
+  AWS_REGION: optionalVar({
+    description:
+      "the function's region; the webhook's own AWS client reads it by name (the SDK does in the other functions)",
+    default: 'set by Lambda',
+    accepted: 'a region',
+  }),
+  AWS_DEFAULT_REGION: optionalVar({
+    description: 'the region when `AWS_REGION` is unset (outside Lambda)',
+    default: 'set by Lambda',
+    accepted: 'a region',
+  }),
+  AWS_ACCESS_KEY_ID: optionalVar({
+    description:
+      "the function role's credentials, with `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; unset: the SDK's default chain (profiles, SSO)",
+    default: 'set by Lambda',
+  }),
+  AWS_SECRET_ACCESS_KEY: optionalVar({
+    description: 'see `AWS_ACCESS_KEY_ID`',
+    default: 'set by Lambda',
+  }),
+  AWS_SESSION_TOKEN: optionalVar({
+    description: 'see `AWS_ACCESS_KEY_ID`',
+    default: 'set by Lambda',
+  }),
+  AWS_ENDPOINT_URL: optionalVar({
+    description: 'SDK-standard endpoint override for every service, after the per-service ones',
+    default: 'unset: AWS',
+    accepted: 'a URL',
+  }),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: optionalVar({
+    description: 'SDK-standard endpoint override for Secrets Manager (tests)',
+    default: 'unset: AWS',
+    accepted: 'a URL',
+  }),
   AWS_ENDPOINT_URL_DYNAMODB: optionalVar({
     description: 'SDK-standard endpoint override (local stack, tests)',
     default: 'unset: AWS',

@@ -3,8 +3,21 @@ import {
   loadCachedCredentials,
   type CredentialsSource,
 } from '../shared/adapters/credentials.js';
-import { createDocumentClient, createSecretsClient } from '../shared/adapters/aws-clients.js';
-import { DynamoRecordingRepository } from '../shared/adapters/dynamo-recordings.js';
+import {
+  createAwsJsonClient,
+  DYNAMODB_JSON,
+  jsonSecretReader,
+  SECRETS_MANAGER_JSON,
+  type AwsJsonService,
+} from '../shared/adapters/aws-json.js';
+import {
+  DYNAMODB_MAX_ATTEMPTS,
+  DYNAMODB_TIMEOUTS,
+  limits,
+  SECRETS_MAX_ATTEMPTS,
+  SECRETS_TIMEOUTS,
+} from '../shared/adapters/aws-limits.js';
+import { acceptNotificationRecord, jsonAcceptStore } from '../shared/adapters/dynamo-accept.js';
 import {
   AWS_ENV,
   RUNTIME_ENV,
@@ -54,12 +67,36 @@ export const WEBHOOK_VARIABLES = variablesOf(
   WEBHOOK_ENV,
   CREDENTIALS_ENV,
   AWS_ENV.AWS_ENDPOINT_URL_DYNAMODB,
+  // Read by name by the webhook's own client (aws-json.ts); the SDK reads them in the other functions.
+  AWS_ENV.AWS_REGION,
+  AWS_ENV.AWS_DEFAULT_REGION,
+  AWS_ENV.AWS_ACCESS_KEY_ID,
+  AWS_ENV.AWS_SECRET_ACCESS_KEY,
+  AWS_ENV.AWS_SESSION_TOKEN,
+  AWS_ENV.AWS_ENDPOINT_URL,
+  AWS_ENV.AWS_ENDPOINT_URL_SECRETS_MANAGER,
   RUNTIME_ENV,
 );
 
+/** A JSON-protocol client for `service`, with the SDK clients' limits (longer against an emulator). */
+function awsJsonClient(
+  service: AwsJsonService,
+  env: Record<string, string | undefined>,
+  base: { limits: typeof DYNAMODB_TIMEOUTS; maxAttempts: number },
+) {
+  const emulator = Boolean(env[service.endpointVariable] || env.AWS_ENDPOINT_URL);
+  return createAwsJsonClient(service, {
+    env,
+    maxAttempts: base.maxAttempts,
+    ...limits(base.limits, emulator),
+  });
+}
+
 /**
  * Builds the webhook's collaborators from the environment; called once per container. The webhook only
- * proves and records: it needs the table and the auth token, never S3 or the Vobiz API.
+ * proves and records: it needs the table and the auth token, never S3 or the Vobiz API. It talks to
+ * DynamoDB and Secrets Manager through its own small signed client (aws-json.ts), not the AWS SDK, whose
+ * module compile would be most of its cold start (docs/development/benchmarks.md).
  */
 export async function loadWebhookDependencies(
   env: Record<string, string | undefined> = process.env,
@@ -67,12 +104,21 @@ export async function loadWebhookDependencies(
   const tableName = STORAGE_ENV.TABLE_NAME.read(env);
   const publicUrl = WEBHOOK_ENV.WEBHOOK_PUBLIC_URL.read(env);
   const nonceTtlSeconds = WEBHOOK_ENV.NONCE_TTL_DAYS.read(env) * DAY_SECONDS;
-  const { source, credentials } = await loadCachedCredentials(env, createSecretsClient);
+  const readSecret = jsonSecretReader(() =>
+    awsJsonClient(SECRETS_MANAGER_JSON, env, {
+      limits: SECRETS_TIMEOUTS,
+      maxAttempts: SECRETS_MAX_ATTEMPTS,
+    }),
+  );
+  const { source, credentials } = await loadCachedCredentials(env, readSecret);
+  const store = jsonAcceptStore(
+    awsJsonClient(DYNAMODB_JSON, env, { limits: DYNAMODB_TIMEOUTS, maxAttempts: DYNAMODB_MAX_ATTEMPTS }),
+  );
   return {
     credentials: source,
     publicUrl,
     acceptNotification: makeAcceptNotification({
-      recordings: new DynamoRecordingRepository(createDocumentClient(), tableName),
+      recordings: { accept: (input) => acceptNotificationRecord(store, tableName, input) },
       clock: systemClock,
       accountId: credentials.authId,
       nonceTtlSeconds,

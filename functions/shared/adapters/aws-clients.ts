@@ -1,57 +1,25 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DYNAMODB_MAX_ATTEMPTS,
+  DYNAMODB_TIMEOUTS,
+  limits,
+  S3_MAX_ATTEMPTS,
+  S3_TIMEOUTS,
+} from './aws-limits.js';
+import type { ReadSecret } from './credentials.js';
 
-/**
- * Per-request limits for DynamoDB. Without them a request that hangs (a half-open connection) is never
- * given up: a lease renewal that hangs lets the lease lapse while the transfer goes on. DynamoDB answers
- * in milliseconds; 3 s per attempt, 3 attempts, is at most about 10 s: a renewal (every 20 s of a 60 s
- * lease) settles before the next one is due, and every function still answers within its timeout
- * (webhook and lookup 10 s, lifecycle API 28 s).
- */
-export const DYNAMODB_TIMEOUTS = {
-  connectionTimeout: 1_000,
-  requestTimeout: 3_000,
-  socketTimeout: 3_000,
-  throwOnRequestTimeout: true,
-} as const;
-export const DYNAMODB_MAX_ATTEMPTS = 3;
-
-/**
- * Per-request limits for S3. A 6 MiB part needs 0.2 MB/s to be sent within 30 s (Lambda reaches S3 at
- * tens of MB/s); a body that stops flowing for 30 s is given up. Three attempts bound the life of any S3
- * request, a CompleteMultipartUpload included, to about 91 s: the erasure waits that long after a
- * worker's lease ends (LEASE_AFTERLIFE_MS) before it lists what to delete.
- */
-export const S3_TIMEOUTS = {
-  connectionTimeout: 3_000,
-  requestTimeout: 30_000,
-  socketTimeout: 30_000,
-  throwOnRequestTimeout: true,
-} as const;
-export const S3_MAX_ATTEMPTS = 3;
-
-/**
- * Against an emulator (an endpoint override: the local stack, the tests) the limits are this many times
- * longer: DynamoDB Local on a busy machine pauses for seconds at times, which in AWS would be a hang.
- */
-export const EMULATOR_TIMEOUT_FACTOR = 10;
+export {
+  DYNAMODB_MAX_ATTEMPTS,
+  DYNAMODB_TIMEOUTS,
+  EMULATOR_TIMEOUT_FACTOR,
+  S3_MAX_ATTEMPTS,
+  S3_TIMEOUTS,
+} from './aws-limits.js';
 
 type Env = Record<string, string | undefined>;
-
-function limits<T extends { connectionTimeout: number; requestTimeout: number; socketTimeout: number }>(
-  base: T,
-  emulator: boolean,
-): T {
-  if (!emulator) return { ...base };
-  return {
-    ...base,
-    connectionTimeout: base.connectionTimeout * EMULATOR_TIMEOUT_FACTOR,
-    requestTimeout: base.requestTimeout * EMULATOR_TIMEOUT_FACTOR,
-    socketTimeout: base.socketTimeout * EMULATOR_TIMEOUT_FACTOR,
-  };
-}
 
 /**
  * SDK clients, created once per container. Endpoints come from the SDK-standard
@@ -87,4 +55,13 @@ export function createS3Client(env: Env = process.env, config: S3ClientConfig = 
 
 export function createSecretsClient(): SecretsManagerClient {
   return new SecretsManagerClient({});
+}
+
+/** `GetSecretValue` through the SDK (the client is created at the first read). */
+export function readSecretWithSdk(create: () => SecretsManagerClient = createSecretsClient): ReadSecret {
+  let client: SecretsManagerClient | undefined;
+  return async (secretArn) => {
+    client ??= create();
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  };
 }

@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   AUTH_ID_ACCEPTED,
   ConfigError,
@@ -26,20 +25,26 @@ export const CREDENTIALS_ENV = envVars({
 });
 
 /**
+ * Reads a Secrets Manager secret's `SecretString`: through the SDK (aws-clients.ts) in most functions,
+ * through the webhook's own signed request (aws-json.ts), which keeps the SDK out of its cold start.
+ */
+export type ReadSecret = (secretArn: string) => Promise<string | undefined>;
+
+/**
  * Vobiz credentials: from the Secrets Manager secret named by `VOBIZ_SECRET_ARN` in AWS (JSON
  * `{auth_id, auth_token, parent_auth_token?}`), or from `VOBIZ_AUTH_ID`/`VOBIZ_AUTH_TOKEN` locally.
  * The result is cached by the caller for the life of the container.
  */
 export async function loadVobizCredentials(
   env: Record<string, string | undefined>,
-  secrets: () => SecretsManagerClient,
+  readSecret: ReadSecret,
 ): Promise<VobizCredentials> {
   const secretArn = CREDENTIALS_ENV.VOBIZ_SECRET_ARN.read(env);
   if (secretArn) {
-    const result = await secrets().send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const secretString = await readSecret(secretArn);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(result.SecretString ?? '');
+      parsed = JSON.parse(secretString ?? '');
     } catch {
       throw new ConfigError(
         'VOBIZ_SECRET_ARN: the secret is not JSON {"auth_id", "auth_token", "parent_auth_token"?}',
@@ -157,8 +162,8 @@ export class CachedCredentials implements CredentialsSource {
  */
 export async function loadCachedCredentials(
   env: Record<string, string | undefined>,
-  secrets: () => SecretsManagerClient,
+  readSecret: ReadSecret,
 ): Promise<{ source: CredentialsSource; credentials: VobizCredentials }> {
-  const source = new CachedCredentials(() => loadVobizCredentials(env, secrets));
+  const source = new CachedCredentials(() => loadVobizCredentials(env, readSecret));
   return { source, credentials: await source.current() };
 }

@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -18,9 +14,9 @@ import {
   REMOVED_STATUSES,
   toItem,
   type RecordingRecord,
-  type RecordingStatus,
 } from '../domain/recording.js';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../domain/table.js';
+import { INDEXES, TABLE_KEYS } from '../domain/table.js';
+import { acceptNotificationRecord, type AcceptStore } from './dynamo-accept.js';
 import {
   LeaseLostError,
   type AcceptResult,
@@ -36,93 +32,9 @@ export class DynamoRecordingRepository implements RecordingRepository {
     private readonly tableName: string,
   ) {}
 
-  /**
-   * One transaction: a conditional put per nonce (remembering the recording it was consumed for) and a
-   * put of the new record that only succeeds if the record does not exist yet. Every condition returns
-   * the item it found, so a cancelled transaction says exactly why:
-   * - a nonce consumed for another recording: `replayed`, nothing written;
-   * - the record exists (a duplicate callback): its status is known, and the nonces not seen before
-   *   are consumed in a second transaction, so an existing record is never touched at all;
-   * - every nonce was consumed for this recording already: a retry of the same delivery, no write.
-   */
-  async accept({
-    record,
-    nonces,
-  }: {
-    record: RecordingRecord;
-    nonces: readonly ConsumedNonce[];
-  }): Promise<AcceptResult> {
-    const recordingId = record.recording_id;
-    const create = {
-      Put: {
-        TableName: this.tableName,
-        Item: toItem(record),
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      },
-    };
-    const consume = (nonce: ConsumedNonce, alsoSameRecording: boolean) => ({
-      Put: {
-        TableName: this.tableName,
-        Item: {
-          ...keys.nonce(nonce.value),
-          recording_id: recordingId,
-          [TTL_ATTRIBUTE]: nonce.expiresAtSec,
-        },
-        ConditionExpression: alsoSameRecording
-          ? 'attribute_not_exists(#pk) OR recording_id = :id'
-          : 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-        ...(alsoSameRecording ? { ExpressionAttributeValues: { ':id': recordingId } } : {}),
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      },
-    });
-
-    if (nonces.length === 0) {
-      try {
-        await this.documents.send(new PutCommand(create.Put));
-        return { kind: 'recorded', status: 'pending' };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const status = error.Item?.status?.S;
-        return { kind: 'known', status: (status ?? 'pending') as RecordingStatus, retry: false };
-      }
-    }
-    let existing: Record<string, AttributeValue> | undefined;
-    let fresh: readonly ConsumedNonce[];
-    try {
-      await this.documents.send(
-        new TransactWriteCommand({ TransactItems: [...nonces.map((n) => consume(n, false)), create] }),
-      );
-      return { kind: 'recorded', status: 'pending' };
-    } catch (error) {
-      const failures = conditionFailures(error);
-      if (!failures) throw error;
-      const seen = failures.slice(0, nonces.length);
-      if (seen.some((old) => old && old.recording_id?.S !== recordingId)) return { kind: 'replayed' };
-      existing = failures[nonces.length];
-      fresh = nonces.filter((_, i) => !seen[i]);
-      if (!existing && fresh.length === nonces.length) throw error; // cancelled for another reason
-    }
-
-    // The record exists (or, rarely, only its nonces do): consume what is new, create what is missing.
-    const items = [...fresh.map((n) => consume(n, true)), ...(existing ? [] : [create])];
-    if (items.length > 0) {
-      try {
-        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
-      } catch (error) {
-        const failures = conditionFailures(error);
-        if (failures?.slice(0, fresh.length).some(Boolean)) return { kind: 'replayed' };
-        throw error; // a race with another writer of this very recording: the caller answers 5xx, Vobiz retries
-      }
-    }
-    if (!existing) return { kind: 'recorded', status: 'pending' };
-    return {
-      kind: 'known',
-      status: String(existing.status?.S ?? 'pending') as RecordingStatus,
-      retry: fresh.length === 0,
-    };
+  /** acceptNotificationRecord (dynamo-accept.ts) through the document client. */
+  accept(input: { record: RecordingRecord; nonces: readonly ConsumedNonce[] }): Promise<AcceptResult> {
+    return acceptNotificationRecord(documentAcceptStore(this.documents), this.tableName, input);
   }
 
   async claim({ recordingId, owner, nowMs, leaseMs }: LeaseRequest): Promise<ClaimResult> {
@@ -243,13 +155,14 @@ export class DynamoRecordingRepository implements RecordingRepository {
   }
 }
 
-/**
- * For a cancelled transaction: per item, the item found when its condition failed (`{}` when DynamoDB
- * returned none), or undefined when that item's condition held; undefined for any other error.
- */
-function conditionFailures(error: unknown): (Record<string, AttributeValue> | undefined)[] | undefined {
-  if (!(error instanceof TransactionCanceledException) || !error.CancellationReasons) return undefined;
-  return error.CancellationReasons.map((reason) =>
-    reason.Code === 'ConditionalCheckFailed' ? (reason.Item ?? {}) : undefined,
-  );
+/** The acceptance's two writes through the document client (the SDK's errors have the wire shape). */
+export function documentAcceptStore(documents: DynamoDBDocumentClient): AcceptStore {
+  return {
+    async put(put) {
+      await documents.send(new PutCommand(put));
+    },
+    async transactWrite(puts) {
+      await documents.send(new TransactWriteCommand({ TransactItems: puts.map((put) => ({ Put: put })) }));
+    },
+  };
 }

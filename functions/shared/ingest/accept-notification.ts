@@ -9,7 +9,7 @@ import type { AcceptResult, Clock, RecordingRepository } from './ports.js';
 export const SAFETY_NET_DELAY_MS = 10 * 60_000;
 
 export interface AcceptDependencies {
-  recordings: RecordingRepository;
+  recordings: Pick<RecordingRepository, 'accept'>;
   clock: Clock;
   accountId: string;
   /** How long a consumed nonce is remembered (replays within this window are refused). */
