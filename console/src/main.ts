@@ -26,6 +26,7 @@ import {
   sameQuery,
   type SearchQuery,
 } from './search.js';
+import { prefetchedSettled } from './prefetch.js';
 import { signRequest } from './sigv4.js';
 import {
   describeQuery,
@@ -560,10 +561,17 @@ async function start(): Promise<void> {
             ).headers
         : undefined,
   });
+  // With the first page's responses already under way, build the page once they are in (or after a
+  // short while): one layout and paint of the whole page with its rows, instead of the empty page, then
+  // the rows (bench/console.ts). "Loading the console…" shows until then.
+  if (prefetched) await prefetchedSettled(prefetched, PREFETCH_WAIT_MS);
   await new ConsoleApp(root, api, config, session, group).route();
   // Only the first page shown at start may use them: anything later asks the API afresh.
   prefetched?.clear();
 }
+
+/** How long the app waits for the prefetched first page before it shows the page without it. */
+const PREFETCH_WAIT_MS = 300;
 
 const LOCAL_GROUP = 'vra.localGroup';
 
