@@ -26,7 +26,6 @@ import {
   sameQuery,
   type SearchQuery,
 } from './search.js';
-import { prefetchedSettled } from './prefetch.js';
 import { signRequest } from './sigv4.js';
 import {
   describeQuery,
@@ -67,6 +66,8 @@ class ConsoleApp {
     config: ConsoleConfig,
     session: Session | undefined,
     private readonly group: ConsoleGroup,
+    /** Shows the page if start() kept it hidden for the first page (hideUntilFirstPage). */
+    private readonly reveal: () => void = () => undefined,
   ) {
     this.form = searchForm(
       (query) => this.submit(query),
@@ -248,6 +249,7 @@ class ConsoleApp {
     replace(this.resultsView, heading, h('div', { class: 'table-wrap' }, table), footer, exporter);
     this.resultsView.removeAttribute('aria-busy');
     this.appendRows(items, footer);
+    this.reveal();
     performance.mark('vra:results-rendered');
   }
 
@@ -561,17 +563,34 @@ async function start(): Promise<void> {
             ).headers
         : undefined,
   });
-  // With the first page's responses already under way, build the page once they are in (or after a
-  // short while): one layout and paint of the whole page with its rows, instead of the empty page, then
-  // the rows (bench/console.ts). "Loading the console…" shows until then.
-  if (prefetched) await prefetchedSettled(prefetched, PREFETCH_WAIT_MS);
-  await new ConsoleApp(root, api, config, session, group).route();
+  const reveal = prefetched && prefetched.size > 0 ? hideUntilFirstPage(root) : () => undefined;
+  await new ConsoleApp(root, api, config, session, group, reveal).route();
+  reveal();
   // Only the first page shown at start may use them: anything later asks the API afresh.
   prefetched?.clear();
 }
 
-/** How long the app waits for the prefetched first page before it shows the page without it. */
+/** How long the app keeps the page hidden for the prefetched first page before it shows it without. */
 const PREFETCH_WAIT_MS = 300;
+
+/**
+ * With the first page's responses already under way (prefetch.ts), the app builds the page while they
+ * travel but keeps it out of layout until its rows are in: one layout and paint of the whole page, instead
+ * of the empty page, then the rows (bench/console.ts measures it). "Loading the console…" stays on screen
+ * meanwhile, and after PREFETCH_WAIT_MS the page shows anyway ("Searching…"). Returns `reveal`.
+ */
+function hideUntilFirstPage(root: HTMLElement): () => void {
+  const loading = root.querySelector('.loading');
+  if (loading) root.before(loading);
+  root.hidden = true;
+  const reveal = () => {
+    clearTimeout(timer);
+    root.hidden = false;
+    loading?.remove();
+  };
+  const timer = setTimeout(reveal, PREFETCH_WAIT_MS);
+  return reveal;
+}
 
 const LOCAL_GROUP = 'vra.localGroup';
 

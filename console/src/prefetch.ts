@@ -28,18 +28,3 @@ export function prefetchFirstPage(
   }
   return prefetched;
 }
-
-/**
- * Resolves when every prefetched response is in (or failed), or after `ms`, whichever comes first;
- * never rejects (the app reports a failure when it takes the response). At once when nothing is under way.
- */
-export function prefetchedSettled(prefetched: Prefetched, ms: number): Promise<void> {
-  if (prefetched.size === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void Promise.allSettled(prefetched.values()).then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

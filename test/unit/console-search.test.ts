@@ -11,7 +11,7 @@ import {
 } from '../../console/src/api.js';
 import { configFromBlock, parseConfig } from '../../console/src/config.js';
 import { formatDuration, formatSize } from '../../console/src/format.js';
-import { prefetchedSettled, prefetchFirstPage } from '../../console/src/prefetch.js';
+import { prefetchFirstPage } from '../../console/src/prefetch.js';
 import {
   apiQueries,
   checkQuery,
@@ -455,47 +455,5 @@ describe('first page prefetch', () => {
     const api = createApi({ baseUrl: ORIGIN, prefetched: new Map([[url, failed]]), fetch: okPage });
     const error = await api.listRecordings({ limit: '25' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 0, code: 'network' });
-  });
-
-  it('lets the app wait for the prefetched first page: until every response is in, at most so long', async () => {
-    vi.useFakeTimers();
-    try {
-      let answer!: (response: Response) => void;
-      let refuse!: (error: Error) => void;
-      const slow = new Promise<Response>((resolve) => (answer = resolve));
-      const failing = new Promise<Response>((_, reject) => (refuse = reject));
-      failing.catch(() => undefined);
-      let done = false;
-      void prefetchedSettled(
-        new Map([
-          ['a', slow],
-          ['b', failing],
-        ]),
-        300,
-      ).then(() => (done = true));
-      await vi.advanceTimersByTimeAsync(100);
-      refuse(new Error('offline'));
-      await vi.advanceTimersByTimeAsync(1);
-      expect(done).toBe(false); // one still under way
-      answer(new Response('{}'));
-      await vi.advanceTimersByTimeAsync(1);
-      expect(done).toBe(true); // a failure does not reject: the app reports it when it takes the response
-
-      let late = false;
-      void prefetchedSettled(new Map([['c', new Promise<Response>(() => undefined)]]), 300).then(
-        () => (late = true),
-      );
-      await vi.advanceTimersByTimeAsync(299);
-      expect(late).toBe(false);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(late).toBe(true); // a slow API: the page shows without it, "Searching…"
-
-      let none = false;
-      void prefetchedSettled(new Map(), 300).then(() => (none = true));
-      await vi.advanceTimersByTimeAsync(0);
-      expect(none).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });
