@@ -150,6 +150,17 @@ export const AWS_ENV = envVars({
     default: 'unset: AWS',
     accepted: 'a URL',
   }),
+  AWS_USE_FIPS_ENDPOINT: optionalVar({
+    description: 'SDK-standard: use the FIPS endpoints (`dynamodb-fips`, `secretsmanager-fips`)',
+    default: 'unset: the standard endpoints',
+    accepted: '`true`',
+  }),
+  AWS_USE_DUALSTACK_ENDPOINT: optionalVar({
+    description:
+      "SDK-standard: dual-stack endpoints; the webhook's own client refuses it at start-up, set its `AWS_ENDPOINT_URL_<SERVICE>` instead",
+    default: 'unset',
+    accepted: '`true`',
+  }),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: optionalVar({
     description: 'SDK-standard endpoint override for Secrets Manager (tests)',
     default: 'unset: AWS',

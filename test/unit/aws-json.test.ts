@@ -297,6 +297,23 @@ describe('the webhook client over HTTP', () => {
       overridden: true,
     });
     expect(() => createAwsJsonClient(DYNAMODB_JSON, { ...LIMITS, env: {} })).toThrow(/AWS_REGION is not set/);
+    const fips = { ...options.env, AWS_USE_FIPS_ENDPOINT: 'true' };
+    expect(createAwsJsonClient(DYNAMODB_JSON, { ...options, env: fips }).endpoint).toBe(
+      'https://dynamodb-fips.eu-west-1.amazonaws.com/',
+    );
+    expect(createAwsJsonClient(SECRETS_MANAGER_JSON, { ...options, env: fips }).endpoint).toBe(
+      'https://secretsmanager-fips.eu-west-1.amazonaws.com/',
+    );
+    const dualStack = { ...options.env, AWS_USE_DUALSTACK_ENDPOINT: 'true' };
+    expect(() => createAwsJsonClient(DYNAMODB_JSON, { ...options, env: dualStack })).toThrow(
+      /AWS_USE_DUALSTACK_ENDPOINT is not supported.*AWS_ENDPOINT_URL_DYNAMODB/,
+    );
+    expect(
+      createAwsJsonClient(DYNAMODB_JSON, {
+        ...options,
+        env: { ...dualStack, AWS_ENDPOINT_URL_DYNAMODB: 'https://dynamodb.eu-west-1.api.aws' },
+      }).endpoint,
+    ).toBe('https://dynamodb.eu-west-1.api.aws/');
     expect(() =>
       createAwsJsonClient(DYNAMODB_JSON, {
         ...options,

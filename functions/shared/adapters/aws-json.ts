@@ -13,7 +13,8 @@ import type { RequestLimits } from './aws-limits.js';
  * - SigV4 (`AWS4-HMAC-SHA256`), checked against `@smithy/signature-v4` in test/unit/aws-json.test.ts;
  * - credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` (what Lambda
  *   sets); without them, the SDK's own provider chain, loaded only then (profiles, SSO...);
- * - the endpoint from `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, else the regional one;
+ * - the endpoint from `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, else the regional one (its
+ *   FIPS variant with `AWS_USE_FIPS_ENDPOINT=true`; dual-stack needs the endpoint set explicitly);
  * - up to `maxAttempts` attempts for throttling, 5xx and network errors, with full-jitter backoff;
  * - errors carry the service's error code as `name` and the body's fields (`Item`,
  *   `CancellationReasons`...) as properties, like the SDK's exception classes.
@@ -121,7 +122,14 @@ export function createAwsJsonClient(service: AwsJsonService, options: AwsJsonOpt
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new Error(`${service.signingName}: AWS_REGION is not set`);
   const override = env[service.endpointVariable] || env.AWS_ENDPOINT_URL;
-  const endpoint = new URL(override || `https://${service.signingName}.${region}.${dnsSuffix(region)}`);
+  if (!override && env.AWS_USE_DUALSTACK_ENDPOINT === 'true')
+    throw new Error(
+      `${service.signingName}: AWS_USE_DUALSTACK_ENDPOINT is not supported by the webhook's client; set ${service.endpointVariable} to the endpoint to use`,
+    );
+  const fips = env.AWS_USE_FIPS_ENDPOINT === 'true' ? '-fips' : '';
+  const endpoint = new URL(
+    override || `https://${service.signingName}${fips}.${region}.${dnsSuffix(region)}`,
+  );
   if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:')
     throw new Error(`${service.endpointVariable}: ${endpoint.protocol} is not http(s)`);
   const secure = endpoint.protocol === 'https:';
