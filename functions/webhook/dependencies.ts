@@ -6,6 +6,7 @@ import {
 import {
   createAwsJsonClient,
   DYNAMODB_JSON,
+  endpointOverride,
   jsonSecretReader,
   SECRETS_MANAGER_JSON,
   type AwsJsonService,
@@ -86,11 +87,10 @@ function awsJsonClient(
   env: Record<string, string | undefined>,
   base: { limits: typeof DYNAMODB_TIMEOUTS; maxAttempts: number },
 ) {
-  const emulator = Boolean(env[service.endpointVariable] || env.AWS_ENDPOINT_URL);
   return createAwsJsonClient(service, {
     env,
     maxAttempts: base.maxAttempts,
-    ...limits(base.limits, emulator),
+    ...limits(base.limits, endpointOverride(service, env) !== undefined),
   });
 }
 

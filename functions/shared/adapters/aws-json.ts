@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { RequestLimits } from './aws-limits.js';
+import type { ReadSecret } from './credentials.js';
 
 /**
  * A small client for AWS's JSON protocols (DynamoDB, Secrets Manager): one signed POST per call, with
@@ -121,7 +122,7 @@ export function createAwsJsonClient(service: AwsJsonService, options: AwsJsonOpt
   const env = options.env ?? process.env;
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new Error(`${service.signingName}: AWS_REGION is not set`);
-  const override = env[service.endpointVariable] || env.AWS_ENDPOINT_URL;
+  const override = endpointOverride(service, env);
   if (!override && env.AWS_USE_DUALSTACK_ENDPOINT === 'true')
     throw new Error(
       `${service.signingName}: AWS_USE_DUALSTACK_ENDPOINT is not supported by the webhook's client; set ${service.endpointVariable} to the endpoint to use`,
@@ -177,6 +178,14 @@ export function createAwsJsonClient(service: AwsJsonService, options: AwsJsonOpt
       }
     },
   };
+}
+
+/** The endpoint set for `service` (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`): an emulator's. */
+export function endpointOverride(
+  service: AwsJsonService,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  return env[service.endpointVariable] || env.AWS_ENDPOINT_URL || undefined;
 }
 
 /** The partition's DNS suffix: China's regions are under amazonaws.com.cn, the rest amazonaws.com. */
@@ -360,9 +369,7 @@ export class SigV4 {
 }
 
 /** `GetSecretValue` over this client: the secret's `SecretString` (undefined for a binary secret). */
-export function jsonSecretReader(
-  create: () => AwsJsonClient,
-): (secretArn: string) => Promise<string | undefined> {
+export function jsonSecretReader(create: () => AwsJsonClient): ReadSecret {
   let client: AwsJsonClient | undefined;
   return async (secretArn) => {
     client ??= create();

@@ -29,7 +29,11 @@ export const S3_TIMEOUTS = {
 } as const;
 export const S3_MAX_ATTEMPTS = 3;
 
-/** Secrets Manager is read once per container (and on a refused token): the SDK's defaults, bounded. */
+/**
+ * The webhook's Secrets Manager read (aws-json.ts: once per container, and again on a refused token):
+ * bounded like a DynamoDB call, since it lies inside the answer to Vobiz. The SDK's Secrets Manager client
+ * in the other functions (aws-clients.ts createSecretsClient) keeps the SDK's defaults.
+ */
 export const SECRETS_TIMEOUTS = {
   connectionTimeout: 1_000,
   requestTimeout: 3_000,
